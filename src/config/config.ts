@@ -1,0 +1,55 @@
+/** The role a node plays in the network (see docs/design.md, "Roles"). */
+export type Role = 'server' | 'browser'
+
+/**
+ * Everything a weft node can be configured with. Defaults per role live in
+ * `config/<role>.json`; every key can be overridden by a config file, an
+ * environment variable (`WEFT_RELAY_MAX_RESERVATIONS`) and a command-line flag
+ * (`--relay.max-reservations`), in that order.
+ */
+export interface WeftConfig {
+  role: Role
+  /** Server: the directory holding the node's stores. Browser: the IndexedDB database name. */
+  dataDir: string
+  /** Multiaddrs to listen on. Browsers listen on `/p2p-circuit` and `/webrtc`. */
+  listen: string[]
+  /** Multiaddrs to announce instead of the listening ones (public addresses behind NAT). */
+  announce: string[]
+  /** Multiaddrs, each with a `/p2p/<id>` suffix, dialled at start to join the network. */
+  bootstrap: string[]
+  /**
+   * Whether private and loopback addresses are legitimate peers' addresses
+   * (a LAN or a test network). When false the DHT drops them and a browser
+   * refuses to dial them and any non-TLS `/ws` address.
+   */
+  allowPrivateAddresses: boolean
+  dht: {
+    /** The kad-dht protocol id: our own, so ours is a private DHT, not the IPFS one. */
+    protocol: string
+  }
+  relay: {
+    /** How many browsers may hold a circuit-relay reservation on this server at once. */
+    maxReservations: number
+    /** How long a reservation lasts before the browser must renew it. */
+    reservationTtlMs: number
+  }
+  connections: {
+    maxConnections: number
+    dialTimeoutMs: number
+  }
+  webrtc: {
+    /** STUN/TURN urls. Empty by default: nodes must not depend on third-party servers. */
+    iceServers: string[]
+  }
+  http: {
+    /** Serve the web page and `/weft/bootstrap.json` (servers only). */
+    enabled: boolean
+    host: string
+    port: number
+  }
+}
+
+/** A partial config, as written in a file or passed to `createNode`. */
+export type WeftConfigInit = {
+  [K in keyof WeftConfig]?: WeftConfig[K] extends string[] ? string[] : WeftConfig[K] extends object ? Partial<WeftConfig[K]> : WeftConfig[K]
+}

@@ -1,0 +1,70 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { identify, type Identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
+import { keychain, type Keychain } from '@libp2p/keychain'
+import { ping, type Ping } from '@libp2p/ping'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { WeftConfig } from '../config/config.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Datastore } from 'interface-datastore'
+import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
+
+/** The services every weft node runs. `relay` only on servers. */
+export interface NodeServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  keychain: Keychain
+  relay?: CircuitRelayService
+}
+
+export interface OptionsInput {
+  config: WeftConfig
+  privateKey: PrivateKey
+  datastore: Datastore
+}
+
+/**
+ * The part of the libp2p options both environments share: keys, stores,
+ * encryption, muxing, the DHT under our own protocol, bootstrap.
+ */
+export function commonOptions ({ config, privateKey, datastore }: OptionsInput): Libp2pOptions<NodeServices> & { services: ServiceFactoryMap<NodeServices> } {
+  const isServer = config.role === 'server'
+  return {
+    privateKey,
+    datastore,
+    addresses: {
+      listen: config.listen,
+      announce: config.announce
+    },
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: {
+      maxConnections: config.connections.maxConnections,
+      dialTimeout: config.connections.dialTimeoutMs
+    },
+    // The browser build's default gater refuses private addresses and plain
+    // `/ws`; a LAN or test network needs both.
+    connectionGater: config.allowPrivateAddresses
+      ? { denyDialMultiaddr: async () => false }
+      : undefined,
+    peerDiscovery: config.bootstrap.length > 0
+      ? [bootstrap({ list: config.bootstrap })]
+      : [],
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // keeps the WebRTC-direct certificate in the datastore, so a server's
+      // certhash (and with it its bootstrap multiaddr) survives restarts
+      keychain: keychain(),
+      dht: kadDHT({
+        protocol: config.dht.protocol,
+        // kad-dht's code defaults to client mode: servers must say so to answer queries
+        clientMode: !isServer,
+        peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
+      })
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// Bundles the page: dist/web/main.js (compiled by tsc) -> dist/web/weft.js, and
+// copies the static files. esbuild honours package.json's `browser` field, which
+// swaps in the `.browser.js` twins of the few environment-specific modules.
+import { build } from 'esbuild'
+import { copyFile, mkdir } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)))
+const out = join(root, 'dist', 'web')
+await mkdir(out, { recursive: true })
+await build({
+  entryPoints: [join(out, 'main.js')],
+  outfile: join(out, 'weft.js'),
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  metafile: false,
+  logLevel: 'warning',
+  // @libp2p/webrtc already brings @libp2p/noise, the newer home of the same
+  // implementation: one copy, not two
+  alias: { '@chainsafe/libp2p-noise': '@libp2p/noise' },
+  define: { 'process.env.NODE_DEBUG': 'undefined', global: 'globalThis' }
+})
+for (const file of ['index.html']) {
+  await copyFile(join(root, 'web', file), join(out, file))
+}
