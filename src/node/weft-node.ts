@@ -14,6 +14,8 @@ export interface NodeStatus {
   multiaddrs: string[]
   /** Open connections counted by transport. */
   connections: Partial<Record<TransportName, number>>
+  /** PeerIds of the peers this node has a connection to. */
+  connectedPeers: string[]
   /** Peers in the DHT routing table. */
   routingTableSize: number
 }
@@ -84,6 +86,7 @@ export class WeftNode {
       role: this.role,
       multiaddrs: this.getMultiaddrs().map(ma => ma.toString()),
       connections,
+      connectedPeers: this.libp2p.getPeers().map(p => p.toString()),
       routingTableSize: (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0
     }
   }

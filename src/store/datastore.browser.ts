@@ -1,5 +1,5 @@
-import { LevelDatastore } from 'datastore-level'
 import { StorageOpenError } from '../errors.js'
+import { openLevel } from './open-level.js'
 import type { openDatastore as NodeOpenDatastore } from './datastore.js'
 
 /**
@@ -9,10 +9,8 @@ import type { openDatastore as NodeOpenDatastore } from './datastore.js'
 export const openDatastore: typeof NodeOpenDatastore = async (dataDir) => {
   const location = `${dataDir}/datastore`
   try {
-    const store = new LevelDatastore(location)
-    await store.open()
-    return store
+    return await openLevel(location)
   } catch (err: any) {
-    throw new StorageOpenError(`cannot open IndexedDB database ${location}: ${err.message}`, location, { cause: err })
+    throw new StorageOpenError(`cannot open IndexedDB database ${location}: ${err.cause?.message ?? err.message}`, location, { cause: err })
   }
 }
