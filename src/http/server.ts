@@ -57,7 +57,9 @@ export class HttpServer {
     })
     const address = server.address()
     if (address == null || typeof address === 'string') throw new Error('HTTP server has no address')
-    const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    // a wildcard address is not something a person can open
+    const wildcard = address.address === '0.0.0.0' || address.address === '::'
+    const shownHost = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address
     return `http://${shownHost}:${address.port}/`
   }
 
