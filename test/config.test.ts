@@ -100,6 +100,11 @@ describe('config', () => {
     await assert.rejects(loadConfig({ env: { WEFT_DATADIR: '/tmp/x' } }), assertConfigError('WEFT_DATADIR', '/tmp/x'))
   })
 
+  it('leaves WEFT_CONFIG and the test harness\'s WEFT_TEST_ variables alone', async () => {
+    const config = await loadConfig({ env: { WEFT_CONFIG: '/elsewhere.json', WEFT_TEST_HOST: '127.0.0.1' } })
+    assert.equal(config.role, 'server')
+  })
+
   it('names the flag a bad value came from', async () => {
     await assert.rejects(loadConfig({ flags: flags({ 'connections.dialTimeoutMs': ['soon'] }) }), assertConfigError('connections.dialTimeoutMs', 'soon', 'flag --connections.dial-timeout-ms'))
   })

@@ -5,8 +5,10 @@ import { SETTINGS, envNameFor, parseSettingText, settingFor } from './schema.js'
 import { mergeLayers, setPath, validateConfig, validateLayer } from './validate.js'
 import type { Role, WeftConfig, WeftConfigInit } from './config.js'
 
-/** Environment variables that are not settings but are still ours. */
-const OTHER_ENV = new Set(['WEFT_CONFIG'])
+/** Environment variables that are ours but not settings: the config file, and the test harness's. */
+function isOtherVariable (name: string): boolean {
+  return name === 'WEFT_CONFIG' || name.startsWith('WEFT_TEST_')
+}
 
 export interface ConfigSources {
   /** Path of a JSON config file. */
@@ -50,7 +52,7 @@ function envToLayer (env: Record<string, string | undefined>): WeftConfigInit {
   const byName = new Map(SETTINGS.map(s => [envNameFor(s.key), s]))
   const layer: Record<string, unknown> = {}
   for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith('WEFT_') || text === undefined || OTHER_ENV.has(name)) continue
+    if (!name.startsWith('WEFT_') || text === undefined || isOtherVariable(name)) continue
     const setting = byName.get(name)
     if (setting == null) {
       throw new ConfigError(`unknown environment variable ${name}`, name, text, `env ${name}`)

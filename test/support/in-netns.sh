@@ -6,9 +6,9 @@
 # WEFT_TEST_HOST. Without root (a developer laptop) the command runs as it is
 # on 127.0.0.1, and browser WebRTC tests use the machine's own interfaces.
 set -euo pipefail
-if [ "${WEFT_IN_NETNS:-}" = 1 ]; then exec "$@"; fi
+if [ "${WEFT_TEST_NETNS:-}" = 1 ]; then exec "$@"; fi
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare -n true 2>/dev/null; then
-  export WEFT_IN_NETNS=1 WEFT_TEST_HOST=198.18.0.1
+  export WEFT_TEST_NETNS=1 WEFT_TEST_HOST=198.18.0.1
   exec unshare -n bash -c '
     set -e
     ip link set lo up
