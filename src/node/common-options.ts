@@ -11,6 +11,9 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 
+/** Ping streams allowed per connection and direction (ping's own default is 1 out, 2 in). */
+const PING_STREAMS = 4
+
 /** The services every weft node runs. `relay` only on servers. */
 export interface NodeServices extends Record<string, unknown> {
   identify: Identify
@@ -55,7 +58,13 @@ export function commonOptions ({ config, privateKey, datastore }: OptionsInput):
       : [],
     services: {
       identify: identify(),
-      ping: ping(),
+      // libp2p's connection monitor pings every connection on this protocol
+      // and aborts the connection when it cannot open the stream; kad-dht
+      // pings new contacts on it too, and such a ping stream can linger
+      // half-closed for seconds. With ping's default of one stream per
+      // direction a lingering one made the next heartbeat kill the connection
+      // (seen: pages losing their server, and with it their relay reservation).
+      ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
       // keeps the WebRTC-direct certificate in the datastore, so a server's
       // certhash (and with it its bootstrap multiaddr) survives restarts
       keychain: keychain(),
