@@ -25,6 +25,6 @@ await build({
   alias: { '@chainsafe/libp2p-noise': '@libp2p/noise' },
   define: { 'process.env.NODE_DEBUG': 'undefined', global: 'globalThis' }
 })
-for (const file of ['index.html']) {
+for (const file of ['index.html', 'style.css']) {
   await copyFile(join(root, 'web', file), join(out, file))
 }

@@ -1,6 +1,149 @@
-import { createNode } from '../src/index.js'
+/**
+ * The weft page: a full browser node of the network. It joins through the
+ * server that served it and shows its PeerId, its connections and the
+ * addresses other peers can reach it on. See `options.ts` for the query
+ * string (`?transport=`, `?db=`).
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { createNode, transportOf, type TransportName, type WeftNode } from '../src/index.js'
+import { connectWithRetry } from './connect.js'
+import { bootstrapOver, pageOptions } from './options.js'
+import { byId, fillList, render, shortId, show } from './view.js'
+import type { BootstrapInfo } from '../src/http/server.js'
 
-const info = await (await fetch('/weft/bootstrap.json')).json()
-const node = await createNode({ role: 'browser', bootstrap: info.bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
-document.getElementById('peer-id')!.textContent = node.peerId.toString()
-;(globalThis as any).weft = node
+/** A connection as the page reports it. */
+export interface ConnectionSummary {
+  peer: string
+  transport: TransportName
+  remoteAddr: string
+  /** Relayed connections are limited in time and bytes; direct ones are not. */
+  limited: boolean
+  /** How many dials it took. */
+  attempts: number
+}
+
+/**
+ * `globalThis.weft`: the page's node, for tests and the devtools console.
+ * `connect` and `findPeer` are what the page's two forms do.
+ */
+export interface WeftPageHook {
+  /** Resolves with the running node; rejects with the error the page shows. */
+  ready: Promise<WeftNode>
+  /** The running node, once `ready` resolved. */
+  node?: WeftNode
+  /** Dials a multiaddr, retrying a failed dial a few times. */
+  connect: (addr: string) => Promise<ConnectionSummary>
+  /** Asks the DHT for a peer's addresses. */
+  findPeer: (peerId: string) => Promise<FoundPeer>
+}
+
+/** What a DHT lookup of a peer found. */
+export interface FoundPeer {
+  multiaddrs: string[]
+  /** How many DHT peers answered before one knew the peer. */
+  asked: number
+}
+
+/** How long a DHT lookup may take. */
+const FIND_TIMEOUT_MS = 30_000
+
+async function start (): Promise<WeftNode> {
+  const options = pageOptions(location.search)
+  if (!isSecureContext) {
+    // WebCrypto (keys, noise, hashes) exists only in secure contexts
+    throw new Error(`this page must be opened over https or from localhost, not ${location.origin}: browsers withhold WebCrypto from plain http`)
+  }
+  show(byId('status'), 'starting', 'asking the server for bootstrap addresses…')
+  const response = await fetch('/weft/bootstrap.json')
+  if (!response.ok) throw new Error(`GET /weft/bootstrap.json answered ${response.status} ${response.statusText}`)
+  const info = await response.json() as BootstrapInfo
+  const bootstrap = bootstrapOver(info.bootstrap, options.transport)
+  show(byId('status'), 'starting', 'starting the node…')
+  const node = await createNode({ role: 'browser', dataDir: options.db, bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
+  byId('peer-id').textContent = node.peerId.toString()
+  byId('db').textContent = options.db
+  // a closing connection is still listed while its own event runs: redraw after it
+  let scheduled = false
+  const redraw = (): void => {
+    if (scheduled) return
+    scheduled = true
+    setTimeout(() => { scheduled = false; render(node) }, 0)
+  }
+  node.addEventListener('connection:open', redraw)
+  node.addEventListener('connection:close', redraw)
+  node.addEventListener('self:peer:update', redraw)
+  render(node)
+  return node
+}
+
+async function connect (addr: string): Promise<ConnectionSummary> {
+  const { connection, attempts } = await connectWithRetry(await hook.ready, addr)
+  return {
+    attempts,
+    peer: connection.remotePeer.toString(),
+    transport: transportOf(connection),
+    remoteAddr: connection.remoteAddr.toString(),
+    limited: connection.limits != null
+  }
+}
+
+async function findPeer (peerId: string): Promise<FoundPeer> {
+  const node = await hook.ready
+  const id = peerIdFromString(peerId.trim())
+  // useCache: false asks the network even when the peer store already knows
+  // some addresses, which may be stale
+  const options = { useCache: false, signal: AbortSignal.timeout(FIND_TIMEOUT_MS) }
+  let asked = 0
+  for await (const event of node.libp2p.services.dht.findPeer(id, options)) {
+    if (event.name === 'PEER_RESPONSE') asked++
+    if (event.name === 'FINAL_PEER') return { multiaddrs: event.peer.multiaddrs.map(ma => ma.toString()), asked }
+  }
+  throw new Error(`${id.toString()} was not found in the DHT (${asked} peers answered)`)
+}
+
+/** Runs a form's action, showing progress, the result or the error next to it. */
+function onSubmit (formId: string, action: (value: string) => Promise<string>): void {
+  const form = byId<HTMLFormElement>(formId)
+  const result = byId(`${formId}-result`)
+  form.addEventListener('submit', event => {
+    event.preventDefault()
+    const value = new FormData(form).get('value')?.toString() ?? ''
+    show(result, 'pending', 'working…')
+    action(value).then(
+      text => { show(result, 'ok', text) },
+      (err: Error) => { show(result, 'error', `error: ${err.message}`) }
+    )
+  })
+}
+
+const hook: WeftPageHook = { ready: start(), connect, findPeer }
+;(globalThis as { weft?: WeftPageHook }).weft = hook
+
+hook.ready.then(
+  node => { hook.node = node },
+  (err: Error) => { show(byId('status'), 'error', `error: ${err.message}`) }
+)
+
+onSubmit('connect', async addr => {
+  const c = await connect(addr)
+  const retried = c.attempts > 1 ? `, at attempt ${c.attempts}` : ''
+  return `connected to ${shortId(c.peer)} over ${c.transport}${c.limited ? ' (limited)' : ''}${retried}`
+})
+
+onSubmit('find', async peerId => {
+  const { multiaddrs: addrs, asked } = await findPeer(peerId)
+  fillList(byId('found'), addrs.map(a => {
+    const li = document.createElement('li')
+    li.append(Object.assign(document.createElement('code'), { textContent: a }))
+    return li
+  }), 'no addresses')
+  return `found ${shortId(peerId.trim())} with ${addrs.length} address${addrs.length === 1 ? '' : 'es'}, asking ${asked} peer${asked === 1 ? '' : 's'}`
+})
+
+// errors nobody awaited still belong on the page, not only in the console
+window.addEventListener('unhandledrejection', event => {
+  const li = document.createElement('li')
+  li.textContent = String(event.reason?.message ?? event.reason)
+  byId('problems').append(li)
+  byId('problems-section').hidden = false
+})
