@@ -1,0 +1,70 @@
+// What every peer process of the benchmark shares (bench/peers/common.mjs is
+// the same for the .mjs peers): its task comes as one JSON argument, its
+// result goes out as one JSON line on stdout. A seeder lives until its stdin
+// closes, so it dies with the orchestrator even when that crashes.
+import { createHash, type Hash } from 'node:crypto'
+
+/** The task the orchestrator passed as the first argument. */
+export function task<T> (): T {
+  return JSON.parse(process.argv[2] ?? '{}')
+}
+
+/** Prints one result line for the orchestrator. */
+export function report (result: object): void {
+  process.stdout.write(JSON.stringify(result) + '\n')
+}
+
+/** Resolves when the orchestrator closes this process's stdin. */
+export async function untilReleased (): Promise<void> {
+  await new Promise<void>(resolve => {
+    process.stdin.on('end', resolve)
+    process.stdin.on('close', resolve)
+    process.stdin.resume()
+  })
+}
+
+/** What a fetcher reports. */
+export interface FetchResult {
+  ok: boolean
+  ms: number
+  bytes: number
+  sha256: string
+  maxRssBytes: number
+  error?: string
+}
+
+/**
+ * Hashes every byte a fetcher receives, in order; `finish` stops the clock
+ * only after the comparison with the seeder's hash.
+ */
+export class Verifier {
+  private readonly hash: Hash = createHash('sha256')
+  private bytes = 0
+  private readonly start = performance.now()
+
+  constructor (private readonly expected: { size: number, sha256: string }) {}
+
+  update (chunk: Uint8Array): void {
+    this.hash.update(chunk)
+    this.bytes += chunk.byteLength
+  }
+
+  finish (): FetchResult {
+    const sha256 = this.hash.digest('hex')
+    return {
+      ok: sha256 === this.expected.sha256 && this.bytes === this.expected.size,
+      ms: performance.now() - this.start,
+      bytes: this.bytes,
+      sha256,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024
+    }
+  }
+}
+
+/** Runs a peer's main; a failure becomes a result line and exit code 1. */
+export function runMain (fn: () => Promise<void>): void {
+  fn().then(() => process.exit(0), (err: any) => {
+    report({ ok: false, error: String(err?.stack ?? err) })
+    process.exit(1)
+  })
+}

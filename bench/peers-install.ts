@@ -1,0 +1,23 @@
+// Helia and WebTorrent live in bench/peers, a package of their own: in the
+// root package.json webtorrent's ip-set (a `preinstall` that demands pnpm)
+// breaks `npm install`. Installed from its lock with scripts off; the lock
+// pins node-datachannel 0.33.4, whose binaries come as npm packages (0.32's
+// install script downloads them from elsewhere).
+import { spawn } from 'node:child_process'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { PEERS_DIR } from './systems.js'
+
+/** Installs bench/peers/node_modules if it is missing or older than the lock. */
+export async function ensurePeersInstalled (log: (line: string) => void): Promise<void> {
+  const installed = await stat(join(PEERS_DIR, 'node_modules', '.package-lock.json')).catch(() => undefined)
+  const lock = await stat(join(PEERS_DIR, 'package-lock.json'))
+  if (installed != null && installed.mtimeMs >= lock.mtimeMs) return
+  log('installing bench/peers (Helia, WebTorrent): npm ci --ignore-scripts')
+  const code = await new Promise<number | null>(resolve => {
+    const child = spawn('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: PEERS_DIR, stdio: ['ignore', 'inherit', 'inherit'] })
+    child.once('exit', resolve)
+    child.once('error', () => { resolve(-1) })
+  })
+  if (code !== 0) throw new Error(`npm ci in ${PEERS_DIR} failed (${code})`)
+}

@@ -1,0 +1,115 @@
+// `npm run bench`: every measurement of the benchmark issue side by side in
+// one run, on this machine. Prints markdown tables on stdout (progress on
+// stderr) and writes the same figures to bench/results/<timestamp>.json.
+// Figures move by a third between runs on shared machines: compare ratios
+// within one run, not numbers across runs.
+import { execFileSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { bundleSize } from './bundle.js'
+import { dhtSection, measureDht, type DhtFigure } from './dht.js'
+import { parseOptions, type BenchOptions } from './options.js'
+import { ensurePeersInstalled } from './peers-install.js'
+import { randomFile, type RandomFile } from './random-file.js'
+import { markdown, writeResults, type Section } from './report.js'
+import { browserSection, memorySection, putSection } from './slots.js'
+import { ROOT, SYSTEMS, needsPeersPackage } from './systems.js'
+import { targetsSection } from './targets.js'
+import { measureTransfer, type TransferFigure } from './transfer.js'
+import { swarmSection, transferSection } from './transfer-sections.js'
+
+const log = (line: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
+
+function environment (options: BenchOptions): Record<string, unknown> {
+  let commit = 'unknown'
+  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim() } catch {}
+  return {
+    date: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    node: process.version,
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    commit
+  }
+}
+
+async function transfers (options: BenchOptions, file: (size: number) => Promise<RandomFile>, sections: Section[]): Promise<void> {
+  const runOptions = { runs: options.runs, tmpDir: await mkdtemp(join(tmpdir(), 'weft-bench-torrents-')) }
+  const single = new Map<number, TransferFigure[]>()
+  const measure = async (size: number, seeders: number, systems = SYSTEMS): Promise<TransferFigure[]> => {
+    const figures: TransferFigure[] = []
+    for (const system of systems) {
+      if (system.script != null) log(`${system.name}: ${size / 2 ** 20} MiB from ${seeders} seeder(s), warm-up + ${options.runs} runs`)
+      const figure = await measureTransfer(system, await file(size), seeders, runOptions)
+      if (figure.status === 'failed') log(`${system.name} failed: ${figure.error ?? ''}`)
+      figures.push(figure)
+    }
+    return figures
+  }
+  if (options.only.has('transfer')) {
+    for (const size of options.sizes) {
+      single.set(size, await measure(size, 1))
+      sections.push(transferSection(size, single.get(size) ?? []))
+    }
+  }
+  if (options.only.has('swarm')) {
+    const swarming = SYSTEMS.filter(s => s.swarms)
+    const one = single.get(options.swarmSize) ?? await measure(options.swarmSize, 1, swarming)
+    const four = await measure(options.swarmSize, 4, swarming)
+    sections.push(swarmSection(options.swarmSize, one, four))
+  }
+  await rm(runOptions.tmpDir, { recursive: true, force: true })
+}
+
+async function main (): Promise<void> {
+  const options = parseOptions(process.argv.slice(2))
+  const started = performance.now()
+  const env = environment(options)
+  log(`${String(env.mode)} run: ${JSON.stringify({ sizesMiB: options.sizes.map(s => s / 2 ** 20), runs: options.runs, dht: options.dhtSizes, only: [...options.only] })}`)
+  const sections: Section[] = []
+  const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'))
+  const files = new Map<number, Promise<RandomFile>>()
+  const file = async (size: number): Promise<RandomFile> => {
+    if (!files.has(size)) files.set(size, randomFile(dir, size))
+    return files.get(size) as Promise<RandomFile>
+  }
+  const dht: DhtFigure[] = []
+  try {
+    if ((options.only.has('transfer') || options.only.has('swarm')) && SYSTEMS.some(needsPeersPackage)) {
+      await ensurePeersInstalled(log)
+    }
+    await transfers(options, file, sections)
+    if (options.only.has('put')) sections.push(putSection())
+    if (options.only.has('dht')) {
+      for (const n of options.dhtSizes) {
+        log(`DHT: building ${n} nodes, then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+        const figure = await measureDht(n, { lookups: options.dhtLookups, batches: 3 })
+        if (figure.status === 'failed') log(`DHT ${n} failed: ${figure.error ?? ''}`)
+        dht.push(figure)
+      }
+      sections.push(dhtSection(dht, options.dhtLookups))
+    }
+    if (options.only.has('memory')) sections.push(memorySection())
+    if (options.only.has('browser')) sections.push(browserSection(await bundleSize()))
+    sections.push(targetsSection(dht))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  const seconds = (performance.now() - started) / 1000
+  const header = [
+    `## weft benchmark (${String(env.mode)}), ${String(env.date)}`,
+    '',
+    `Node ${String(env.node)}, ${String(env.cpu)}, ${String(env.memoryGiB)} GiB, commit ${String(env.commit)}; took ${seconds.toFixed(0)} s. ` +
+      'Peers are separate processes on 127.0.0.1. Figures move by a third between runs on shared machines: compare ratios within one run.',
+    ''
+  ]
+  process.stdout.write([...header, ...sections.map(markdown)].join('\n'))
+  const path = await writeResults(join(ROOT, 'bench', 'results'), { environment: env, seconds, options: { ...options, only: [...options.only] }, sections })
+  log(`wrote ${path}`)
+}
+
+main().then(() => process.exit(0), (err: any) => {
+  process.stderr.write(`${String(err.message ?? err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,66 @@
+// Items 1 and 2 as tables: throughput per system beside the stack's limit,
+// and four seeders against one.
+import { formatSummary, type Section } from './report.js'
+import { STACK_LIMIT } from './systems.js'
+import type { TransferFigure } from './transfer.js'
+
+const MIB = 2 ** 20
+
+function sizeName (size: number): string {
+  return size >= 1024 * MIB ? `${size / 1024 / MIB} GiB` : `${size / MIB} MiB`
+}
+
+function statusCell (f: TransferFigure): string {
+  return f.status === 'failed' ? `failed: ${f.error ?? ''}` : f.status
+}
+
+function ratio (a: TransferFigure | undefined, b: TransferFigure | undefined): string {
+  if (a?.throughput == null || b?.throughput == null) return '–'
+  return `${(a.throughput.median / b.throughput.median).toFixed(2)}×`
+}
+
+/** Item 1 for one file size. */
+export function transferSection (size: number, figures: TransferFigure[]): Section {
+  const limit = figures.find(f => f.system === STACK_LIMIT)
+  return {
+    id: `transfer-${size}`,
+    title: `1. Transfer ${sizeName(size)}, one seeder → one fetcher (MiB/s, until every byte is verified)`,
+    note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s; ' +
+      'a fresh fetcher process per run. Peak RSS is the fetcher\'s whole process.',
+    columns: ['system', 'MiB/s median (min–max)', 'runs', 'vs libp2p one stream', 'fetcher peak RSS MB'],
+    rows: figures.map(f => f.throughput == null
+      ? [f.system, statusCell(f), '–', '–', '–']
+      : [
+          f.system,
+          formatSummary(f.throughput),
+          String(f.throughput.runs.length),
+          f === limit ? '1.00× (the limit)' : ratio(f, limit),
+          formatSummary(f.fetcherRssBytes != null ? scale(f.fetcherRssBytes, 1 / 1e6) : undefined)
+        ]),
+    data: figures
+  }
+}
+
+/** Item 2: four seeders against one, for the systems that can swarm. */
+export function swarmSection (size: number, one: TransferFigure[], four: TransferFigure[]): Section {
+  return {
+    id: `swarm-${size}`,
+    title: `2. Swarming ${sizeName(size)}: 4 seeders vs 1 (MiB/s)`,
+    note: 'On loopback with 2 cores the seeders are rarely the bottleneck: four seeders compete with the fetcher for the same CPU.',
+    columns: ['system', '1 seeder', '4 seeders', '4 ÷ 1'],
+    rows: four.map(f => {
+      const single = one.find(o => o.system === f.system)
+      return [
+        f.system,
+        single?.throughput != null ? formatSummary(single.throughput) : (single != null ? statusCell(single) : '–'),
+        f.throughput != null ? formatSummary(f.throughput) : statusCell(f),
+        ratio(f, single)
+      ]
+    }),
+    data: { one, four }
+  }
+}
+
+function scale (s: { median: number, min: number, max: number, runs: number[] }, k: number): typeof s {
+  return { median: s.median * k, min: s.min * k, max: s.max * k, runs: s.runs.map(r => r * k) }
+}

@@ -1,0 +1,91 @@
+// Items 1 and 2: one file from one (or four) seeders to a fetcher that does
+// not have it, timed until the fetcher has verified every byte. Seeders start
+// once per figure; every run is a fresh fetcher process, the first run a
+// warm-up that is not counted.
+import { startPeer, runPeer, type RunningPeer } from './process.js'
+import { mibPerSecond, summarize, type Summary } from './stats.js'
+import type { RandomFile } from './random-file.js'
+import type { FetchResult } from './peer-io.js'
+
+/** What a seeder process is told. */
+export interface SeedTask {
+  role: 'seed'
+  file: string
+  /** Where a WebTorrent seeder writes the .torrent for fetchers. */
+  torrentFile: string
+}
+
+/** What a fetcher process is told: the seeders' ready lines and what to expect. */
+export interface FetchTask {
+  role: 'fetch'
+  seeders: Array<Record<string, unknown>>
+  size: number
+  sha256: string
+}
+
+/** A system whose peers the benchmark runs. */
+export interface TransferSystem {
+  name: string
+  /** The peer script (seed and fetch roles); none while the system is not built. */
+  script?: string
+  /** Why there is no script, shown in place of figures. */
+  missing?: string
+  /** Whether the fetcher can use several seeders at once. */
+  swarms: boolean
+}
+
+/** One system's figure for one file and seeder count. */
+export interface TransferFigure {
+  system: string
+  size: number
+  seeders: number
+  status: 'ok' | 'failed' | 'not built yet' | 'n/a'
+  /** MiB/s per counted run. */
+  throughput?: Summary
+  ms?: Summary
+  fetcherRssBytes?: Summary
+  error?: string
+}
+
+/** How a transfer figure is taken. */
+export interface TransferOptions {
+  /** Counted runs after the warm-up. */
+  runs: number
+  tmpDir: string
+}
+
+/** Generous: a stalled fetcher fails the figure instead of the run. */
+function fetchTimeout (size: number): number {
+  return 60_000 + size / (2 * 2 ** 20) * 1000
+}
+
+/** Measures `system` moving `file` from `seeders` seeders to fresh fetchers. */
+export async function measureTransfer (system: TransferSystem, file: RandomFile, seeders: number, options: TransferOptions): Promise<TransferFigure> {
+  const figure: TransferFigure = { system: system.name, size: file.size, seeders, status: 'ok' }
+  if (system.script == null) return { ...figure, status: 'not built yet', error: system.missing }
+  if (seeders > 1 && !system.swarms) return { ...figure, status: 'n/a' }
+  const running: RunningPeer[] = []
+  try {
+    for (let i = 0; i < seeders; i++) {
+      const task: SeedTask = { role: 'seed', file: file.path, torrentFile: `${options.tmpDir}/${system.name.replace(/\W/g, '')}-${i}.torrent` }
+      running.push(await startPeer(system.script, task, fetchTimeout(file.size)))
+    }
+    const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256 }
+    const results: FetchResult[] = []
+    for (let run = 0; run <= options.runs; run++) {
+      const result = await runPeer<FetchResult>(system.script, task, fetchTimeout(file.size))
+      if (!result.ok) throw new Error(`run ${run}: fetched ${result.bytes} bytes, sha256 ${result.sha256}: not the seeder's file`)
+      if (run > 0) results.push(result)
+    }
+    return {
+      ...figure,
+      throughput: summarize(results.map(r => mibPerSecond(r.bytes, r.ms))),
+      ms: summarize(results.map(r => r.ms)),
+      fetcherRssBytes: summarize(results.map(r => r.maxRssBytes))
+    }
+  } catch (err: any) {
+    return { ...figure, status: 'failed', error: String(err.message ?? err) }
+  } finally {
+    await Promise.all(running.map(async r => r.release()))
+  }
+}

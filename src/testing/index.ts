@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ *
+ * Helpers for tests and benchmarks: a whole weft network in one call, and
+ * what a perfect DHT lookup would answer in it.
+ *
+ * @example
+ * ```ts
+ * import { createTestNetwork, knownPeers, trueClosest, tracedLookup } from './testing/index.js'
+ *
+ * const network = await createTestNetwork(50)
+ * const all = await knownPeers(network.nodes.map(n => n.peerId))
+ * const lookup = await tracedLookup(network.nodes[0], key)
+ * const truth = await trueClosest(key, all.filter(p => !p.id.equals(network.nodes[0].peerId)), 5)
+ * await network.stop()
+ * ```
+ */
+export { createTestNetwork, type TestNetwork, type TestNetworkOptions, type TestTransport } from './network.js'
+export { compareDistance, kadId, knownPeers, peerKadId, trueClosest, type KnownPeer } from './closest.js'
+export { tracedLookup, type TracedLookup } from './lookup.js'

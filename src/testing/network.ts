@@ -1,0 +1,170 @@
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { memory } from '@libp2p/memory'
+import { tcp } from '@libp2p/tcp'
+import { MemoryDatastore } from 'datastore-core'
+import { createLibp2p } from 'libp2p'
+import { resolveConfig } from '../config/resolve.js'
+import { commonOptions } from '../node/common-options.js'
+import { WeftNode } from '../node/weft-node.js'
+import type { WeftConfigInit } from '../config/config.js'
+
+/** How the nodes of a test network reach each other. */
+export type TestTransport = 'memory' | 'tcp'
+
+/** How `createTestNetwork` builds the network. */
+export interface TestNetworkOptions {
+  /**
+   * `memory` (default): in-process connections, no sockets, so hundreds of
+   * nodes fit one process. `tcp`: real sockets on 127.0.0.1.
+   */
+  transport?: TestTransport
+  /** How many earlier nodes each new node dials when it joins. Default 3. */
+  degree?: number
+  /** Config layered over the server defaults of every node. */
+  config?: WeftConfigInit
+  /** A random source for which nodes each joiner dials; defaults to `Math.random`. */
+  random?: () => number
+}
+
+/** A running network of weft server nodes. */
+export interface TestNetwork {
+  nodes: WeftNode[]
+  /** Stops every node. */
+  stop: () => Promise<void>
+}
+
+/** Each wave of joiners is this fraction of the nodes already there. */
+const WAVE_GROWTH = 0.25
+
+/**
+ * At most this many nodes join at once. Every DHT request costs several
+ * milliseconds of CPU in one process (streams, protobuf, peer store), so
+ * bigger waves only queue work until dials and queries time out.
+ */
+const MAX_WAVE = 10
+
+/** How long a joiner's own self-lookup may take before we run one for it. */
+const SELF_LOOKUP_WAIT_MS = 15_000
+
+/**
+ * Dials in a network of hundreds of nodes in one process wait behind every
+ * other node's work on the same thread: the server default (10 s) would fail
+ * joins that are only queued, not lost.
+ */
+const DIAL_TIMEOUT_MS = 60_000
+
+/** Every memory listener in a process needs a unique name. */
+let memoryAddresses = 0
+
+/**
+ * Builds a network of `n` weft server nodes, already joined: each node dials
+ * a few random earlier nodes, and kad-dht's own start-up lookup of the
+ * node's id fills its routing table, as in a real server. Resolves once every
+ * node's lookup has finished (awaited, never slept). The nodes use the repo's real libp2p and DHT options
+ * (`commonOptions`): only the transport and the stores (in memory) differ.
+ *
+ * @example
+ * ```ts
+ * const network = await createTestNetwork(50)
+ * try {
+ *   const peers = await network.nodes[0].getClosestPeers(key)
+ * } finally {
+ *   await network.stop()
+ * }
+ * ```
+ */
+export async function createTestNetwork (n: number, options: TestNetworkOptions = {}): Promise<TestNetwork> {
+  const degree = options.degree ?? 3
+  const random = options.random ?? Math.random
+  const nodes: WeftNode[] = []
+  const network: TestNetwork = {
+    nodes,
+    stop: async () => { await Promise.all(nodes.map(async node => node.stop())) }
+  }
+  try {
+    // Nodes join in waves of a quarter of the network so far (at most
+    // MAX_WAVE): a joiner's own first self-lookup (kad-dht runs it a second
+    // after start) then sees a network that already settled, as in a network
+    // that grew over time, without waiting a second per node.
+    while (nodes.length < n) {
+      const wave = Math.min(n - nodes.length, MAX_WAVE, Math.max(1, Math.floor(nodes.length * WAVE_GROWTH)))
+      await Promise.all(Array.from({ length: wave }, async () => {
+        const node = await testNode(options)
+        const joined = selfLookupDone(node)
+        const targets = pick(nodes, degree, random)
+        const index = nodes.push(node) - 1
+        await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()).catch(err => {
+          throw new Error(`node ${index} of ${n} could not join: ${String(err)}`, { cause: err })
+        })))
+        // the first node has nobody to look up yet: its lookup runs once others dial it
+        if (targets.length > 0) await joined
+      }))
+    }
+    return network
+  } catch (err) {
+    await network.stop()
+    throw err
+  }
+}
+
+async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
+  const transport = options.transport ?? 'memory'
+  const listen = transport === 'memory' ? [`/memory/weft-test-${process.pid}-${memoryAddresses++}`] : ['/ip4/127.0.0.1/tcp/0']
+  const config = resolveConfig({
+    connections: { dialTimeoutMs: DIAL_TIMEOUT_MS },
+    ...options.config,
+    role: 'server',
+    listen,
+    announce: [],
+    bootstrap: [],
+    allowPrivateAddresses: true,
+    http: { enabled: false }
+  }, 'server')
+  const datastore = new MemoryDatastore()
+  const privateKey = await generateKeyPair('Ed25519')
+  const libp2p = await createLibp2p({
+    ...commonOptions({ config, privateKey, datastore }),
+    transports: [transport === 'memory' ? memory() : tcp()],
+    // The monitor pings every connection every few seconds. Spread over real
+    // servers that is noise; with every node in one process it is n times
+    // that on one thread, and at a few hundred nodes it alone starves dials.
+    connectionMonitor: { enabled: false }
+  })
+  return new WeftNode(config, libp2p, datastore)
+}
+
+/** Up to `count` distinct random elements of `from`. */
+function pick<T> (from: T[], count: number, random: () => number): T[] {
+  const copy = [...from]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j], copy[i]]
+  }
+  return copy.slice(0, count)
+}
+
+/**
+ * Resolves when kad-dht's first self-lookup on `node` has finished. kad-dht
+ * runs it by itself and announces it with `kad-dht:query:self`; if it failed
+ * (no event in time), an explicit lookup of the node's id takes its place.
+ */
+async function selfLookupDone (node: WeftNode): Promise<void> {
+  const target = node.libp2p as unknown as EventTarget
+  let onSelf: () => void = () => {}
+  const announced = new Promise<boolean>(resolve => {
+    onSelf = () => { resolve(true) }
+    target.addEventListener('kad-dht:query:self', onSelf, { once: true })
+  })
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, SELF_LOOKUP_WAIT_MS) })
+  try {
+    if (!await Promise.race([announced, late])) {
+      // a lookup that fails here leaves a thinner routing table, which the
+      // measurements then show: the node has still joined
+      await node.getClosestPeers(node.peerId.toMultihash().bytes).catch(() => [])
+    }
+  } finally {
+    clearTimeout(timer)
+    target.removeEventListener('kad-dht:query:self', onSelf)
+  }
+}
