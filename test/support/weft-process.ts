@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
+import { statusWhen } from './status.js'
 
 /** The compiled CLI, `weft`. */
 export const WEFT_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
@@ -102,15 +103,24 @@ export async function spawnServer (options: SpawnOptions = {}): Promise<WeftProc
   }
 }
 
-/** Starts n servers, each bootstrapped off the first, and stops them all together. */
+/**
+ * Starts n servers, each bootstrapped off the first, and resolves once the
+ * first has every other server in its DHT routing table: "ready" only means
+ * listening, and a lookup that starts before the joins settle can miss a
+ * server nobody has learned of yet.
+ */
 export async function spawnNetwork (n: number, options: SpawnOptions = {}): Promise<{ servers: WeftProcess[], stop: () => Promise<void> }> {
-  const first = await spawnServer(options)
+  const first = await spawnServer({ ...options, http: true })
   const rest = await Promise.all(Array.from({ length: n - 1 }, async () => spawnServer({ ...options, bootstrap: [first.multiaddrs[0], ...(options.bootstrap ?? [])] })))
   const servers = [first, ...rest]
-  return {
-    servers,
-    stop: async () => { await Promise.all(servers.map(async s => s.stop())) }
+  const stop = async (): Promise<void> => { await Promise.all(servers.map(async s => s.stop())) }
+  try {
+    await statusWhen(first, status => status.routingTableSize >= n - 1)
+  } catch (err) {
+    await stop()
+    throw err
   }
+  return { servers, stop }
 }
 
 export async function removeDir (dir: string): Promise<void> {
