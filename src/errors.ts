@@ -48,3 +48,136 @@ export class StorageOpenError extends Error {
     this.location = location
   }
 }
+
+/** A string is not a CID weft can use (malformed, or not CIDv1/CIDv0 with sha2-256). */
+export class InvalidCIDError extends Error {
+  static override readonly name = 'InvalidCIDError'
+  override readonly name = 'InvalidCIDError'
+  readonly value: string
+
+  constructor (message: string, value: string, options?: ErrorOptions) {
+    super(message, options)
+    this.value = value
+  }
+}
+
+/** Storing a block would take the store past `storage.maxBytes` even after collecting garbage. */
+export class QuotaExceededError extends Error {
+  static override readonly name = 'QuotaExceededError'
+  override readonly name = 'QuotaExceededError'
+  readonly cid: string
+  readonly size: number
+  readonly usedBytes: number
+  readonly maxBytes: number
+
+  constructor (cid: string, size: number, usedBytes: number, maxBytes: number) {
+    super(`storing block ${cid} (${size} bytes) would exceed the quota: ${usedBytes} of ${maxBytes} bytes used`)
+    this.cid = cid
+    this.size = size
+    this.usedBytes = usedBytes
+    this.maxBytes = maxBytes
+  }
+}
+
+/** A block is larger than weft accepts (`MAX_BLOCK_BYTES`). */
+export class BlockTooLargeError extends Error {
+  static override readonly name = 'BlockTooLargeError'
+  override readonly name = 'BlockTooLargeError'
+  readonly cid: string
+  readonly size: number
+  readonly maxBytes: number
+
+  constructor (cid: string, size: number, maxBytes: number) {
+    super(`block ${cid} is ${size} bytes, more than the ${maxBytes} allowed`)
+    this.cid = cid
+    this.size = size
+    this.maxBytes = maxBytes
+  }
+}
+
+/** Bytes do not hash to the CID they were given as. `peer` names who sent them, when remote. */
+export class HashMismatchError extends Error {
+  static override readonly name = 'HashMismatchError'
+  override readonly name = 'HashMismatchError'
+  readonly cid: string
+  readonly peer: string | undefined
+
+  constructor (cid: string, peer?: string) {
+    super(peer == null ? `bytes do not match block ${cid}` : `peer ${peer} sent bytes that do not match block ${cid}`)
+    this.cid = cid
+    this.peer = peer
+  }
+}
+
+/** No reachable peer has a block, or it could not be fetched in time. */
+export class BlockNotFoundError extends Error {
+  static override readonly name = 'BlockNotFoundError'
+  override readonly name = 'BlockNotFoundError'
+  readonly cid: string
+  /** How many peers were asked. */
+  readonly asked: number
+
+  constructor (cid: string, asked: number, detail?: string) {
+    super(`block ${cid} was not found: ${asked} peer(s) asked${detail == null ? '' : `; ${detail}`}`)
+    this.cid = cid
+    this.asked = asked
+  }
+}
+
+/** A put could not give every block `writeQuorum` replicas. `shortfall` maps block CID → replicas it got. */
+export class QuorumNotReachedError extends Error {
+  static override readonly name = 'QuorumNotReachedError'
+  override readonly name = 'QuorumNotReachedError'
+  readonly quorum: number
+  readonly shortfall: Map<string, number>
+
+  constructor (quorum: number, shortfall: Map<string, number>, detail?: string) {
+    const listed = [...shortfall].slice(0, 5).map(([cid, n]) => `${cid}: ${n}`).join(', ')
+    const more = shortfall.size > 5 ? ` and ${shortfall.size - 5} more` : ''
+    super(`write quorum ${quorum} not reached for ${shortfall.size} block(s) (${listed}${more})${detail == null ? '' : `; ${detail}`}`)
+    this.quorum = quorum
+    this.shortfall = shortfall
+  }
+}
+
+/** A remote peer broke a weft protocol: garbage, an oversized message, answers out of order. */
+export class ProtocolError extends Error {
+  static override readonly name = 'ProtocolError'
+  override readonly name = 'ProtocolError'
+  readonly peer: string | undefined
+
+  constructor (message: string, peer?: string, options?: ErrorOptions) {
+    super(message, options)
+    this.peer = peer
+  }
+}
+
+/** A CID names something that is not a file weft can read (a directory, another codec, a broken DAG). */
+export class NotAFileError extends Error {
+  static override readonly name = 'NotAFileError'
+  override readonly name = 'NotAFileError'
+  readonly cid: string
+
+  constructor (cid: string, reason: string) {
+    super(`${cid} is not a readable file: ${reason}`)
+    this.cid = cid
+  }
+}
+
+/**
+ * A block could not be written to the local store (disk full, permissions, a
+ * closed database). `code` is the system error code when one is known
+ * (`ENOSPC`); the store's accounting is unchanged.
+ */
+export class BlockWriteError extends Error {
+  static override readonly name = 'BlockWriteError'
+  override readonly name = 'BlockWriteError'
+  readonly cid: string
+  readonly code: string | undefined
+
+  constructor (cid: string, code: string | undefined, detail: string, options?: ErrorOptions) {
+    super(`cannot store block ${cid}: ${detail}`, options)
+    this.cid = cid
+    this.code = code
+  }
+}

@@ -1,0 +1,59 @@
+import { importByteStream, type WritableStorage } from 'ipfs-unixfs-importer'
+import { fixedSize } from 'ipfs-unixfs-importer/chunker'
+import { balanced } from 'ipfs-unixfs-importer/layout'
+import { byteChunks, type ContentSource } from './source.js'
+import type { CID } from 'multiformats/cid'
+
+/**
+ * Links per DAG node: @helia/unixfs's default, so that our root CIDs equal
+ * Helia's (and Kubo's with the same chunker and raw leaves).
+ */
+export const MAX_CHILDREN_PER_NODE = 1024
+
+/** The default chunk size (1 MiB), also Helia's. */
+export const DEFAULT_CHUNK_SIZE = 1_048_576
+
+export interface ImportOptions {
+  /** Leaf size in bytes. */
+  chunkSize?: number
+  /**
+   * Blocks written at once. The importer hashes and writes this many in
+   * parallel: it bounds memory (chunkSize × this) as much as speed.
+   */
+  blockWriteConcurrency?: number
+  signal?: AbortSignal
+  /** Called with the total bytes read from the source so far. */
+  onBytes?: (bytesRead: number) => void
+}
+
+export interface Imported {
+  cid: CID
+  /** File size in bytes. */
+  size: number
+}
+
+/**
+ * Chunks content into a UnixFS DAG (CIDv1, raw leaves, balanced, fixed-size
+ * chunks) written block by block to `blocks`. Returns the root CID, which is
+ * the one `@helia/unixfs` `addBytes` gives for the same bytes and chunk size.
+ */
+export async function importContent (source: ContentSource, blocks: WritableStorage, options: ImportOptions = {}): Promise<Imported> {
+  let size = 0
+  const counted = async function * (): AsyncGenerator<Uint8Array> {
+    for await (const chunk of byteChunks(source)) {
+      options.signal?.throwIfAborted()
+      size += chunk.byteLength
+      options.onBytes?.(size)
+      yield chunk
+    }
+  }
+  const result = await importByteStream(counted(), blocks, {
+    cidVersion: 1,
+    rawLeaves: true,
+    chunker: fixedSize({ chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE }),
+    layout: balanced({ maxChildrenPerNode: MAX_CHILDREN_PER_NODE }),
+    ...(options.blockWriteConcurrency != null ? { blockWriteConcurrency: options.blockWriteConcurrency } : {}),
+    ...(options.signal != null ? { signal: options.signal } : {})
+  })
+  return { cid: result.cid, size }
+}
