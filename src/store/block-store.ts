@@ -1,0 +1,584 @@
+import { Key } from 'interface-datastore'
+import { base32 } from 'multiformats/bases/base32'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import * as Digest from 'multiformats/hashes/digest'
+import { dagLinks, IDENTITY_HASH, isLeafCodec } from './dag-links.js'
+import { BlockNotFoundError, BlockTooLargeError, BlockWriteError, QuotaExceededError } from '../errors.js'
+import { MAX_BLOCK_BYTES } from '../services/limits.js'
+import type { BlockRole, LocalBlocks, StorageStats } from './local-blocks.js'
+import type { AbortOptions } from '@libp2p/interface'
+import type { Blockstore } from 'interface-blockstore'
+import type { Datastore } from 'interface-datastore'
+
+/** Datastore prefixes: one record per block, one per pinned root, one per block being written or deleted. */
+export const BLOCKS_PREFIX = '/weft/blocks/'
+export const PINS_PREFIX = '/weft/pins/'
+export const PENDING_PREFIX = '/weft/pending/'
+
+export interface BlockStoreInit {
+  /** Where block bytes live (`openBlockBytes(dataDir)`), already open. */
+  bytes: Blockstore
+  /** The node's datastore: block records and pins live under `/weft/`. */
+  datastore: Datastore
+  /** The quota: bytes of block data this store may hold. */
+  maxBytes: number
+}
+
+/** What the store knows of one block; `pins`, `replica` and `added` are persisted, `held` is not. */
+interface BlockRecord {
+  /** base32 of the multihash: CIDv0 and CIDv1 of the same bytes are one block. */
+  readonly key: string
+  readonly size: number
+  /** How many pinned roots reach this block. */
+  pins: number
+  /** Pushed to us as one of its replicas. */
+  replica: boolean
+  /** Put with role `pinned` and no pin covers it yet: kept from eviction until one does or the store restarts. */
+  held: boolean
+  /** When it was stored, ms since the epoch; eviction takes the oldest first. */
+  readonly added: number
+  /** Breaks ties between records added in the same millisecond. */
+  readonly seq: number
+  /** In the eviction heap (possibly stale: a popped record is checked again). */
+  queued: boolean
+}
+
+const EMPTY = new Uint8Array(0)
+const RECORD_VERSION = 1
+const REPLICA_FLAG = 1
+
+/**
+ * The local block store: block bytes in a `Blockstore`, accounting and pins in
+ * the node's datastore. A block exists for `has`/`get` once its record is
+ * written, and its record is written only after its bytes, so nothing
+ * half-written is ever served. Records are held in memory too (loaded by
+ * `start()`), which is what makes `stats()` synchronous and `has()` free.
+ *
+ * `close()` waits for work under way; it does not close the blockstore or
+ * the datastore it was given.
+ */
+export class BlockStore implements LocalBlocks {
+  readonly #bytes: Blockstore
+  readonly #datastore: Datastore
+  readonly #maxBytes: number
+  readonly #records = new Map<string, BlockRecord>()
+  readonly #pins = new Set<string>()
+  readonly #evictable = new AgeHeap()
+  readonly #writing = new Map<string, Promise<void>>()
+  #usedBytes = 0
+  #reservedBytes = 0
+  #seq = 0
+  /** Serialises changes to records, pins and reservations; block bytes are written outside it. */
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor (init: BlockStoreInit) {
+    this.#bytes = init.bytes
+    this.#datastore = init.datastore
+    this.#maxBytes = init.maxBytes
+  }
+
+  /** Creates a store and loads its accounting. */
+  static async open (init: BlockStoreInit): Promise<BlockStore> {
+    const store = new BlockStore(init)
+    await store.start()
+    return store
+  }
+
+  /** Finishes deletions and writes a crash interrupted, then loads block records and pins. */
+  async start (): Promise<void> {
+    this.#records.clear()
+    this.#pins.clear()
+    this.#evictable.clear()
+    this.#usedBytes = 0
+    await this.#exclusive(async () => {
+      await this.#finishPending()
+      await this.#loadRecords()
+      for await (const key of this.#datastore.queryKeys({ prefix: PINS_PREFIX })) {
+        this.#pins.add(key.toString().slice(PINS_PREFIX.length))
+      }
+    })
+  }
+
+  /** Waits for puts and changes under way. */
+  async close (): Promise<void> {
+    await Promise.allSettled([...this.#writing.values()])
+    await this.#exclusive(async () => {})
+  }
+
+  async has (cid: CID, options?: AbortOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted()
+    return this.#records.has(blockKey(cid))
+  }
+
+  async get (cid: CID, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    const record = this.#records.get(blockKey(cid))
+    if (record == null) return undefined
+    const bytes = await this.#read(cid, record, options)
+    if (bytes != null) return bytes
+    // The record outlived its bytes (a power cut before the OS flushed the
+    // file, a file deleted by hand): forget the block so it can be fetched again.
+    await this.#exclusive(async () => {
+      if (this.#records.get(record.key) === record) await this.#remove([record])
+    })
+    return undefined
+  }
+
+  async put (cid: CID, bytes: Uint8Array, role: BlockRole, options?: AbortOptions): Promise<void> {
+    if (bytes.byteLength > MAX_BLOCK_BYTES) throw new BlockTooLargeError(cid.toString(), bytes.byteLength, MAX_BLOCK_BYTES)
+    const key = blockKey(cid)
+    for (;;) {
+      options?.signal?.throwIfAborted()
+      const writing = this.#writing.get(key)
+      if (writing != null) {
+        await writing.catch(() => {})
+        continue
+      }
+      const record = this.#records.get(key)
+      if (record == null) break
+      if (await this.#raise(record, role)) return
+    }
+    const write = this.#write(cid, key, bytes, role)
+    this.#writing.set(key, write)
+    try {
+      await write
+    } finally {
+      this.#writing.delete(key)
+    }
+  }
+
+  async pin (root: CID, options?: AbortOptions): Promise<void> {
+    const pin = pinKey(root)
+    if (this.#pins.has(pin)) return
+    const found = await this.#walk(root, true, options)
+    await this.#exclusive(async () => {
+      if (this.#pins.has(pin)) return
+      const records: BlockRecord[] = []
+      for (const [key, { cid }] of found) {
+        const record = this.#records.get(key)
+        if (record == null) throw notHere(cid, root)
+        records.push(record)
+      }
+      options?.signal?.throwIfAborted()
+      const batch = this.#datastore.batch()
+      for (const record of records) batch.put(recordKey(record.key), encodeRecord({ ...record, pins: record.pins + 1 }))
+      batch.put(new Key(PINS_PREFIX + pin), EMPTY)
+      await batch.commit()
+      for (const record of records) {
+        record.pins++
+        record.held = false
+      }
+      this.#pins.add(pin)
+    })
+  }
+
+  async unpin (root: CID, options?: AbortOptions): Promise<void> {
+    const pin = pinKey(root)
+    await this.#exclusive(async () => {
+      if (!this.#pins.has(pin)) return
+      const records = [...(await this.#walk(root, false, options)).values()]
+        .map(({ record }) => record)
+        .filter(record => record.pins > 0)
+      const batch = this.#datastore.batch()
+      for (const record of records) batch.put(recordKey(record.key), encodeRecord({ ...record, pins: record.pins - 1 }))
+      batch.delete(new Key(PINS_PREFIX + pin))
+      await batch.commit()
+      for (const record of records) {
+        record.pins--
+        this.#queueIfEvictable(record)
+      }
+      this.#pins.delete(pin)
+    })
+  }
+
+  async isPinned (root: CID, options?: AbortOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted()
+    return this.#pins.has(pinKey(root))
+  }
+
+  async gc (options?: AbortOptions & { bytes?: number }): Promise<number> {
+    const goal = options?.bytes ?? Infinity
+    return await this.#exclusive(async () => {
+      options?.signal?.throwIfAborted()
+      const victims: BlockRecord[] = []
+      let freed = 0
+      while (freed < goal) {
+        const record = this.#popEvictable()
+        if (record == null) break
+        victims.push(record)
+        freed += record.size
+      }
+      await this.#remove(victims)
+      return freed
+    })
+  }
+
+  stats (): StorageStats {
+    return { usedBytes: this.#usedBytes, maxBytes: this.#maxBytes, blocks: this.#records.size, pins: this.#pins.size }
+  }
+
+  /** Why a block is kept, or `undefined` when it is not stored. */
+  roleOf (cid: CID): BlockRole | undefined {
+    const record = this.#records.get(blockKey(cid))
+    return record == null ? undefined : roleOf(record)
+  }
+
+  /** Raises the role of a stored block; false when the record went away meanwhile (the caller writes it anew). */
+  async #raise (record: BlockRecord, role: BlockRole): Promise<boolean> {
+    // Flags, not the derived role: a pinned block put as a replica stays a replica once unpinned.
+    const raises = (role === 'replica' && !record.replica) || (role === 'pinned' && record.pins === 0 && !record.held)
+    if (!raises) return this.#records.get(record.key) === record
+    return await this.#exclusive(async () => {
+      if (this.#records.get(record.key) !== record) return false
+      if (role === 'replica' && !record.replica) {
+        await this.#datastore.put(recordKey(record.key), encodeRecord({ ...record, replica: true }))
+        record.replica = true
+      } else if (role === 'pinned' && record.pins === 0) {
+        record.held = true
+      }
+      return true
+    })
+  }
+
+  /** Reserves room, writes the bytes (a pending marker first, so a crash leaves nothing unaccounted), then the record. */
+  async #write (cid: CID, key: string, bytes: Uint8Array, role: BlockRole): Promise<void> {
+    const size = bytes.byteLength
+    try {
+      await this.#exclusive(async () => { await this.#reserve(cid, size) })
+    } catch (err) {
+      // Evicting to make room failed in the datastore; nothing was reserved.
+      throw err instanceof QuotaExceededError ? err : writeError(cid, err)
+    }
+    try {
+      await this.#datastore.put(pendingKey(key), EMPTY)
+      // No abort signal: an abandoned fs write can still land after we cleaned up.
+      await this.#bytes.put(cid, bytes)
+      const record: BlockRecord = {
+        key, size, pins: 0, replica: role === 'replica', held: role === 'pinned', added: Date.now(), seq: this.#seq++, queued: false
+      }
+      const batch = this.#datastore.batch()
+      batch.put(recordKey(key), encodeRecord(record))
+      batch.delete(pendingKey(key))
+      await batch.commit()
+      this.#records.set(key, record)
+      this.#usedBytes += size
+      this.#queueIfEvictable(record)
+    } catch (err) {
+      await this.#deleteBytes([key])
+      throw writeError(cid, err)
+    } finally {
+      this.#reservedBytes -= size
+    }
+  }
+
+  /** Makes room for `size` bytes, evicting the oldest cache blocks if needed; call inside `#exclusive`. */
+  async #reserve (cid: CID, size: number): Promise<void> {
+    const over = this.#usedBytes + this.#reservedBytes + size - this.#maxBytes
+    if (over > 0) {
+      const victims: BlockRecord[] = []
+      let freed = 0
+      while (freed < over) {
+        const record = this.#popEvictable()
+        if (record == null) {
+          for (const victim of victims) this.#queueIfEvictable(victim)
+          throw new QuotaExceededError(cid.toString(), size, this.#usedBytes + this.#reservedBytes, this.#maxBytes)
+        }
+        victims.push(record)
+        freed += record.size
+      }
+      await this.#remove(victims)
+    }
+    this.#reservedBytes += size
+  }
+
+  /** Deletes blocks: records first (with pending markers), then bytes, then markers. Call inside `#exclusive`. */
+  async #remove (records: BlockRecord[]): Promise<void> {
+    if (records.length === 0) return
+    const batch = this.#datastore.batch()
+    for (const record of records) {
+      batch.delete(recordKey(record.key))
+      batch.put(pendingKey(record.key), EMPTY)
+    }
+    try {
+      await batch.commit()
+    } catch (err) {
+      for (const record of records) this.#queueIfEvictable(record)
+      throw err
+    }
+    for (const record of records) {
+      this.#records.delete(record.key)
+      this.#usedBytes -= record.size
+    }
+    await this.#deleteBytes(records.map(record => record.key))
+  }
+
+  /** Deletes bytes, then their pending markers; a marker whose bytes could not be deleted stays for the next start. */
+  async #deleteBytes (keys: string[]): Promise<void> {
+    const done: string[] = []
+    await Promise.all(keys.map(async key => {
+      try {
+        await this.#bytes.delete(cidOf(key))
+        done.push(key)
+      } catch {}
+    }))
+    try {
+      const batch = this.#datastore.batch()
+      for (const key of done) batch.delete(pendingKey(key))
+      await batch.commit()
+    } catch {}
+  }
+
+  /** The bytes of a recorded block, or `undefined` when they are missing or not the recorded size. */
+  async #read (cid: CID, record: BlockRecord, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    let bytes: Uint8Array
+    try {
+      bytes = await concat(this.#bytes.get(cid, options))
+    } catch (err: any) {
+      options?.signal?.throwIfAborted()
+      // blockstore-fs reports every read failure as NotFoundError: only a file that is really gone counts.
+      if (err.name !== 'NotFoundError' || await this.#bytes.has(cid)) throw err
+      return undefined
+    }
+    return bytes.byteLength === record.size ? bytes : undefined
+  }
+
+  /** The blocks of a DAG stored here, by key. `strict`: a missing block throws `BlockNotFoundError`; otherwise it is skipped. */
+  async #walk (root: CID, strict: boolean, options?: AbortOptions): Promise<Map<string, { cid: CID, record: BlockRecord }>> {
+    const found = new Map<string, { cid: CID, record: BlockRecord }>()
+    const seen = new Set<string>()
+    const queue: CID[] = [root]
+    for (let i = 0; i < queue.length; i++) {
+      options?.signal?.throwIfAborted()
+      const cid = queue[i]
+      const key = blockKey(cid)
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (cid.multihash.code === IDENTITY_HASH) {
+        for (const link of dagLinks(cid, cid.multihash.digest)) queue.push(link)
+        continue
+      }
+      const record = this.#records.get(key)
+      const bytes = record == null || isLeafCodec(cid) ? undefined : await this.#read(cid, record, options)
+      if (record == null || (bytes == null && !isLeafCodec(cid))) {
+        if (strict) throw notHere(cid, root)
+        continue
+      }
+      found.set(key, { cid, record })
+      if (bytes != null) for (const link of dagLinks(cid, bytes)) queue.push(link)
+    }
+    return found
+  }
+
+  /** Completes what a crash interrupted: a pending marker without a record names bytes nobody accounts for. */
+  async #finishPending (): Promise<void> {
+    const keys: string[] = []
+    for await (const key of this.#datastore.queryKeys({ prefix: PENDING_PREFIX })) keys.push(key.toString().slice(PENDING_PREFIX.length))
+    const orphans: string[] = []
+    for (const key of keys) {
+      if (!(await this.#datastore.has(recordKey(key)))) orphans.push(key)
+    }
+    await Promise.all(orphans.map(async key => { await this.#bytes.delete(cidOf(key)) }))
+    const batch = this.#datastore.batch()
+    for (const key of keys) batch.delete(pendingKey(key))
+    await batch.commit()
+  }
+
+  /** Scans block records into memory; an unreadable record is dropped with its bytes. */
+  async #loadRecords (): Promise<void> {
+    const corrupt: string[] = []
+    for await (const { key: dsKey, value } of this.#datastore.query({ prefix: BLOCKS_PREFIX })) {
+      const key = dsKey.toString().slice(BLOCKS_PREFIX.length)
+      const record = decodeRecord(key, value, this.#seq++)
+      if (record == null) {
+        corrupt.push(key)
+        continue
+      }
+      this.#records.set(key, record)
+      this.#usedBytes += record.size
+      if (roleOf(record) === 'cache') record.queued = true
+    }
+    this.#evictable.rebuild([...this.#records.values()].filter(record => record.queued))
+    if (corrupt.length > 0) {
+      const batch = this.#datastore.batch()
+      for (const key of corrupt) {
+        batch.delete(recordKey(key))
+        batch.put(pendingKey(key), EMPTY)
+      }
+      await batch.commit()
+      await this.#deleteBytes(corrupt)
+    }
+  }
+
+  #queueIfEvictable (record: BlockRecord): void {
+    if (!record.queued && roleOf(record) === 'cache') {
+      record.queued = true
+      this.#evictable.push(record)
+    }
+  }
+
+  /** The oldest block that is stored and `cache` now; stale heap entries are dropped on the way. */
+  #popEvictable (): BlockRecord | undefined {
+    for (let record = this.#evictable.pop(); record != null; record = this.#evictable.pop()) {
+      record.queued = false
+      if (this.#records.get(record.key) === record && roleOf(record) === 'cache') return record
+    }
+    return undefined
+  }
+
+  async #exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn)
+    this.#queue = run.catch(() => {})
+    return await run
+  }
+}
+
+/** A min-heap of records by age (`added`, then `seq`): the eviction order. */
+class AgeHeap {
+  #items: BlockRecord[] = []
+
+  clear (): void { this.#items = [] }
+
+  rebuild (records: BlockRecord[]): void {
+    this.#items = records
+    for (let i = (records.length >> 1) - 1; i >= 0; i--) this.#down(i)
+  }
+
+  push (record: BlockRecord): void {
+    const items = this.#items
+    items.push(record)
+    for (let i = items.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1
+      if (!older(items[i], items[parent])) break
+      ;[items[i], items[parent]] = [items[parent], items[i]]
+      i = parent
+    }
+  }
+
+  pop (): BlockRecord | undefined {
+    const items = this.#items
+    const top = items[0]
+    const last = items.pop()
+    if (items.length > 0 && last != null) {
+      items[0] = last
+      this.#down(0)
+    }
+    return top
+  }
+
+  #down (i: number): void {
+    const items = this.#items
+    for (;;) {
+      let least = i
+      for (const child of [2 * i + 1, 2 * i + 2]) {
+        if (child < items.length && older(items[child], items[least])) least = child
+      }
+      if (least === i) return
+      ;[items[i], items[least]] = [items[least], items[i]]
+      i = least
+    }
+  }
+}
+
+function older (a: BlockRecord, b: BlockRecord): boolean {
+  return a.added < b.added || (a.added === b.added && a.seq < b.seq)
+}
+
+function roleOf (record: BlockRecord): BlockRole {
+  if (record.pins > 0 || record.held) return 'pinned'
+  return record.replica ? 'replica' : 'cache'
+}
+
+function blockKey (cid: CID): string {
+  return base32.encode(cid.multihash.bytes)
+}
+
+/** A CID for the blockstore: blockstore-fs, -idb and MemoryBlockstore key by multihash, so the codec does not matter. */
+function cidOf (key: string): CID {
+  return CID.createV1(raw.code, Digest.decode(base32.decode(key)))
+}
+
+/** Pins are kept per root CIDv1, so a root pinned as v0 is the same pin as v1; the codec stays (it says how to walk). */
+function pinKey (root: CID): string {
+  return root.toV1().toString()
+}
+
+function recordKey (key: string): Key {
+  return new Key(BLOCKS_PREFIX + key)
+}
+
+function pendingKey (key: string): Key {
+  return new Key(PENDING_PREFIX + key)
+}
+
+function notHere (cid: CID, root: CID): BlockNotFoundError {
+  return new BlockNotFoundError(cid.toString(), 0, `it is not in the local store, so ${root} cannot be pinned`)
+}
+
+/**
+ * A block record: a byte `version << 4 | flags` (bit 0: replica), then
+ * varints of the size, the pin count and the time added in ms. 11 bytes for a
+ * typical block.
+ */
+function encodeRecord (record: BlockRecord): Uint8Array {
+  const out: number[] = [RECORD_VERSION << 4 | (record.replica ? REPLICA_FLAG : 0)]
+  for (const n of [record.size, record.pins, record.added]) {
+    let v = n
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80)
+      v = Math.floor(v / 0x80)
+    }
+    out.push(v)
+  }
+  return Uint8Array.from(out)
+}
+
+function decodeRecord (key: string, bytes: Uint8Array, seq: number): BlockRecord | undefined {
+  if (bytes.length < 4 || bytes[0] >> 4 !== RECORD_VERSION) return undefined
+  const numbers: number[] = []
+  let at = 1
+  for (let i = 0; i < 3; i++) {
+    let n = 0
+    for (let scale = 1; ; scale *= 0x80) {
+      if (at >= bytes.length || scale > 2 ** 49) return undefined
+      const b = bytes[at++]
+      n += (b & 0x7f) * scale
+      if (b < 0x80) break
+    }
+    numbers.push(n)
+  }
+  const [size, pins, added] = numbers
+  return { key, size, pins, replica: (bytes[0] & REPLICA_FLAG) !== 0, held: false, added, seq, queued: false }
+}
+
+async function concat (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  let length = 0
+  for await (const chunk of chunks) {
+    parts.push(chunk)
+    length += chunk.byteLength
+  }
+  // A plain Uint8Array view, not the Buffer blockstore-fs reads into.
+  if (parts.length === 1) return new Uint8Array(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength)
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
+function writeError (cid: CID, err: any): BlockWriteError {
+  const code = systemErrorCode(err)
+  return new BlockWriteError(cid.toString(), code, code === 'ENOSPC' ? 'the disk is full' : String(err?.message ?? err), { cause: err })
+}
+
+/** `ENOSPC` and friends, from the error or its causes (blockstore-fs keeps only the message). */
+function systemErrorCode (err: any): string | undefined {
+  for (let e = err; e != null; e = e.cause) {
+    if (typeof e.code === 'string' && /^E[A-Z]{3,}$/.test(e.code)) return e.code
+    const match = /\b(E[A-Z]{3,})\b/.exec(String(e.message ?? ''))
+    if (match != null) return match[1]
+  }
+  return undefined
+}
