@@ -1,0 +1,294 @@
+/**
+ * `/weft/store/1.0.0`: push blocks to a server for storage.
+ *
+ * The dialler writes `StoreRequest`s, one block each, keeping at most
+ * `STORE_WINDOW` unanswered, then closes its writable end. The responder
+ * answers each with a `StoreResponse`, in order, as soon as the block is
+ * stored or refused, and closes after the last answer. Nothing that fails
+ * verification is stored. See docs/protocols.md.
+ */
+
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { ProtocolError } from '../errors.js'
+import { MAX_BLOCK_BYTES, STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
+import { StoreRequest, StoreResponse, StoreStatus } from './pb/store.js'
+import { ProtocolStream, assertSupportedCid, describeCid, describePeer, parseCid, verifyBlock } from './verify.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
+import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export const STORE_PROTOCOL = '/weft/store/1.0.0'
+
+/**
+ * What became of one pushed block: `stored`; `quota` (the server is full);
+ * `too-large` (over `MAX_BLOCK_BYTES`); `hash-mismatch` (bytes do not match
+ * the CID); `not-responsible` (the server does not keep this CID);
+ * `invalid` (the CID is malformed or unsupported); `internal` (the server failed).
+ */
+export type StoreOutcome = 'stored' | 'quota' | 'too-large' | 'hash-mismatch' | 'not-responsible' | 'invalid' | 'internal'
+
+/** One answer of `pushBlocks`; `message` explains a refusal. */
+export interface StoreAnswer {
+  cid: CID
+  status: StoreOutcome
+  message?: string
+}
+
+/** A block to push. */
+export interface BlockToStore {
+  cid: CID
+  bytes: Uint8Array
+}
+
+export interface StoreRequestHandlerOptions {
+  /** Whether this node keeps `cid` for `peer` (e.g. it is among the closest servers); default yes. */
+  accept?: (cid: CID, peer: PeerId) => boolean | Promise<boolean>
+  /** Called after a block was verified and stored. */
+  onStored?: (cid: CID, bytes: Uint8Array, peer: PeerId) => void
+  /**
+   * Called with each error the handler swallows: the one that made it abort a
+   * stream (usually a `ProtocolError`), or a local failure answered INTERNAL.
+   */
+  onError?: (err: Error, peer: PeerId) => void
+  /** Abort a stream that is idle this long (ms). Default `STREAM_IDLE_TIMEOUT_MS`. */
+  idleTimeout?: number
+}
+
+export interface PushBlocksOptions extends AbortOptions {
+  /** The responder, named in errors. */
+  peer?: string
+  /** Most unanswered requests at once. Default `STORE_WINDOW`. */
+  window?: number
+  /** Most unanswered block bytes at once (one block may always be in flight). Default `STORE_WINDOW_BYTES`. */
+  windowBytes?: number
+  /** Fail when the responder is idle this long (ms). Default `STREAM_IDLE_TIMEOUT_MS`. */
+  idleTimeout?: number
+}
+
+const OUTCOME_OF: Partial<Record<StoreStatus, StoreOutcome>> = {
+  [StoreStatus.STORED]: 'stored',
+  [StoreStatus.QUOTA]: 'quota',
+  [StoreStatus.TOO_LARGE]: 'too-large',
+  [StoreStatus.HASH_MISMATCH]: 'hash-mismatch',
+  [StoreStatus.NOT_RESPONSIBLE]: 'not-responsible',
+  [StoreStatus.INVALID]: 'invalid',
+  [StoreStatus.INTERNAL]: 'internal'
+}
+
+interface Verdict {
+  status: StoreStatus
+  message?: string
+}
+
+/**
+ * The responder: verifies and stores each pushed block in `blocks` as a
+ * `replica` and answers in order. An oversized message or garbage aborts the
+ * stream; the handler never throws.
+ */
+export function storeRequestHandler (blocks: Pick<LocalBlocks, 'put'>, options: StoreRequestHandlerOptions = {}): StreamHandler {
+  return async (stream, connection) => {
+    const peer = connection.remotePeer
+    const wire = new ProtocolStream(stream, { peer: peer.toString(), idleTimeout: options.idleTimeout })
+    try {
+      while (true) {
+        const request = await wire.read(StoreRequest, 'store request', { allowEnd: true })
+        if (request == null) break
+        const verdict = await storeBlock(request, blocks, peer, options)
+        await wire.write({ cid: request.cid, ...verdict }, StoreResponse, `answer for ${describeCid(request.cid)}`)
+      }
+      await wire.closeWrite()
+    } catch (err: any) {
+      stream.abort(err)
+      options.onError?.(err, peer)
+    }
+  }
+}
+
+async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put'>, peer: PeerId, options: StoreRequestHandlerOptions): Promise<Verdict> {
+  const { data } = request
+  if (data.byteLength > MAX_BLOCK_BYTES) {
+    return { status: StoreStatus.TOO_LARGE, message: `the block is ${data.byteLength} bytes, more than the ${MAX_BLOCK_BYTES} allowed` }
+  }
+
+  let cid: CID
+  try {
+    cid = parseCid(request.cid, peer.toString())
+  } catch (err: any) {
+    return { status: StoreStatus.INVALID, message: err.message }
+  }
+
+  try {
+    if (options.accept != null && !(await options.accept(cid, peer))) {
+      return { status: StoreStatus.NOT_RESPONSIBLE, message: `this server does not keep ${cid}` }
+    }
+  } catch (err: any) {
+    return internal(err, peer, options)
+  }
+
+  try {
+    await verifyBlock(cid, data, peer.toString())
+  } catch (err: any) {
+    return err?.name === 'HashMismatchError'
+      ? { status: StoreStatus.HASH_MISMATCH, message: `the bytes do not hash to ${cid}` }
+      : { status: StoreStatus.INVALID, message: err.message }
+  }
+
+  try {
+    await blocks.put(cid, data, 'replica')
+  } catch (err: any) {
+    if (err?.name === 'QuotaExceededError') {
+      return { status: StoreStatus.QUOTA, message: err.message }
+    }
+    return internal(err, peer, options)
+  }
+
+  options.onStored?.(cid, data, peer)
+  return { status: StoreStatus.STORED }
+}
+
+/** A local failure: the peer learns only that it happened, the node gets the error. */
+function internal (err: Error, peer: PeerId, options: StoreRequestHandlerOptions): Verdict {
+  options.onError?.(err, peer)
+  return { status: StoreStatus.INTERNAL, message: 'the server failed to store the block' }
+}
+
+/**
+ * The dialler: pushes `blocks` on a fresh `/weft/store/1.0.0` stream with up
+ * to `window` requests (and `windowBytes` bytes) unanswered and yields one
+ * answer per block, in order.
+ * A block over `MAX_BLOCK_BYTES` or with a CID weft cannot verify is answered
+ * here (`too-large`, `invalid`) without being sent. Throws `ProtocolError`
+ * when the responder answers out of order, with an unknown status or ends
+ * early; aborts the stream on any error, on `signal` (throwing its reason)
+ * and when the caller stops early.
+ */
+export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockToStore> | Iterable<BlockToStore>, options: PushBlocksOptions = {}): AsyncGenerator<StoreAnswer, void, undefined> {
+  const { signal, peer } = options
+  const window = options.window ?? STORE_WINDOW
+  const windowBytes = options.windowBytes ?? STORE_WINDOW_BYTES
+  if (!Number.isInteger(window) || window < 1) {
+    throw new RangeError(`the store window must be a positive integer, not ${window}`)
+  }
+  if (!(windowBytes > 0)) {
+    throw new RangeError(`the store window must allow some bytes, not ${windowBytes}`)
+  }
+
+  const wire = new ProtocolStream(stream, { peer, idleTimeout: options.idleTimeout })
+  const source = Symbol.asyncIterator in blocks ? blocks[Symbol.asyncIterator]() : blocks[Symbol.iterator]()
+  const onAbort = (): void => { stream.abort(signal?.reason) }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  /** Blocks taken from `source` and not yet answered, in order; `local` when answered without asking. */
+  const pending: Array<{ cid: CID, size: number, local?: StoreAnswer }> = []
+  let pendingBytes = 0
+  let sourceDone = false
+  let failed: Error | undefined
+  // the writer and the reader run side by side: the source may be a queue
+  // that gives its next block only once an earlier one is answered, so the
+  // reader must never wait for the window to fill
+  let wake: (() => void) | undefined
+  const changed = async (): Promise<void> => new Promise(resolve => { wake = resolve })
+  const notify = (): void => { const w = wake; wake = undefined; w?.() }
+
+  const writer = (async () => {
+    try {
+      while (true) {
+        // take no block from the source before the window has room for one
+        while (pending.length >= window) {
+          await changed()
+          if (failed != null) return
+        }
+        const next = await source.next()
+        signal?.throwIfAborted()
+        if (next.done === true) break
+        const { cid, bytes } = next.value
+        const local = refuseLocally(cid, bytes)
+        if (local != null) {
+          pending.push({ cid, size: 0, local })
+          notify()
+          continue
+        }
+        while (pendingBytes > 0 && pendingBytes + bytes.byteLength > windowBytes) {
+          await changed()
+          if (failed != null) return
+        }
+        pending.push({ cid, size: bytes.byteLength })
+        pendingBytes += bytes.byteLength
+        notify()
+        await wire.write({ cid: cid.bytes, data: bytes }, StoreRequest, `store request for ${cid}`, { signal })
+      }
+      sourceDone = true
+      await wire.closeWrite({ signal })
+      notify()
+    } catch (err: any) {
+      failed ??= err
+      notify()
+    }
+  })()
+
+  try {
+    signal?.throwIfAborted()
+    while (true) {
+      if (failed != null) throw failed
+      const head = pending[0]
+      if (head == null) {
+        if (sourceDone) break
+        await changed()
+        continue
+      }
+      const answer = head.local ?? await readAnswer(wire, head.cid, signal)
+      pending.shift()
+      pendingBytes -= head.size
+      yield answer
+      // the window counts answers the caller has not taken yet
+      notify()
+    }
+  } catch (err: any) {
+    const error = signal?.aborted === true ? signal.reason : err
+    failed ??= error
+    stream.abort(error)
+    throw error
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (!sourceDone || pending.length > 0) {
+      failed ??= new Error('the store push was abandoned before its last answer')
+      stream.abort(failed)
+      notify()
+      if (!sourceDone) await closeSource(source)
+    }
+    // the writer ends by itself once the source does (it catches its own errors)
+    void writer
+  }
+}
+
+async function closeSource (source: AsyncIterator<BlockToStore> | Iterator<BlockToStore>): Promise<void> {
+  try {
+    await source.return?.()
+  } catch {
+    // the caller's iterator failed while being closed: the push has failed already
+  }
+}
+
+function refuseLocally (cid: CID, bytes: Uint8Array): StoreAnswer | undefined {
+  if (bytes.byteLength > MAX_BLOCK_BYTES) {
+    return { cid, status: 'too-large', message: `the block is ${bytes.byteLength} bytes, more than the ${MAX_BLOCK_BYTES} allowed` }
+  }
+  try {
+    assertSupportedCid(cid)
+  } catch (err: any) {
+    return { cid, status: 'invalid', message: err.message }
+  }
+  return undefined
+}
+
+async function readAnswer (wire: ProtocolStream, cid: CID, signal: AbortSignal | undefined): Promise<StoreAnswer> {
+  const response = await wire.read(StoreResponse, `answer for ${cid}`, { signal })
+  const who = describePeer(wire.peer)
+  if (!uint8ArrayEquals(response.cid, cid.bytes)) {
+    throw new ProtocolError(`${who} answered for ${describeCid(response.cid)} where the answer for ${cid} was due`, wire.peer)
+  }
+  const status = OUTCOME_OF[response.status]
+  if (status == null) {
+    throw new ProtocolError(`${who} answered ${cid} with the status ${response.status}`, wire.peer)
+  }
+  return response.message === '' ? { cid, status } : { cid, status, message: response.message }
+}

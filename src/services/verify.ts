@@ -1,0 +1,347 @@
+/**
+ * Checks on everything that comes from outside: block bytes against their
+ * CID, CIDs read off the wire or typed by a user, and the framing of messages
+ * from a remote peer (`ProtocolStream`).
+ */
+
+import { lpStream } from '@libp2p/utils'
+import { bases } from 'multiformats/basics'
+import { CID } from 'multiformats/cid'
+import { identity } from 'multiformats/hashes/identity'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import { HashMismatchError, InvalidCIDError, ProtocolError } from '../errors.js'
+import { MAX_CID_BYTES, MAX_MESSAGE_BYTES, STREAM_IDLE_TIMEOUT_MS } from './limits.js'
+import type { AbortOptions, Stream } from '@libp2p/interface'
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import type { MultibaseDecoder } from 'multiformats/bases/interface'
+import type { DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Multihash codes of the hash functions weft verifies: sha2-256 and identity. */
+const SUPPORTED_HASHES = new Map<number, string>([[sha256.code, sha256.name], [identity.code, identity.name]])
+
+/** Every multibase multiformats knows, by prefix, so users may paste a CID in any of them. */
+const DECODERS = new Map<string, MultibaseDecoder<string>>(Object.values(bases).map(base => [base.prefix, base.decoder]))
+
+/** How errors name the remote peer. */
+export function describePeer (peer: string | undefined): string {
+  return peer == null ? 'the remote peer' : `peer ${peer}`
+}
+
+function hashName (code: number): string {
+  return SUPPORTED_HASHES.get(code) ?? `0x${code.toString(16)}`
+}
+
+/**
+ * Resolves when `bytes` hash to `cid`'s multihash (sha2-256 or identity).
+ * Throws `HashMismatchError` (naming `peer`, who sent them) when they do not,
+ * and `InvalidCIDError` when the CID uses any other hash function.
+ */
+export async function verifyBlock (cid: CID, bytes: Uint8Array, peer?: string): Promise<void> {
+  const { code, digest } = cid.multihash
+
+  if (code === sha256.code) {
+    const actual = await sha256.digest(bytes)
+    if (uint8ArrayEquals(actual.digest, digest)) return
+  } else if (code === identity.code) {
+    if (uint8ArrayEquals(bytes, digest)) return
+  } else {
+    throw new InvalidCIDError(`CID ${cid} uses the unsupported hash function ${hashName(code)}; weft verifies sha2-256 and identity`, cid.toString())
+  }
+
+  throw new HashMismatchError(cid.toString(), peer)
+}
+
+/**
+ * Decodes a binary CID a remote peer sent. Empty, longer than
+ * `MAX_CID_BYTES`, malformed or using a hash weft does not verify: a
+ * `ProtocolError` naming the peer.
+ */
+export function parseCid (bytes: Uint8Array, peer?: string): CID {
+  const who = describePeer(peer)
+  if (bytes.byteLength === 0) {
+    throw new ProtocolError(`${who} sent an empty CID`, peer)
+  }
+  if (bytes.byteLength > MAX_CID_BYTES) {
+    throw new ProtocolError(`${who} sent a CID of ${bytes.byteLength} bytes, more than the ${MAX_CID_BYTES} allowed`, peer)
+  }
+
+  let cid: CID
+  try {
+    cid = CID.decode(bytes)
+  } catch (err: any) {
+    throw new ProtocolError(`${who} sent a malformed CID: ${err.message}`, peer, { cause: err })
+  }
+
+  if (!SUPPORTED_HASHES.has(cid.multihash.code)) {
+    throw new ProtocolError(`${who} sent CID ${cid} with the unsupported hash function ${hashName(cid.multihash.code)}`, peer)
+  }
+  return cid
+}
+
+/**
+ * Throws `InvalidCIDError` unless weft can send and verify `cid`: at most
+ * `MAX_CID_BYTES` long, hashed with sha2-256 or identity.
+ */
+export function assertSupportedCid (cid: CID): void {
+  if (cid.bytes.byteLength > MAX_CID_BYTES) {
+    throw new InvalidCIDError(`CID ${cid} is ${cid.bytes.byteLength} bytes long, more than the ${MAX_CID_BYTES} allowed`, cid.toString())
+  }
+  if (!SUPPORTED_HASHES.has(cid.multihash.code)) {
+    throw new InvalidCIDError(`CID ${cid} uses the unsupported hash function ${hashName(cid.multihash.code)}; weft verifies sha2-256 and identity`, cid.toString())
+  }
+}
+
+/** A CID received as bytes, for messages: its string form, or what is wrong with it. */
+export function describeCid (bytes: Uint8Array): string {
+  try {
+    return CID.decode(bytes).toString()
+  } catch {
+    return `${bytes.byteLength} bytes that are not a CID`
+  }
+}
+
+/**
+ * Parses a CID a user typed (CLI, HTTP API): CIDv0 or CIDv1 in any multibase,
+ * surrounding whitespace ignored. Throws `InvalidCIDError` naming the text and
+ * the reason.
+ */
+export function parseCidString (text: string): CID {
+  const shown = text.length > 100 ? `${text.slice(0, 100)}…` : text
+  const invalid = (reason: string, cause?: unknown): InvalidCIDError =>
+    new InvalidCIDError(`"${shown}" is not a valid CID: ${reason}`, text, cause == null ? undefined : { cause })
+
+  const trimmed = text.trim()
+  if (trimmed === '') {
+    throw invalid('it is empty')
+  }
+
+  // CIDv0 ("Qm…") has no multibase prefix: CID.parse reads it as base58btc
+  const prefix = String.fromCodePoint(trimmed.codePointAt(0) ?? 0)
+  const decoder = DECODERS.get(prefix)
+  if (decoder == null && prefix !== 'Q') {
+    throw invalid(`"${prefix}" is not a multibase prefix`)
+  }
+
+  let cid: CID
+  try {
+    cid = CID.parse(trimmed, decoder)
+  } catch (err: any) {
+    throw invalid(err.message, err)
+  }
+
+  if (cid.bytes.byteLength > MAX_CID_BYTES) {
+    throw invalid(`it is ${cid.bytes.byteLength} bytes long, more than the ${MAX_CID_BYTES} allowed`)
+  }
+  if (!SUPPORTED_HASHES.has(cid.multihash.code)) {
+    throw invalid(`it uses the hash function ${hashName(cid.multihash.code)}; weft supports sha2-256 and identity`)
+  }
+  return cid
+}
+
+/** A protons message type, as the generated `pb/*.ts` files export it. */
+export interface MessageCodec<T> {
+  encode: (message: Partial<T>) => Uint8Array
+  decode: (bytes: Uint8Array | Uint8ArrayList, options?: DecodeOptions<T>) => T
+}
+
+/**
+ * A message to write: any field may be left out, and bytes fields take any
+ * `Uint8Array` (protons types them `Uint8Array<ArrayBuffer>`, which block
+ * bytes from a store need not be).
+ */
+export type OutgoingMessage<T> = {
+  [K in keyof T]?: T[K] extends Uint8Array ? Uint8Array : T[K] extends Uint8Array[] ? Uint8Array[] : T[K]
+}
+
+export interface ReadOptions<T> extends AbortOptions {
+  /** Limits on repeated fields, checked while decoding (protons `limits`). */
+  limits?: DecodeOptions<T>['limits']
+  /**
+   * Resolve with `undefined` instead of throwing when the peer closed its
+   * side cleanly where a message would start.
+   */
+  allowEnd?: boolean
+}
+
+export interface ProtocolStreamOptions {
+  /** The remote peer, named in errors. */
+  peer?: string
+  /** Default `STREAM_IDLE_TIMEOUT_MS`. */
+  idleTimeout?: number
+  /**
+   * Unread bytes to hold before the stream is reset, when the peer may
+   * rightly send more than libp2p's default 4 MiB ahead of our reads (the
+   * answers to a block request).
+   */
+  maxBufferedBytes?: number
+}
+
+/** What libp2p streams and `lpStream` buffer unread by default before they reset. */
+const LIBP2P_READ_BUFFER_BYTES = 4 * 1024 * 1024
+
+/**
+ * One side of a weft protocol stream: length-prefixed protobuf messages, each
+ * at most `MAX_MESSAGE_BYTES`, read from a peer we do not trust.
+ *
+ * - A read or write fails when nothing moves for `idleTimeout` ms.
+ * - Between reads the stream is paused, so a peer that runs ahead is held back
+ *   by the muxer's flow control instead of filling our memory.
+ * - Every failure caused by the peer (oversized message, garbage, early end,
+ *   reset, silence) becomes a `ProtocolError` naming it; an abort through the
+ *   caller's `signal` throws the signal's reason instead.
+ */
+export class ProtocolStream {
+  readonly stream: Stream
+  readonly peer: string | undefined
+  readonly #lp: LengthPrefixedStream<Stream>
+  readonly #idleTimeout: number
+  /** Bytes received and bytes consumed as whole messages: equal at a message boundary. */
+  #received = 0
+  #consumed = 0
+  #readTimer: ReturnType<typeof setTimeout> | undefined
+  /** Why the stream closed, when it was aborted or reset: a later read only sees "EOF". */
+  #closeError: Error | undefined
+
+  constructor (stream: Stream, options: ProtocolStreamOptions = {}) {
+    this.stream = stream
+    this.peer = options.peer
+    this.#idleTimeout = options.idleTimeout ?? STREAM_IDLE_TIMEOUT_MS
+    const maxBufferSize = Math.max(options.maxBufferedBytes ?? 0, LIBP2P_READ_BUFFER_BYTES)
+    // a paused stream buffers up to maxReadBufferLength; muxers do not reliably
+    // hold the sender back below it (yamux windows grow to 16 MiB, WebRTC has none)
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, maxBufferSize)
+    this.#lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, lengthDecoder: decodeLength, maxBufferSize })
+    stream.addEventListener('message', (evt) => {
+      this.#received += evt.data.byteLength
+      this.#readTimer?.refresh()
+    })
+    stream.addEventListener('close', (evt) => {
+      this.#closeError = evt.error
+    })
+  }
+
+  /** Reads and decodes one message; `what` names it in errors ("block request"). */
+  async read<T> (codec: MessageCodec<T>, what: string, options: ReadOptions<T> & { allowEnd: true }): Promise<T | undefined>
+  async read<T> (codec: MessageCodec<T>, what: string, options?: ReadOptions<T>): Promise<T>
+  async read<T> (codec: MessageCodec<T>, what: string, options: ReadOptions<T> = {}): Promise<T | undefined> {
+    const idle = new AbortController()
+    this.#readTimer = setTimeout(() => { idle.abort() }, this.#idleTimeout)
+    const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    if (this.stream.readStatus === 'paused') this.stream.resume()
+
+    let frame: Uint8ArrayList
+    try {
+      frame = await this.#lp.read({ signal })
+    } catch (err: any) {
+      if (options.allowEnd === true && err?.name === 'UnexpectedEOFError' && this.#received === this.#consumed) {
+        return undefined
+      }
+      throw this.#failure(err, `while we waited for its ${what}`, options.signal, idle.signal)
+    } finally {
+      clearTimeout(this.#readTimer)
+      this.#readTimer = undefined
+      if (this.stream.readStatus === 'readable') this.stream.pause()
+    }
+    this.#consumed += varintLength(frame.byteLength) + frame.byteLength
+
+    try {
+      return codec.decode(frame, { limits: options.limits })
+    } catch (err: any) {
+      throw new ProtocolError(`${describePeer(this.peer)} sent a malformed ${what}: ${err.message}`, this.peer, { cause: err })
+    }
+  }
+
+  /** Encodes and writes one message, waiting while the stream needs to drain. */
+  async write<T> (message: OutgoingMessage<T>, codec: MessageCodec<T>, what: string, options: AbortOptions = {}): Promise<void> {
+    await this.#withIdleTimeout(`while we sent our ${what}`, options, async (signal) => {
+      await this.#lp.write(codec.encode(message as Partial<T>), { signal })
+    })
+  }
+
+  /** Closes our writable end once everything written has been sent. */
+  async closeWrite (options: AbortOptions = {}): Promise<void> {
+    await this.#withIdleTimeout('while we closed the stream', options, async (signal) => {
+      await this.stream.close({ signal })
+    })
+  }
+
+  async #withIdleTimeout (context: string, options: AbortOptions, fn: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const idle = new AbortController()
+    const timer = setTimeout(() => { idle.abort() }, this.#idleTimeout)
+    const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    try {
+      await fn(signal)
+    } catch (err) {
+      throw this.#failure(err, context, options.signal, idle.signal)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #failure (err: any, context: string, callerSignal: AbortSignal | undefined, idleSignal: AbortSignal): unknown {
+    if (callerSignal?.aborted === true) return callerSignal.reason
+    if (err instanceof ProtocolError || err instanceof HashMismatchError) return err
+    if (this.#closeError != null && (err?.name === 'UnexpectedEOFError' || err?.name === 'StreamStateError')) {
+      err = this.#closeError
+    }
+
+    const who = describePeer(this.peer)
+    const cause = { cause: err }
+    if (idleSignal.aborted) {
+      return new ProtocolError(`${who} was idle for ${this.#idleTimeout} ms ${context}`, this.peer, cause)
+    }
+    switch (err?.name) {
+      case 'InvalidDataLengthError':
+      case 'InvalidDataLengthLengthError':
+        return new ProtocolError(`${who} sent a message longer than the ${MAX_MESSAGE_BYTES} bytes allowed ${context}`, this.peer, cause)
+      case 'InvalidMessageLengthError':
+        return new ProtocolError(`${who} sent an invalid message length ${context}`, this.peer, cause)
+      case 'UnexpectedEOFError':
+        return new ProtocolError(`${who} closed the stream ${context}`, this.peer, cause)
+      case 'StreamResetError':
+        return new ProtocolError(`${who} reset the stream ${context}`, this.peer, cause)
+      case 'StreamBufferError':
+        return new ProtocolError(`${who} sent more than we buffer unread ${context}: ${err.message}`, this.peer, cause)
+      default:
+        if (this.stream.status === 'reset') {
+          return new ProtocolError(`${who} reset the stream ${context}`, this.peer, cause)
+        }
+        return new ProtocolError(`stream to ${who} failed ${context}: ${err?.message ?? String(err)}`, this.peer, cause)
+    }
+  }
+}
+
+/** The most bytes a message length may take: the varint length of `MAX_MESSAGE_BYTES`. */
+const MAX_LENGTH_BYTES = varintLength(MAX_MESSAGE_BYTES)
+
+/**
+ * The varint length prefix of a message. `lpStream` calls this after each
+ * byte and waits for more on a `RangeError`; its own decoder gives up only
+ * after 8 bytes and then with a `RangeError` too, so a peer sending endless
+ * 0xff bytes would be read forever. Here a prefix longer than any allowed
+ * length fails at once.
+ */
+function decodeLength (data: Uint8ArrayList): number {
+  let value = 0
+  for (let i = 0; i < data.byteLength; i++) {
+    const byte = data.get(i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if (byte < 0x80) return value
+    if (i + 1 >= MAX_LENGTH_BYTES) {
+      throw Object.assign(new Error(`message length prefix longer than ${MAX_LENGTH_BYTES} bytes`), { name: 'InvalidDataLengthLengthError' })
+    }
+  }
+  throw new RangeError('the message length prefix is incomplete')
+}
+
+/** Bytes of the (minimal) unsigned varint encoding `value`. */
+function varintLength (value: number): number {
+  let length = 1
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80)
+    length++
+  }
+  return length
+}
