@@ -62,6 +62,14 @@ describe('config', () => {
     assert.throws(() => resolveConfig({ relay: { maxReservations: -1 } }, 'server'), assertConfigError('relay.maxReservations', -1))
   })
 
+  it('rejects a write quorum larger than the replication', () => {
+    assert.throws(() => resolveConfig({ storage: { replication: 2, writeQuorum: 3 } }, 'server'), assertConfigError('storage.writeQuorum', 3))
+  })
+
+  it('rejects a chunk size above the 1 MiB block limit', () => {
+    assert.throws(() => resolveConfig({ storage: { chunkSize: 2_097_152 } }, 'server'), assertConfigError('storage.chunkSize', 2_097_152))
+  })
+
   it('rejects a value of the wrong type', () => {
     assert.throws(() => resolveConfig({ http: { port: '80' } } as any, 'server'), assertConfigError('http.port', '80'))
     assert.throws(() => resolveConfig({ role: 'farmer' } as any, 'server'), assertConfigError('role', 'farmer'))

@@ -47,6 +47,18 @@ export interface WeftConfig {
     host: string
     port: number
   }
+  storage: {
+    /** Quota for stored block bytes; unpinned cached blocks are evicted first when it is reached. */
+    maxBytes: number
+    /** Bytes per leaf block when files are chunked (at most 1 MiB, the largest block weft accepts). */
+    chunkSize: number
+    /** How many servers, XOR-closest to a block's key, each block is stored at. */
+    replication: number
+    /** Acknowledgements every block needs before `put` resolves (capped at the servers available). */
+    writeQuorum: number
+    /** How long a fetch may look for a block before failing with BlockNotFoundError. */
+    fetchTimeoutMs: number
+  }
 }
 
 /** A partial config, as written in a file or passed to `createNode`. */

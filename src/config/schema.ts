@@ -28,7 +28,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'webrtc.iceServers', kind: 'urls' },
   { key: 'http.enabled', kind: 'boolean' },
   { key: 'http.host', kind: 'host' },
-  { key: 'http.port', kind: 'integer', min: 0, max: 65535 }
+  { key: 'http.port', kind: 'integer', min: 0, max: 65535 },
+  { key: 'storage.maxBytes', kind: 'integer', min: 0 },
+  { key: 'storage.chunkSize', kind: 'integer', min: 1024, max: 1_048_576 },
+  { key: 'storage.replication', kind: 'integer', min: 1, max: 20 },
+  { key: 'storage.writeQuorum', kind: 'integer', min: 1, max: 20 },
+  { key: 'storage.fetchTimeoutMs', kind: 'integer', min: 100 }
 ]
 
 const BY_KEY = new Map(SETTINGS.map(s => [s.key, s]))

@@ -34,6 +34,10 @@ export function validateConfig (config: unknown, source: ConfigSource): WeftConf
       throw new ConfigError(`setting "${setting.key}" is missing`, setting.key, undefined, source)
     }
   }
+  const { storage } = layer as WeftConfig
+  if (storage.writeQuorum > storage.replication) {
+    throw new ConfigError(`setting "storage.writeQuorum" must not exceed storage.replication (${storage.replication}), got ${storage.writeQuorum}`, 'storage.writeQuorum', storage.writeQuorum, source)
+  }
   return layer as WeftConfig
 }
 

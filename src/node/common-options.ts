@@ -5,6 +5,9 @@ import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { keychain, type Keychain } from '@libp2p/keychain'
 import { ping, type Ping } from '@libp2p/ping'
+import { weftStorage } from '../services/index.js'
+import type { WeftStorage } from '../services/weft-storage.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { WeftConfig } from '../config/config.js'
 import type { PrivateKey } from '@libp2p/interface'
@@ -20,6 +23,7 @@ export interface NodeServices extends Record<string, unknown> {
   ping: Ping
   dht: KadDHT
   keychain: Keychain
+  storage: WeftStorage
   relay?: CircuitRelayService
 }
 
@@ -27,14 +31,20 @@ export interface OptionsInput {
   config: WeftConfig
   privateKey: PrivateKey
   datastore: Datastore
+  blocks: LocalBlocks
+  /**
+   * A short-lived node (the CLI's put/get): a DHT client that holds no
+   * replicas, keeps nothing it fetches and announces nothing.
+   */
+  transient?: boolean
 }
 
 /**
  * The part of the libp2p options both environments share: keys, stores,
  * encryption, muxing, the DHT under our own protocol, bootstrap.
  */
-export function commonOptions ({ config, privateKey, datastore }: OptionsInput): Libp2pOptions<NodeServices> & { services: ServiceFactoryMap<NodeServices> } {
-  const isServer = config.role === 'server'
+export function commonOptions ({ config, privateKey, datastore, blocks, transient = false }: OptionsInput): Libp2pOptions<NodeServices> & { services: ServiceFactoryMap<NodeServices> } {
+  const isServer = config.role === 'server' && !transient
   return {
     privateKey,
     datastore,
@@ -73,6 +83,15 @@ export function commonOptions ({ config, privateKey, datastore }: OptionsInput):
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
         peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
+      }),
+      storage: weftStorage({
+        blocks,
+        chunkSize: config.storage.chunkSize,
+        replication: config.storage.replication,
+        writeQuorum: config.storage.writeQuorum,
+        fetchTimeoutMs: config.storage.fetchTimeoutMs,
+        holdReplicas: isServer,
+        cacheFetched: !transient
       })
     }
   }

@@ -1,37 +1,80 @@
 import { loadOrCreateSelfKey } from '@libp2p/config'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { MemoryDatastore } from 'datastore-core/memory'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
+import { openBlockBytes } from '../store/block-bytes.js'
+import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
-import { WeftNode } from './weft-node.js'
-import type { WeftConfigInit } from '../config/config.js'
+import { WeftNode, type NodeStores } from './weft-node.js'
+import type { WeftConfig, WeftConfigInit } from '../config/config.js'
+
+/** How a node is made, beyond its config. */
+export interface CreateNodeOptions {
+  /**
+   * A short-lived node, such as the CLI's `put` and `get` run: in-memory
+   * stores and a fresh PeerId, no listening, a DHT client that holds no
+   * replicas and keeps nothing it fetches. It leaves no trace and never
+   * contends for a running server's data directory.
+   */
+  transient?: boolean
+}
 
 /**
  * Creates and starts a weft node. In Node.js it is a `server` unless
  * `role` says otherwise; in a page it is a `browser`.
  *
- * The node's key, peer store and DHT records live in `dataDir` (LevelDB in
- * Node.js, IndexedDB in a page), so a node restarted on the same data keeps
- * its PeerId.
+ * The node's key, peer store, DHT records and blocks live in `dataDir`
+ * (LevelDB and block files in Node.js, IndexedDB in a page), so a node
+ * restarted on the same data keeps its PeerId and what it stored.
  *
  * @example
  * ```ts
  * import { createNode } from 'weft'
  *
  * const node = await createNode({ dataDir: './.weft', listen: ['/ip4/127.0.0.1/tcp/4001'] })
- * console.info(node.peerId.toString(), node.getMultiaddrs())
+ * const { cid } = await node.put(new TextEncoder().encode('hello'))
+ * for await (const bytes of node.get(cid)) process.stdout.write(bytes)
  * await node.stop()
  * ```
  */
-export async function createNode (init: WeftConfigInit = {}): Promise<WeftNode> {
-  const config = resolveConfig(init, defaultRole)
+export async function createNode (init: WeftConfigInit = {}, options: CreateNodeOptions = {}): Promise<WeftNode> {
+  const transient = options.transient === true
+  const config = resolveConfig(transient ? { ...init, listen: [], announce: [], http: { ...init.http, enabled: false } } : init, defaultRole)
+  const stores = transient ? await memoryStores(config) : await diskStores(config)
+  try {
+    const privateKey = await loadOrCreateSelfKey(stores.datastore)
+    const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.datastore, blocks: stores.blocks, transient }))
+    return new WeftNode(config, libp2p, stores)
+  } catch (err) {
+    await stores.close()
+    throw err
+  }
+}
+
+async function diskStores (config: WeftConfig): Promise<NodeStores> {
   const datastore = await openDatastore(config.dataDir)
   try {
-    const privateKey = await loadOrCreateSelfKey(datastore)
-    const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore }))
-    return new WeftNode(config, libp2p, datastore)
+    const bytes = await openBlockBytes(config.dataDir)
+    const blocks = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes })
+    return {
+      datastore,
+      blocks,
+      close: async () => {
+        await blocks.close()
+        await bytes.close()
+        await datastore.close()
+      }
+    }
   } catch (err) {
     await datastore.close()
     throw err
   }
+}
+
+async function memoryStores (config: WeftConfig): Promise<NodeStores> {
+  const datastore = new MemoryDatastore()
+  const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes })
+  return { datastore, blocks, close: async () => { await blocks.close() } }
 }

@@ -27,7 +27,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
       webRTC({ rtcConfiguration }),
       circuitRelayTransport()
     ],
-    services: config.role === 'server'
+    services: config.role === 'server' && input.transient !== true
       ? {
           ...common.services,
           relay: circuitRelayServer({

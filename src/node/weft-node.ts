@@ -1,5 +1,10 @@
+import { parseCidString } from '../services/verify.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
+import type { ContentSource } from '../content/source.js'
+import type { GetOptions, PutOptions, PutResult, StatResult } from '../services/weft-storage.js'
+import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
+import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
@@ -18,6 +23,15 @@ export interface NodeStatus {
   connectedPeers: string[]
   /** Peers in the DHT routing table. */
   routingTableSize: number
+  /** Block storage: bytes used of the quota, blocks, pins. */
+  storage: StorageStats
+}
+
+/** The stores under a node, closed after libp2p stops. */
+export interface NodeStores {
+  datastore: Datastore
+  blocks: LocalBlocks
+  close: () => Promise<void>
 }
 
 /** Default time a DHT lookup may take when the caller passes no signal. */
@@ -31,12 +45,72 @@ export class WeftNode {
   readonly config: WeftConfig
   /** The underlying libp2p node, for anything weft does not wrap. */
   readonly libp2p: Libp2p<NodeServices>
-  private readonly datastore: Datastore & { close?: () => Promise<void> }
+  private readonly stores: NodeStores
 
-  constructor (config: WeftConfig, libp2p: Libp2p<NodeServices>, datastore: Datastore & { close?: () => Promise<void> }) {
+  constructor (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores) {
     this.config = config
     this.libp2p = libp2p
-    this.datastore = datastore
+    this.stores = stores
+  }
+
+  /**
+   * Stores a file: chunks it into blocks and pushes each to the servers
+   * XOR-closest to it. Resolves with the root CID once every block has
+   * `storage.writeQuorum` replicas; rejects with QuorumNotReachedError
+   * naming the blocks short of it. Takes bytes, a Blob/File, a web
+   * ReadableStream, a Node stream or any (async) iterable of bytes, streamed.
+   */
+  async put (source: ContentSource, options?: PutOptions): Promise<PutResult> {
+    await this.joined(options?.signal)
+    return this.libp2p.services.storage.put(source, options)
+  }
+
+  /**
+   * The bytes of a file, in order, as they arrive: from the local store or
+   * any peer holding its blocks, each verified. `offset`/`length` read a range.
+   */
+  async * get (cid: CID | string, options?: GetOptions): AsyncGenerator<Uint8Array> {
+    // a malformed CID is reported before any waiting on the network
+    const root = typeof cid === 'string' ? parseCidString(cid) : cid
+    await this.joined(options?.signal)
+    yield * this.libp2p.services.storage.get(root, options)
+  }
+
+  /**
+   * Resolves once the DHT has a peer to ask, so a put or get issued right
+   * after start does not find "no one" while the bootstrap connections are
+   * still identifying. Gives up (and lets the operation report what it
+   * finds) after the dial timeout, and waits not at all without bootstrap peers.
+   */
+  private async joined (signal?: AbortSignal): Promise<void> {
+    // kad-dht's routing table emits `peer:add`; its public type does not say so
+    const table = (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable as (EventTarget & { size: number }) | undefined
+    if (table == null || table.size > 0 || this.config.bootstrap.length === 0) return
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        table.removeEventListener('peer:add', done)
+        signal?.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, this.config.connections.dialTimeoutMs)
+      table.addEventListener('peer:add', done)
+      signal?.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  /** Size and type of a file, and whether it is held and pinned here. */
+  async stat (cid: CID | string, options?: AbortOptions): Promise<StatResult> {
+    return this.libp2p.services.storage.stat(cid, options)
+  }
+
+  /** Keeps a whole file here (fetching what is missing) until unpinned. */
+  async pin (cid: CID | string, options?: AbortOptions): Promise<void> {
+    await this.libp2p.services.storage.pin(cid, options)
+  }
+
+  async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
+    await this.libp2p.services.storage.unpin(cid, options)
   }
 
   get peerId (): PeerId {
@@ -87,7 +161,8 @@ export class WeftNode {
       multiaddrs: this.getMultiaddrs().map(ma => ma.toString()),
       connections,
       connectedPeers: this.libp2p.getPeers().map(p => p.toString()),
-      routingTableSize: (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0
+      routingTableSize: (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0,
+      storage: this.stores.blocks.stats()
     }
   }
 
@@ -102,7 +177,7 @@ export class WeftNode {
   /** Stops libp2p and closes the stores. The node cannot be started again: make a new one. */
   async stop (): Promise<void> {
     await this.libp2p.stop()
-    await this.datastore.close?.()
+    await this.stores.close()
   }
 }
 

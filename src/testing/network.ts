@@ -1,7 +1,9 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
+import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core'
+import { BlockStore } from '../store/block-store.js'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
 import { commonOptions } from '../node/common-options.js'
@@ -121,16 +123,17 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
     http: { enabled: false }
   }, 'server')
   const datastore = new MemoryDatastore()
+  const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes })
   const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createLibp2p({
-    ...commonOptions({ config, privateKey, datastore }),
+    ...commonOptions({ config, privateKey, datastore, blocks }),
     transports: [transport === 'memory' ? memory() : tcp()],
     // The monitor pings every connection every few seconds. Spread over real
     // servers that is noise; with every node in one process it is n times
     // that on one thread, and at a few hundred nodes it alone starves dials.
     connectionMonitor: { enabled: false }
   })
-  return new WeftNode(config, libp2p, datastore)
+  return new WeftNode(config, libp2p, { datastore, blocks, close: async () => { await blocks.close() } })
 }
 
 /** Up to `count` distinct random elements of `from`. */

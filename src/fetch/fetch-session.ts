@@ -1,0 +1,144 @@
+import { BlockNotFoundError, HashMismatchError, ProtocolError } from '../errors.js'
+import { requestBlocks } from '../services/block-protocol.js'
+import { Holders } from './holders.js'
+import type { ReplicaFinder } from '../placement/replica-finder.js'
+import type { OpenStream } from '../placement/store-session.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
+import type { ContentRouting, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** How many known holders a block is asked of before its own replica set is looked up. */
+export const SESSION_TRIES = 2
+
+/** How long one peer may take to answer for one block before the next is asked. */
+export const REQUEST_TIMEOUT_MS = 15_000
+
+export interface FetchInit {
+  blocks: LocalBlocks
+  open: OpenStream
+  blockProtocol: string
+  /** Finds a block's replica set. */
+  finder: ReplicaFinder
+  contentRouting: Pick<ContentRouting, 'findProviders'>
+  /** How long finding one block may take in all. */
+  timeoutMs: number
+  /** Keep fetched blocks in the local store (as `cache`) so this node serves them too. */
+  cacheFetched: boolean
+  /** Told when a peer sends wrong bytes or breaks the protocol. */
+  onMisbehaviour?: (peer: PeerId, err: Error) => void
+}
+
+/** What a session did, for progress and stats. */
+export interface FetchCounters {
+  blocksFetched: number
+  bytesFetched: number
+  blocksLocal: number
+  /** Peers dropped for misbehaving. */
+  dropped: number
+}
+
+/**
+ * Fetches the blocks of one DAG (one `get`): local store first, then peers
+ * that already served blocks of it, then each block's replica set, then the
+ * root's providers (browsers that cached the file). Every block is
+ * hash-checked by the protocol client before it is stored or returned.
+ */
+export class FetchSession {
+  readonly holders = new Holders()
+  readonly counters: FetchCounters = { blocksFetched: 0, bytesFetched: 0, blocksLocal: 0, dropped: 0 }
+  private providers: Promise<PeerId[]> | undefined
+
+  constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
+
+  /** The verified bytes of a block, or BlockNotFoundError after `timeoutMs`. */
+  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const local = await this.init.blocks.get(cid)
+    if (local != null) {
+      this.counters.blocksLocal++
+      return local
+    }
+    const timeout = AbortSignal.timeout(this.init.timeoutMs)
+    const signal = AbortSignal.any([this.signal, timeout, ...(options.signal != null ? [options.signal] : [])])
+    const tried = new Set<string>()
+    try {
+      const found = await this.fromPeers(this.holders.best(SESSION_TRIES, tried), cid, tried, signal) ??
+        await this.fromPeers(await this.init.finder.candidates(cid, signal, false), cid, tried, signal) ??
+        await this.fromPeers(await this.rootProviders(signal), cid, tried, signal)
+      if (found != null) return found
+    } catch (err) {
+      if (!timeout.aborted) throw err
+    }
+    if (timeout.aborted) throw new BlockNotFoundError(cid.toString(), tried.size, `gave up after ${this.init.timeoutMs} ms`)
+    throw new BlockNotFoundError(cid.toString(), tried.size, tried.size === 0 ? 'no peers to ask: is this node connected?' : 'none of them has it')
+  }
+
+  private async fromPeers (peers: PeerId[], cid: CID, tried: Set<string>, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    for (const peer of peers) {
+      const key = peer.toString()
+      if (tried.has(key) || this.holders.isDropped(peer)) continue
+      tried.add(key)
+      const bytes = await this.ask(peer, cid, signal)
+      if (bytes != null) return bytes
+    }
+    return undefined
+  }
+
+  /** Asks one peer for one block; undefined when it has not got it or failed. */
+  private async ask (peer: PeerId, cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    this.holders.add(peer)
+    const holder = this.holders.get(peer)
+    if (holder != null) holder.inflight++
+    const request = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+    try {
+      const stream = await this.init.open(peer, this.init.blockProtocol, request)
+      for await (const answer of requestBlocks(stream, [cid], { signal: request, peer: peer.toString() })) {
+        if (answer.bytes == null) break
+        if (holder != null) holder.served++
+        this.counters.blocksFetched++
+        this.counters.bytesFetched += answer.bytes.byteLength
+        if (this.init.cacheFetched) await this.cache(cid, answer.bytes)
+        return answer.bytes
+      }
+      if (holder != null) holder.misses++
+      return undefined
+    } catch (err) {
+      signal.throwIfAborted()
+      if (err instanceof HashMismatchError || err instanceof ProtocolError) {
+        this.holders.drop(peer)
+        this.counters.dropped++
+        this.init.onMisbehaviour?.(peer, err)
+      } else if (holder != null) {
+        holder.misses++
+      }
+      return undefined
+    } finally {
+      if (holder != null) holder.inflight--
+    }
+  }
+
+  private async cache (cid: CID, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.init.blocks.put(cid, bytes, 'cache')
+    } catch {
+      // a full store must not fail the read: the bytes are verified and
+      // returned either way, only not kept
+    }
+  }
+
+  /** Providers of the root: peers that announced they hold the whole DAG. Looked up once. */
+  private async rootProviders (signal: AbortSignal): Promise<PeerId[]> {
+    this.providers ??= (async () => {
+      const found: PeerId[] = []
+      try {
+        for await (const provider of this.init.contentRouting.findProviders(this.root, { signal })) {
+          found.push(provider.id)
+        }
+      } catch {
+        // a lookup that finds no one (or is cut short) leaves us with what it found
+      }
+      for (const id of found) this.holders.add(id)
+      return found
+    })()
+    return this.providers
+  }
+}

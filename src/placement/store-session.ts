@@ -1,0 +1,81 @@
+import { pushable, type Pushable } from 'it-pushable'
+import { pushBlocks, type StoreOutcome } from '../services/store-protocol.js'
+import type { PeerId, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** Opens a stream of a protocol to a peer (dialling it if needed). */
+export type OpenStream = (peer: PeerId, protocol: string, signal: AbortSignal) => Promise<Stream>
+
+/** An answer of a peer to one block pushed to it. */
+export interface PushAnswer {
+  status: StoreOutcome
+  message?: string
+}
+
+interface Waiting {
+  resolve: (answer: PushAnswer) => void
+  reject: (err: Error) => void
+}
+
+/**
+ * One pipelined store stream to one peer for the life of a put: blocks bound
+ * for the same peer share it, so a file's hundreds of blocks cost one dial
+ * and one protocol negotiation per peer, not per block. When the stream fails
+ * the peer is done for this put; its pending blocks fail and go elsewhere.
+ */
+class PeerPusher {
+  private readonly queue: Pushable<{ cid: CID, bytes: Uint8Array }> = pushable({ objectMode: true })
+  private readonly waiting: Waiting[] = []
+  private failure: Error | undefined
+
+  constructor (readonly peer: PeerId, stream: Promise<Stream>, signal: AbortSignal, window: number) {
+    void this.run(stream, signal, window)
+  }
+
+  async push (cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
+    if (this.failure != null) throw this.failure
+    const answer = new Promise<PushAnswer>((resolve, reject) => { this.waiting.push({ resolve, reject }) })
+    this.queue.push({ cid, bytes })
+    return answer
+  }
+
+  end (): void {
+    this.queue.end()
+  }
+
+  private async run (opening: Promise<Stream>, signal: AbortSignal, window: number): Promise<void> {
+    try {
+      const stream = await opening
+      for await (const answer of pushBlocks(stream, this.queue, { signal, peer: this.peer.toString(), window })) {
+        this.waiting.shift()?.resolve(answer.message != null ? { status: answer.status, message: answer.message } : { status: answer.status })
+      }
+      if (this.waiting.length > 0) throw new Error(`peer ${this.peer.toString()} closed the store stream with ${this.waiting.length} block(s) unanswered`)
+    } catch (err) {
+      this.failure = err as Error
+      this.queue.end()
+      for (const waiting of this.waiting.splice(0)) waiting.reject(this.failure)
+    }
+  }
+}
+
+/** The store streams of one put, one per peer, opened on first use. */
+export class StoreSession {
+  private readonly pushers = new Map<string, PeerPusher>()
+
+  constructor (private readonly open: OpenStream, private readonly protocol: string, private readonly signal: AbortSignal, private readonly window: number) {}
+
+  async push (peer: PeerId, cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
+    const key = peer.toString()
+    let pusher = this.pushers.get(key)
+    if (pusher == null) {
+      pusher = new PeerPusher(peer, this.open(peer, this.protocol, this.signal), this.signal, this.window)
+      this.pushers.set(key, pusher)
+    }
+    return pusher.push(cid, bytes)
+  }
+
+  /** Ends every stream (after their pending blocks are answered). */
+  close (): void {
+    for (const pusher of this.pushers.values()) pusher.end()
+  }
+}

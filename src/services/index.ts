@@ -1,0 +1,36 @@
+/**
+ * @packageDocumentation
+ *
+ * weft's storage as a libp2p service: add it to the `services` of any
+ * libp2p node that runs kad-dht (with identify and ping), and that node can
+ * put files at the XOR-closest servers of the network and get them back from
+ * any holder.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from 'libp2p'
+ * import { kadDHT } from '@libp2p/kad-dht'
+ * import { weftStorage, memoryBlocks } from 'weft'
+ *
+ * const node = await createLibp2p({
+ *   // ...transports, encrypters, muxers
+ *   services: {
+ *     identify: identify(),
+ *     ping: ping(),
+ *     dht: kadDHT({ protocol: '/weft/kad/1.0.0', clientMode: false }),
+ *     storage: weftStorage({ blocks: await memoryBlocks() })
+ *   }
+ * })
+ * const { cid } = await node.services.storage.put(new TextEncoder().encode('hello'))
+ * ```
+ */
+import { WeftStorage, type WeftStorageComponents, type WeftStorageInit } from './weft-storage.js'
+
+export { WeftStorage, type WeftStorageInit, type WeftStorageComponents, type PutResult, type PutOptions, type GetOptions, type StatResult, type Misbehaviour, type PutProgressEvents, type GetProgressEvents } from './weft-storage.js'
+export { BLOCK_PROTOCOL } from './block-protocol.js'
+export { STORE_PROTOCOL } from './store-protocol.js'
+
+/** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
+export function weftStorage (init: WeftStorageInit): (components: WeftStorageComponents) => WeftStorage {
+  return (components) => new WeftStorage(components, init)
+}

@@ -1,0 +1,354 @@
+import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable, type Stream } from '@libp2p/interface'
+import { CustomProgressEvent, type ProgressOptions } from 'progress-events'
+import { importContent } from '../content/import.js'
+import { readContent, statContent, type ContentStat } from '../content/read.js'
+import { QuorumNotReachedError } from '../errors.js'
+import { FetchSession } from '../fetch/fetch-session.js'
+import { Placer, type BlockPlacement } from '../placement/placer.js'
+import { ReplicaFinder } from '../placement/replica-finder.js'
+import { blockRequestHandler, BLOCK_PROTOCOL } from './block-protocol.js'
+import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from './limits.js'
+import { storeRequestHandler, STORE_PROTOCOL } from './store-protocol.js'
+import { parseCidString } from './verify.js'
+import type { ContentSource } from '../content/source.js'
+import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { CID } from 'multiformats/cid'
+
+/** Blocks a put hashes and places at once; bounds its memory to this many chunks. */
+export const PUT_WINDOW = 16
+/** Blocks a get fetches ahead of its reader. */
+export const GET_WINDOW = 16
+
+export interface WeftStorageInit {
+  /** The local block store. */
+  blocks: LocalBlocks
+  /** Leaf size for new files (default 1 MiB). */
+  chunkSize?: number
+  /** Replicas per block (default 5). */
+  replication?: number
+  /** Acknowledgements each block needs for `put` to succeed (default 3). */
+  writeQuorum?: number
+  /** How long finding one block may take (default 30 s). */
+  fetchTimeoutMs?: number
+  /**
+   * Take replicas pushed by others over the store protocol. Servers do;
+   * browsers and other transient nodes should not (default true).
+   */
+  holdReplicas?: boolean
+  /**
+   * Announce a provider record for a file this node holds whole but not as a
+   * replica (its own uploads and finished reads), so others can fetch from it
+   * (default: `!holdReplicas`).
+   */
+  provide?: boolean
+  /** Keep fetched blocks so this node serves them too (default true). */
+  cacheFetched?: boolean
+}
+
+export interface WeftStorageComponents {
+  peerId: PeerId
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  peerRouting: PeerRouting
+  contentRouting: ContentRouting
+  logger: ComponentLogger
+}
+
+/** What `put` reports. */
+export interface PutResult {
+  cid: CID
+  /** File size in bytes. */
+  size: number
+  /** Replicas of the least-replicated block: every block has at least this many. */
+  replicas: number
+  /** Blocks in the file's DAG. */
+  blocks: number
+  /** Whether this node kept a pinned copy (not when its own quota is too small). */
+  pinned: boolean
+}
+
+export type PutProgressEvents =
+  CustomProgressEvent<{ bytes: number }, 'weft:put:read'> |
+  CustomProgressEvent<{ cid: CID, replicas: number, bytes: number }, 'weft:put:placed'>
+
+export type GetProgressEvents =
+  CustomProgressEvent<{ cid: CID, fetched: number, local: number }, 'weft:get:block'>
+
+export interface PutOptions extends AbortOptions, ProgressOptions<PutProgressEvents> {
+  /**
+   * `false` keeps the file only here, pinned, and announces this node as its
+   * provider: others fetch it from this node while it is online (a browser
+   * sharing straight to other pages). Default true: store at the replica set.
+   */
+  replicate?: boolean
+}
+
+export interface GetOptions extends AbortOptions, ProgressOptions<GetProgressEvents> {
+  /** First byte to read. */
+  offset?: number
+  /** Bytes to read. */
+  length?: number
+}
+
+/** What `stat` tells about content. */
+export interface StatResult extends ContentStat {
+  /** Whether the root block is stored here. */
+  local: boolean
+  pinned: boolean
+}
+
+/** A peer that sent wrong bytes or broke the protocol, and what it did. */
+export interface Misbehaviour {
+  peer: string
+  error: string
+  count: number
+}
+
+/**
+ * The weft storage service: content-addressed files stored at the servers
+ * XOR-closest to each block, fetched from any holder. Add it to any libp2p
+ * node that runs kad-dht (see `weftStorage()`).
+ */
+export class WeftStorage implements Startable {
+  readonly [serviceCapabilities]: string[] = ['@weft/storage']
+  readonly [serviceDependencies]: string[] = ['@libp2p/kad-dht']
+  readonly blocks: LocalBlocks
+  private readonly log: Logger
+  private readonly chunkSize: number
+  private readonly replication: number
+  private readonly writeQuorum: number
+  private readonly fetchTimeoutMs: number
+  private readonly holdReplicas: boolean
+  private readonly provide: boolean
+  private readonly cacheFetched: boolean
+  private readonly misbehaving = new Map<string, Misbehaviour>()
+  private readonly stopping = new AbortController()
+  /** Finds replica sets; shared by puts and gets so a small network's membership is learned once. */
+  private readonly finder: ReplicaFinder
+
+  constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
+    this.log = components.logger.forComponent('weft:storage')
+    this.blocks = init.blocks
+    this.chunkSize = init.chunkSize ?? 1_048_576
+    this.replication = init.replication ?? 5
+    this.writeQuorum = Math.min(init.writeQuorum ?? 3, this.replication)
+    this.fetchTimeoutMs = init.fetchTimeoutMs ?? 30_000
+    this.holdReplicas = init.holdReplicas ?? true
+    this.provide = init.provide ?? !this.holdReplicas
+    this.cacheFetched = init.cacheFetched ?? true
+    this.finder = new ReplicaFinder({ routing: components.peerRouting, ...(this.holdReplicas ? { self: components.peerId } : {}) })
+  }
+
+  readonly [Symbol.toStringTag] = '@weft/storage'
+
+  async start (): Promise<void> {
+    const common = { runOnLimitedConnection: true }
+    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks), {
+      ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
+    })
+    if (this.holdReplicas) {
+      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks), {
+        ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
+      })
+    }
+  }
+
+  async stop (): Promise<void> {
+    this.stopping.abort()
+    await this.components.registrar.unhandle(BLOCK_PROTOCOL)
+    if (this.holdReplicas) await this.components.registrar.unhandle(STORE_PROTOCOL)
+  }
+
+  /**
+   * Chunks content into blocks and stores each at its replica set. Resolves
+   * once every block has `writeQuorum` replicas (fewer only when fewer
+   * servers exist); otherwise rejects with QuorumNotReachedError listing the
+   * blocks short of it, after trying every block, so one bad block never
+   * hides how the rest went.
+   */
+  async put (source: ContentSource, options: PutOptions = {}): Promise<PutResult> {
+    const signal = this.signalFor(options)
+    const placer = new Placer({
+      replication: this.replication,
+      writeQuorum: this.writeQuorum,
+      finder: this.finder,
+      open: this.open,
+      storeProtocol: STORE_PROTOCOL,
+      ...(this.holdReplicas ? { self: this.components.peerId } : {}),
+      storeHere: async (cid, bytes) => { await this.blocks.put(cid, bytes, 'replica') },
+      window: STORE_WINDOW,
+      signal
+    })
+    const placements: Array<{ cid: CID, replicas: number, refusals: string[] }> = []
+    let blocks = 0
+    let minReplicas = Infinity
+    const placing = {
+      put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
+        if (options.replicate === false) {
+          // the only copy: it must be stored, not merely cached
+          await this.blocks.put(cid, bytes, 'cache')
+          blocks++
+          minReplicas = 0
+          options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: 0, bytes: bytes.byteLength }))
+          return cid
+        }
+        await this.keepLocally(cid, bytes)
+        const placed: BlockPlacement = await placer.place(cid, bytes)
+        blocks++
+        minReplicas = Math.min(minReplicas, placed.replicas)
+        // only blocks short of the full replication are kept for the verdict
+        if (placed.replicas < this.replication) placements.push({ cid, replicas: placed.replicas, refusals: placed.refusals.slice(0, 2) })
+        options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, bytes: bytes.byteLength }))
+        return cid
+      }
+    }
+    let imported
+    try {
+      imported = await importContent(source, placing, {
+        chunkSize: this.chunkSize,
+        blockWriteConcurrency: PUT_WINDOW,
+        signal,
+        onBytes: bytes => options.onProgress?.(new CustomProgressEvent('weft:put:read', { bytes }))
+      })
+    } finally {
+      placer.close()
+    }
+    // the quorum is capped by the servers that exist, as the lookups saw them
+    const needed = Math.min(this.writeQuorum, placer.mostCandidates)
+    const short = new Map<string, number>()
+    const refusals: string[] = []
+    for (const placed of placements) {
+      if (needed === 0 || placed.replicas < needed) {
+        short.set(placed.cid.toString(), placed.replicas)
+        refusals.push(...placed.refusals)
+      }
+    }
+    if (options.replicate !== false && short.size > 0) {
+      const detail = refusals.length > 0 ? `refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : 'no server peers found: is this node connected?'
+      throw new QuorumNotReachedError(this.writeQuorum, short, detail)
+    }
+    if (options.replicate === false) {
+      await this.blocks.pin(imported.cid, { signal })
+      this.announce(imported.cid, true)
+      return { cid: imported.cid, size: imported.size, replicas: 0, blocks, pinned: true }
+    }
+    const pinned = await this.pinQuietly(imported.cid)
+    if (pinned) this.announce(imported.cid)
+    return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, blocks, pinned }
+  }
+
+  /**
+   * The bytes of a file, in order, streamed: blocks are fetched (local store
+   * first, then any holder, many at once) only a window ahead of the reader.
+   */
+  async * get (cid: CID | string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    const root = typeof cid === 'string' ? parseCidString(cid) : cid
+    const signal = this.signalFor(options)
+    const session = this.session(root, signal)
+    const source = {
+      get: async (block: CID, opts: AbortOptions = {}): Promise<Uint8Array> => {
+        const bytes = await session.get(block, opts)
+        options.onProgress?.(new CustomProgressEvent('weft:get:block', { cid: block, fetched: session.counters.blocksFetched, local: session.counters.blocksLocal }))
+        return bytes
+      }
+    }
+    yield * readContent(root, source, {
+      window: GET_WINDOW,
+      signal,
+      ...(options.offset != null ? { offset: options.offset } : {}),
+      ...(options.length != null ? { length: options.length } : {})
+    })
+    // a whole read by a node that keeps what it fetches: it now holds the
+    // file and can serve it to the next reader (the peer CDN)
+    if (this.cacheFetched && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
+      this.announce(root)
+    }
+  }
+
+  /** Size and type of content, from its root block (fetched if needed). */
+  async stat (cid: CID | string, options: AbortOptions = {}): Promise<StatResult> {
+    const root = typeof cid === 'string' ? parseCidString(cid) : cid
+    const local = await this.blocks.has(root)
+    const stat = await statContent(root, this.session(root, this.signalFor(options)), options)
+    return { ...stat, local, pinned: await this.blocks.isPinned(root) }
+  }
+
+  /** Fetches every block of a file that is not here yet, then pins it. */
+  async pin (cid: CID | string, options: AbortOptions = {}): Promise<void> {
+    const root = typeof cid === 'string' ? parseCidString(cid) : cid
+    // reading the whole file brings every block into the local store
+    for await (const chunk of this.get(root, options)) { void chunk }
+    await this.blocks.pin(root, options)
+  }
+
+  async unpin (cid: CID | string, options: AbortOptions = {}): Promise<void> {
+    await this.blocks.unpin(typeof cid === 'string' ? parseCidString(cid) : cid, options)
+  }
+
+  storageStats (): StorageStats {
+    return this.blocks.stats()
+  }
+
+  /** Peers that sent wrong bytes or broke a protocol while this node fetched from them. */
+  misbehaviours (): Misbehaviour[] {
+    return [...this.misbehaving.values()]
+  }
+
+  private session (root: CID, signal: AbortSignal): FetchSession {
+    return new FetchSession({
+      blocks: this.blocks,
+      open: this.open,
+      blockProtocol: BLOCK_PROTOCOL,
+      finder: this.finder,
+      contentRouting: this.components.contentRouting,
+      timeoutMs: this.fetchTimeoutMs,
+      cacheFetched: this.cacheFetched,
+      onMisbehaviour: (peer, err) => {
+        this.log('peer %p misbehaved: %s', peer, err.message)
+        const entry = this.misbehaving.get(peer.toString()) ?? { peer: peer.toString(), error: err.message, count: 0 }
+        entry.count++
+        entry.error = err.message
+        this.misbehaving.set(peer.toString(), entry)
+      }
+    }, root, signal)
+  }
+
+  private readonly open = async (peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> => {
+    const connection = await this.components.connectionManager.openConnection(peer, { signal })
+    return connection.newStream(protocol, { signal, runOnLimitedConnection: true })
+  }
+
+  private signalFor (options: AbortOptions): AbortSignal {
+    return options.signal != null ? AbortSignal.any([options.signal, this.stopping.signal]) : this.stopping.signal
+  }
+
+  /** The uploader keeps a copy to serve, when it has room; the put does not depend on it. */
+  private async keepLocally (cid: CID, bytes: Uint8Array): Promise<void> {
+    if (!this.cacheFetched) return
+    try {
+      await this.blocks.put(cid, bytes, 'cache')
+    } catch (err) {
+      this.log('not keeping %c locally: %s', cid, (err as Error).message)
+    }
+  }
+
+  private async pinQuietly (cid: CID): Promise<boolean> {
+    if (!this.cacheFetched) return false
+    try {
+      await this.blocks.pin(cid)
+      return true
+    } catch (err) {
+      this.log('could not pin %c locally: %s', cid, (err as Error).message)
+      return false
+    }
+  }
+
+  /** Announces, in the background, that this node holds a whole file. */
+  private announce (cid: CID, always = false): void {
+    if (!this.provide && !always) return
+    this.components.contentRouting.provide(cid, { signal: this.stopping.signal }).catch(err => {
+      this.log('announcing %c failed: %s', cid, (err as Error).message)
+    })
+  }
+}
