@@ -62,8 +62,10 @@ export class FetchSession {
     const tried = new Set<string>()
     try {
       const found = await this.fromPeers(this.holders.best(SESSION_TRIES, tried), cid, tried, signal) ??
-        await this.fromPeers(await this.init.finder.candidates(cid, signal, false), cid, tried, signal) ??
-        await this.fromPeers(await this.rootProviders(signal), cid, tried, signal)
+        await this.fromPeers(await this.init.finder.candidates(cid, signal, { withSelf: false }), cid, tried, signal) ??
+        await this.fromPeers(await this.rootProviders(signal), cid, tried, signal) ??
+        // the remembered membership may be stale or incomplete: ask the network
+        await this.fromPeers(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true }), cid, tried, signal)
       if (found != null) return found
     } catch (err) {
       if (!timeout.aborted) throw err

@@ -47,29 +47,44 @@ export class Placer {
 
   /** The most candidates any block's lookup found: how many servers this put can count on. */
   mostCandidates = 0
+  private networkIsSmall = false
 
   async place (cid: CID, bytes: Uint8Array): Promise<BlockPlacement> {
     const { replication, signal } = this.init
     let candidates = await this.init.finder.candidates(cid, signal)
-    if (candidates.length < Math.min(replication, this.mostCandidates)) {
-      // a lookup that found fewer servers than an earlier one did was cut
-      // short (a busy or departing peer); one more try before settling
-      candidates = await this.init.finder.candidates(cid, signal)
-    }
-    this.mostCandidates = Math.max(this.mostCandidates, candidates.length)
     const refusals: string[] = []
-    let replicas = 0
+    const tried = new Set<string>()
+    let replicas = await this.storeAtClosest(candidates, cid, bytes, replication, tried, refusals)
+    if (replicas < replication && !this.networkIsSmall) {
+      // too few candidates, or too many refused: a fresh lookup may know
+      // servers the remembered membership (or a cut-short lookup) did not
+      const known = candidates.length
+      candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
+      // a network with fewer servers than `replication` gives every block
+      // fewer: once a fresh lookup shows no one new, stop asking per block
+      if (candidates.length <= known) this.networkIsSmall = true
+      replicas += await this.storeAtClosest(candidates, cid, bytes, replication - replicas, tried, refusals)
+    }
+    this.mostCandidates = Math.max(this.mostCandidates, candidates.length, tried.size)
+    return { cid, replicas, candidates: Math.max(candidates.length, tried.size), refusals }
+  }
+
+  /** Stores at the closest untried candidates, replacing each failure with the next; returns how many took it. */
+  private async storeAtClosest (candidates: PeerId[], cid: CID, bytes: Uint8Array, wanted: number, tried: Set<string>, refusals: string[]): Promise<number> {
+    const untried = candidates.filter(p => !tried.has(p.toString()))
+    let stored = 0
     let next = 0
-    while (replicas < replication && next < candidates.length) {
-      const batch = candidates.slice(next, next + replication - replicas)
+    while (stored < wanted && next < untried.length) {
+      const batch = untried.slice(next, next + wanted - stored)
       next += batch.length
+      for (const peer of batch) tried.add(peer.toString())
       const results = await Promise.all(batch.map(async peer => this.storeAt(peer, cid, bytes)))
       for (const [i, result] of results.entries()) {
-        if (result == null) replicas++
+        if (result == null) stored++
         else refusals.push(`${batch[i].toString()}: ${result}`)
       }
     }
-    return { cid, replicas, candidates: candidates.length, refusals }
+    return stored
   }
 
   /** Ends the put's streams. */

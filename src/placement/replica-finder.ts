@@ -34,12 +34,17 @@ export class ReplicaFinder {
 
   constructor (private readonly init: ReplicaFinderInit) {}
 
-  /** `withSelf: false` leaves this node out (a fetch, which has looked in its own store already). */
-  async candidates (cid: CID, signal: AbortSignal, withSelf = true): Promise<PeerId[]> {
+  /**
+   * `withSelf: false` leaves this node out (a fetch, which has looked in its
+   * own store already). `fresh: true` asks the network even when the
+   * membership is known: for when the known peers fell short (a lookup cut
+   * short by a busy peer must not hide the rest of the network for long).
+   */
+  async candidates (cid: CID, signal: AbortSignal, options: { withSelf?: boolean, fresh?: boolean } = {}): Promise<PeerId[]> {
     const key = cid.multihash.bytes
-    const self = this.init.self != null && withSelf ? [this.init.self] : []
+    const self = this.init.self != null && options.withSelf !== false ? [this.init.self] : []
     const known = this.known
-    if (known != null && Date.now() - known.at < MEMBERSHIP_TTL_MS) {
+    if (options.fresh !== true && known != null && Date.now() - known.at < MEMBERSHIP_TTL_MS) {
       return byDistance(key, [...self, ...known.peers.values()])
     }
     const found = await this.lookup(key, signal)

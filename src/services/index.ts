@@ -10,7 +10,7 @@
  * ```ts
  * import { createLibp2p } from 'libp2p'
  * import { kadDHT } from '@libp2p/kad-dht'
- * import { weftStorage, memoryBlocks } from 'weft'
+ * import { weftStorage } from 'weft'
  *
  * const node = await createLibp2p({
  *   // ...transports, encrypters, muxers
@@ -18,7 +18,7 @@
  *     identify: identify(),
  *     ping: ping(),
  *     dht: kadDHT({ protocol: '/weft/kad/1.0.0', clientMode: false }),
- *     storage: weftStorage({ blocks: await memoryBlocks() })
+ *     storage: weftStorage()
  *   }
  * })
  * const { cid } = await node.services.storage.put(new TextEncoder().encode('hello'))
@@ -31,6 +31,6 @@ export { BLOCK_PROTOCOL } from './block-protocol.js'
 export { STORE_PROTOCOL } from './store-protocol.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
-export function weftStorage (init: WeftStorageInit): (components: WeftStorageComponents) => WeftStorage {
+export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {
   return (components) => new WeftStorage(components, init)
 }

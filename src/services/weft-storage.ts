@@ -1,8 +1,11 @@
 import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable, type Stream } from '@libp2p/interface'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { MemoryDatastore } from 'datastore-core/memory'
 import { CustomProgressEvent, type ProgressOptions } from 'progress-events'
 import { importContent } from '../content/import.js'
 import { readContent, statContent, type ContentStat } from '../content/read.js'
 import { QuorumNotReachedError } from '../errors.js'
+import { BlockStore } from '../store/block-store.js'
 import { FetchSession } from '../fetch/fetch-session.js'
 import { Placer, type BlockPlacement } from '../placement/placer.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
@@ -15,14 +18,22 @@ import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 
+/** Quota of the in-memory block store used when none is given. */
+export const DEFAULT_MEMORY_BYTES = 1_073_741_824
+
 /** Blocks a put hashes and places at once; bounds its memory to this many chunks. */
 export const PUT_WINDOW = 16
 /** Blocks a get fetches ahead of its reader. */
 export const GET_WINDOW = 16
 
 export interface WeftStorageInit {
-  /** The local block store. */
-  blocks: LocalBlocks
+  /**
+   * The local block store. Default: one in memory, holding up to `maxBytes`
+   * (for a durable one pass `await BlockStore.open({ bytes, datastore, maxBytes })`).
+   */
+  blocks?: LocalBlocks
+  /** Quota of the default in-memory store (default 1 GiB). */
+  maxBytes?: number
   /** Leaf size for new files (default 1 MiB). */
   chunkSize?: number
   /** Replicas per block (default 5). */
@@ -113,7 +124,9 @@ export interface Misbehaviour {
 export class WeftStorage implements Startable {
   readonly [serviceCapabilities]: string[] = ['@weft/storage']
   readonly [serviceDependencies]: string[] = ['@libp2p/kad-dht']
-  readonly blocks: LocalBlocks
+  private localBlocks: LocalBlocks | undefined
+  private ownsBlocks = false
+  private readonly maxBytes: number
   private readonly log: Logger
   private readonly chunkSize: number
   private readonly replication: number
@@ -129,7 +142,8 @@ export class WeftStorage implements Startable {
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
-    this.blocks = init.blocks
+    this.localBlocks = init.blocks
+    this.maxBytes = init.maxBytes ?? DEFAULT_MEMORY_BYTES
     this.chunkSize = init.chunkSize ?? 1_048_576
     this.replication = init.replication ?? 5
     this.writeQuorum = Math.min(init.writeQuorum ?? 3, this.replication)
@@ -142,7 +156,17 @@ export class WeftStorage implements Startable {
 
   readonly [Symbol.toStringTag] = '@weft/storage'
 
+  /** The local block store (available once the node started). */
+  get blocks (): LocalBlocks {
+    if (this.localBlocks == null) throw new Error('the weft storage service has not started')
+    return this.localBlocks
+  }
+
   async start (): Promise<void> {
+    if (this.localBlocks == null) {
+      this.localBlocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: this.maxBytes })
+      this.ownsBlocks = true
+    }
     const common = { runOnLimitedConnection: true }
     await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks), {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
@@ -158,6 +182,10 @@ export class WeftStorage implements Startable {
     this.stopping.abort()
     await this.components.registrar.unhandle(BLOCK_PROTOCOL)
     if (this.holdReplicas) await this.components.registrar.unhandle(STORE_PROTOCOL)
+    if (this.ownsBlocks && this.localBlocks instanceof BlockStore) {
+      await this.localBlocks.close()
+      this.localBlocks = undefined
+    }
   }
 
   /**

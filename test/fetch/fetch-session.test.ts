@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { pbStream } from '@libp2p/utils'
+import { CID } from 'multiformats/cid'
+import { FetchSession, type FetchInit } from '../../src/fetch/fetch-session.js'
+import { blockRequestHandler, BLOCK_PROTOCOL } from '../../src/services/block-protocol.js'
+import { BlockRequest, BlockResponse, BlockStatus } from '../../src/services/pb/block.js'
+import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../services/fakes.js'
+import type { ReplicaFinder } from '../../src/placement/replica-finder.js'
+import type { PeerId, StreamHandler } from '@libp2p/interface'
+
+/** Answers every request with the right CID but bytes of its own. */
+const liar: StreamHandler = async (stream) => {
+  const wire = pbStream(stream)
+  const request = await wire.read(BlockRequest)
+  for (const cid of request.cids) {
+    await wire.write({ cid, status: BlockStatus.BLOCK_OK, data: new TextEncoder().encode('not what you asked for') }, BlockResponse)
+  }
+  await stream.close()
+}
+
+/** A network of in-memory peers: each PeerId answers with its handler. */
+function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local = new MemoryBlocks()): { session: FetchSession, local: MemoryBlocks, asked: string[], misbehaved: string[] } {
+  const asked: string[] = []
+  const misbehaved: string[] = []
+  const init: FetchInit = {
+    blocks: local,
+    open: async (peer, protocol) => {
+      assert.equal(protocol, BLOCK_PROTOCOL)
+      asked.push(peer.toString())
+      const handler = peers.get(peer.toString()) ?? assert.fail(`no peer ${peer.toString()}`)
+      return (await dialHandler(handler, peer)).stream
+    },
+    blockProtocol: BLOCK_PROTOCOL,
+    finder: { candidates: async () => order } as unknown as ReplicaFinder,
+    contentRouting: { findProviders: async function * () {} } as any,
+    timeoutMs: 5000,
+    cacheFetched: true,
+    onMisbehaviour: (peer) => { misbehaved.push(peer.toString()) }
+  }
+  // the root only matters for provider lookups, which these peers do not use
+  const root = CID.parse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
+  return { session: new FetchSession(init, root, AbortSignal.timeout(10_000)), local, asked, misbehaved }
+}
+
+describe('fetch session', () => {
+  it('drops a peer that sends wrong bytes, takes the block from an honest one and never keeps the lie', async () => {
+    const block = await rawBlock('the real block')
+    const [hostile, honest] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[hostile.toString(), liar], [honest.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+    const { session, local, misbehaved } = sessionOver(peers, [hostile, honest])
+
+    const bytes = await session.get(block.cid)
+
+    assert.deepEqual(bytes, block.bytes)
+    assert.deepEqual(misbehaved, [hostile.toString()])
+    assert.deepEqual(local.puts.map(p => p.bytes), [block.bytes])
+    assert.equal(session.counters.dropped, 1)
+  })
+
+  it('does not ask a dropped peer again in the same session', async () => {
+    const [a, b] = [await rawBlock('block a'), await rawBlock('block b')]
+    const [hostile, honest] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[hostile.toString(), liar], [honest.toString(), blockRequestHandler(new MemoryBlocks([a, b]))]])
+    const { session, asked } = sessionOver(peers, [hostile, honest])
+
+    await session.get(a.cid)
+    await session.get(b.cid)
+
+    assert.equal(asked.filter(p => p === hostile.toString()).length, 1)
+  })
+
+  it('fails with BlockNotFoundError naming how many peers were asked when nobody has the block', async () => {
+    const block = await rawBlock('nobody has this')
+    const [p1, p2] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[p1.toString(), blockRequestHandler(new MemoryBlocks())], [p2.toString(), blockRequestHandler(new MemoryBlocks())]])
+    const { session } = sessionOver(peers, [p1, p2])
+
+    await assert.rejects(session.get(block.cid), (err: Error & { cid?: string, asked?: number }) =>
+      err.name === 'BlockNotFoundError' && err.cid === block.cid.toString() && err.asked === 2)
+  })
+
+  it('answers from the local store without asking anyone', async () => {
+    const block = await rawBlock('already here')
+    const peer = await randomPeerId()
+    const { session, asked } = sessionOver(new Map(), [peer], new MemoryBlocks([block]))
+
+    assert.deepEqual(await session.get(block.cid), block.bytes)
+    assert.deepEqual(asked, [])
+  })
+
+  it('spreads blocks over every holder that served (swarming)', async () => {
+    const blocks = await Promise.all(Array.from({ length: 12 }, async (_, i) => rawBlock(`block ${i}`)))
+    const holders = await Promise.all([0, 1, 2].map(async () => randomPeerId()))
+    const peers = new Map(holders.map(h => [h.toString(), blockRequestHandler(new MemoryBlocks(blocks))]))
+    const { session, asked } = sessionOver(peers, holders)
+    // the first block makes every holder known, as the root's replica set does
+    for (const h of holders) session.holders.add(h)
+
+    await Promise.all(blocks.map(async b => session.get(b.cid)))
+
+    for (const h of holders) assert.ok(asked.filter(p => p === h.toString()).length >= 2, `${h.toString()} served ${asked.filter(p => p === h.toString()).length}`)
+  })
+})
