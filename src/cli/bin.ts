@@ -1,18 +1,35 @@
 #!/usr/bin/env node
 import { main } from './main.js'
 
+/** How long a command may take to wind down after SIGINT/SIGTERM before the process exits anyway. */
+const STOP_GRACE_MS = 10_000
+
 const stop = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     // a second signal means "now"
     if (stop.signal.aborted) process.exit(130)
     stop.abort()
+    // a stop that hangs (a peer that never answers) must not keep us alive
+    setTimeout(() => {
+      process.stderr.write(`weft: did not stop within ${STOP_GRACE_MS / 1000} s of ${signal}; exiting\n`)
+      process.exit(130)
+    }, STOP_GRACE_MS).unref()
   })
 }
+
+// `weft get CID | head`: the reader went away; end quietly, as SIGPIPE ends other tools
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(141)
+  throw err
+})
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
+  // only `put -` reads stdin; opening it earlier would hold a terminal
+  get stdin () { return process.stdin },
+  isTTY: { stdout: process.stdout.isTTY === true, stderr: process.stderr.isTTY === true },
   env: process.env,
   signal: stop.signal
 })

@@ -1,10 +1,22 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
+import { get } from './commands/get.js'
 import { id } from './commands/id.js'
+import { put } from './commands/put.js'
 import { start } from './commands/start.js'
+import { status } from './commands/status.js'
 import type { Command, CommandIO } from './io.js'
 
-export const COMMANDS: readonly Command[] = [start, id]
+export const COMMANDS: readonly Command[] = [start, put, get, status, id]
+
+/**
+ * Errors that mean the command line itself is wrong (exit 2): a flag, a
+ * setting, or an argument such as a CID that does not parse.
+ */
+const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'InvalidCIDError'])
+
+/** The exit code of a command stopped by SIGINT/SIGTERM (128 + SIGINT). */
+export const INTERRUPTED = 130
 
 /** The package version, from package.json. */
 export function version (): string {
@@ -31,8 +43,9 @@ function help (): string {
 
 /**
  * Runs the command line and returns the exit code: 0 on success, 2 for a
- * usage or config error, 1 for any other failure. Errors go to stderr as one
- * line naming what was wrong.
+ * usage or config error (or a malformed CID argument), 130 when interrupted,
+ * 1 for any other failure. Errors go to stderr as one line naming what was
+ * wrong.
  */
 export async function main (argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv
@@ -51,7 +64,12 @@ export async function main (argv: string[], io: CommandIO): Promise<number> {
     }
     return await command.run(rest, io)
   } catch (err: any) {
+    // whatever a command was doing when asked to stop fails with an abort
+    if (io.signal.aborted) {
+      io.stderr.write('weft: interrupted\n')
+      return INTERRUPTED
+    }
     io.stderr.write(`weft: ${err.name === 'Error' || err.name == null ? '' : `${err.name}: `}${err.message}\n`)
-    return err.name === 'UsageError' || err.name === 'ConfigError' ? 2 : 1
+    return USAGE_ERRORS.has(err.name) ? 2 : 1
   }
 }

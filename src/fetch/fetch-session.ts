@@ -60,33 +60,38 @@ export class FetchSession {
     const timeout = AbortSignal.timeout(this.init.timeoutMs)
     const signal = AbortSignal.any([this.signal, timeout, ...(options.signal != null ? [options.signal] : [])])
     const tried = new Set<string>()
+    /** Why asks failed, other than "I don't have it": told in the error, so a broken link is not mistaken for absence. */
+    const failures: string[] = []
+    const from = async (peers: PeerId[]): Promise<Uint8Array | undefined> => this.fromPeers(peers, cid, tried, failures, signal)
     try {
-      const found = await this.fromPeers(this.holders.best(SESSION_TRIES, tried), cid, tried, signal) ??
-        await this.fromPeers(await this.init.finder.candidates(cid, signal, { withSelf: false }), cid, tried, signal) ??
-        await this.fromPeers(await this.rootProviders(signal), cid, tried, signal) ??
+      const found = await from(this.holders.best(SESSION_TRIES, tried)) ??
+        await from(await this.init.finder.candidates(cid, signal, { withSelf: false })) ??
+        await from(await this.rootProviders(signal)) ??
         // the remembered membership may be stale or incomplete: ask the network
-        await this.fromPeers(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true }), cid, tried, signal)
+        await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true }))
       if (found != null) return found
     } catch (err) {
       if (!timeout.aborted) throw err
     }
-    if (timeout.aborted) throw new BlockNotFoundError(cid.toString(), tried.size, `gave up after ${this.init.timeoutMs} ms`)
-    throw new BlockNotFoundError(cid.toString(), tried.size, tried.size === 0 ? 'no peers to ask: is this node connected?' : 'none of them has it')
+    const failed = failures.length > 0 ? `; ${failures.length} failed to answer (${failures.slice(0, 3).join('; ')})` : ''
+    if (timeout.aborted) throw new BlockNotFoundError(cid.toString(), tried.size, `gave up after ${this.init.timeoutMs} ms${failed}`)
+    if (tried.size === 0) throw new BlockNotFoundError(cid.toString(), 0, 'no peers to ask: is this node connected?')
+    throw new BlockNotFoundError(cid.toString(), tried.size, `${tried.size - failures.length} said they do not have it${failed}`)
   }
 
-  private async fromPeers (peers: PeerId[], cid: CID, tried: Set<string>, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  private async fromPeers (peers: PeerId[], cid: CID, tried: Set<string>, failures: string[], signal: AbortSignal): Promise<Uint8Array | undefined> {
     for (const peer of peers) {
       const key = peer.toString()
       if (tried.has(key) || this.holders.isDropped(peer)) continue
       tried.add(key)
-      const bytes = await this.ask(peer, cid, signal)
+      const bytes = await this.ask(peer, cid, signal, failures)
       if (bytes != null) return bytes
     }
     return undefined
   }
 
-  /** Asks one peer for one block; undefined when it has not got it or failed. */
-  private async ask (peer: PeerId, cid: CID, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  /** Asks one peer for one block; undefined when it has not got it or failed (noted in `failures`). */
+  private async ask (peer: PeerId, cid: CID, signal: AbortSignal, failures: string[]): Promise<Uint8Array | undefined> {
     this.holders.add(peer)
     const holder = this.holders.get(peer)
     if (holder != null) holder.inflight++
@@ -105,6 +110,7 @@ export class FetchSession {
       return undefined
     } catch (err) {
       signal.throwIfAborted()
+      failures.push(`${peer.toString()}: ${(err as Error).message}`)
       if (err instanceof HashMismatchError || err instanceof ProtocolError) {
         this.holders.drop(peer)
         this.counters.dropped++

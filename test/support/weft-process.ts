@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -125,4 +126,32 @@ export async function spawnNetwork (n: number, options: SpawnOptions = {}): Prom
 
 export async function removeDir (dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true })
+}
+
+export interface PipedRun {
+  code: number | null
+  /** stdout as bytes, for commands that write binary. */
+  stdout: Buffer
+  stderr: string
+}
+
+/**
+ * Runs `weft` with bytes, or a file's content (`inputFile`), piped to its
+ * stdin, and collects stdout as bytes.
+ */
+export async function runWeftPiped (args: string[], options: { input?: Uint8Array, inputFile?: string, env?: Record<string, string> } = {}): Promise<PipedRun> {
+  const child = spawn(process.execPath, [WEFT_BIN, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  const stdout: Buffer[] = []
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout.push(d) })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  // a command that exits without reading all of its input closes the pipe early
+  child.stdin.on('error', () => {})
+  if (options.inputFile != null) {
+    createReadStream(options.inputFile).pipe(child.stdin)
+  } else {
+    child.stdin.end(options.input ?? new Uint8Array(0))
+  }
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  return { code, stdout: Buffer.concat(stdout), stderr }
 }

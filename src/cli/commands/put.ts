@@ -1,0 +1,135 @@
+import { open } from 'node:fs/promises'
+import { parseCommandLine } from '../args.js'
+import { formatBytes, formatDuration, formatRate, progressBar } from '../progress.js'
+import { loadConfig } from '../../config/load.js'
+import { createNode } from '../../node/create-node.js'
+import { UsageError } from '../../errors.js'
+import { TRANSFER_FLAGS, joinNetwork, onePositional, requireBootstrap } from '../transfer.js'
+import type { Command, CommandIO } from '../io.js'
+
+/**
+ * `weft put FILE|-`: stores a file (or stdin) in the network through a
+ * transient node and prints its CID as the last line of stdout.
+ */
+export const put: Command = {
+  name: 'put',
+  summary: 'store a file (or stdin, "-") in the network and print its CID',
+  usage: 'weft put FILE|- [--bootstrap MULTIADDR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  async run (args, io) {
+    const cli = parseCommandLine(args, io.env, TRANSFER_FLAGS, true)
+    if (cli.help) {
+      io.stdout.write(`${put.usage}\n`)
+      return 0
+    }
+    const path = onePositional(cli.positionals, 'FILE (or - for stdin)', put.usage)
+    const quiet = cli.extra.quiet === true
+    const config = await loadConfig(cli.sources)
+    const input = await openInput(path, io)
+    try {
+      requireBootstrap(config)
+      const node = await createNode(config, { transient: true })
+      try {
+        await joinNetwork(node, io.signal)
+        const started = performance.now()
+        const bar = progressBar(io.stderr, { label: 'put', enabled: io.isTTY?.stderr === true && !quiet, ...(input.size != null ? { total: input.size } : {}) })
+        // progress counts bytes stored at their replicas, not bytes read,
+        // which run a window of blocks ahead
+        let placed = 0
+        let result
+        try {
+          result = await node.put(abortable(input.source, io.signal), {
+            signal: io.signal,
+            onProgress: evt => {
+              if (evt.type !== 'weft:put:placed') return
+              placed += evt.detail.bytes
+              bar.update(placed)
+            }
+          })
+        } finally {
+          bar.finish()
+        }
+        const elapsed = performance.now() - started
+        io.stdout.write(`${result.cid.toString()}\n`)
+        if (!quiet) {
+          io.stderr.write(`stored ${formatBytes(result.size)} in ${result.blocks} block${result.blocks === 1 ? '' : 's'}, ` +
+            `${result.replicas} replica${result.replicas === 1 ? '' : 's'} each (${formatDuration(elapsed)}, ${formatRate(result.size, elapsed)})\n`)
+        }
+      } finally {
+        await node.stop()
+      }
+    } finally {
+      input.close()
+    }
+    return 0
+  }
+}
+
+interface Input {
+  source: AsyncIterable<Uint8Array>
+  /** Bytes to expect, when the input is a regular file. */
+  size?: number
+  close: () => void
+}
+
+/** Opens FILE (or stdin for `-`) as a stream; a missing or unreadable file is an error naming the path. */
+async function openInput (path: string, io: CommandIO): Promise<Input> {
+  if (path === '-') {
+    if (io.stdin == null) throw new UsageError('"-" reads stdin, but this command has none', path)
+    const stdin = io.stdin
+    // a read still pending on an interrupted put would keep the process alive
+    return { source: stdin, close: () => { (stdin as { destroy?: () => void }).destroy?.() } }
+  }
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err: any) {
+    throw new Error(`cannot read ${JSON.stringify(path)}: ${describeFsError(err)}`, { cause: err })
+  }
+  const stats = await handle.stat()
+  if (stats.isDirectory()) {
+    await handle.close()
+    throw new Error(`cannot read ${JSON.stringify(path)}: it is a directory`)
+  }
+  // streamed a chunk at a time: a file of any size costs a window of chunks
+  const stream = handle.createReadStream()
+  return {
+    source: stream,
+    ...(stats.isFile() ? { size: stats.size } : {}),
+    close: () => { stream.destroy() }
+  }
+}
+
+/**
+ * The input, cut off when `signal` aborts even while a read is pending: the
+ * importer looks at the signal only between chunks, and a pipe with no
+ * writer (`weft put -` reading a terminal) may never send the next one.
+ */
+async function * abortable (source: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  const chunks = source[Symbol.asyncIterator]()
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => { onAbort = () => { reject(signal.reason) } })
+  aborted.catch(() => {})
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    signal.throwIfAborted()
+    for (;;) {
+      const next = await Promise.race([chunks.next(), aborted])
+      if (next.done === true) return
+      yield next.value
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    // ends a Node stream's pending read (it destroys the stream)
+    Promise.resolve(chunks.return?.()).catch(() => {})
+  }
+}
+
+function describeFsError (err: any): string {
+  switch (err?.code) {
+    case 'ENOENT': return 'no such file'
+    case 'EACCES': return 'permission denied'
+    case 'EISDIR': return 'it is a directory'
+    default: return err?.code ?? err?.message ?? String(err)
+  }
+}
+

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { parseCommandLine } from '../args.js'
+import { formatBytes, formatCount } from '../progress.js'
+import { loadConfig } from '../../config/load.js'
+import { UsageError } from '../../errors.js'
+import type { Command } from '../io.js'
+import type { WeftConfig } from '../../config/config.js'
+import type { NodeStatus } from '../../node/weft-node.js'
+
+/** How long a server may take to answer. */
+export const STATUS_TIMEOUT_MS = 5_000
+
+/**
+ * `weft status`: asks a running server (its HTTP `/weft/status.json`, at the
+ * host and port of the config, or `--url`) for its peers and storage.
+ */
+export const status: Command = {
+  name: 'status',
+  summary: 'show a running server\'s peers and storage (from its HTTP status)',
+  usage: 'weft status [--url http://HOST:PORT] [--json] [--config FILE] [--data DIR] [--<setting> VALUE]...',
+  async run (args, io) {
+    const cli = parseCommandLine(args, io.env, { url: { type: 'string' }, json: { type: 'boolean' } })
+    if (cli.help) {
+      io.stdout.write(`${status.usage}\n`)
+      return 0
+    }
+    const config = await loadConfig(cli.sources)
+    const base = cli.extra.url != null ? parseUrl(String(cli.extra.url)) : urlFromConfig(config)
+    const node = await fetchStatus(base, io.signal)
+    // the data dir names a node; say so when another one answered
+    const expected = await peerIdOfDataDir(config.dataDir)
+    if (expected != null && expected !== node.peerId) {
+      io.stderr.write(`weft: note: the server at ${base.href} is ${node.peerId}, not the node of ${resolve(config.dataDir)} (${expected})\n`)
+    }
+    io.stdout.write(cli.extra.json === true ? `${JSON.stringify(node, null, 2)}\n` : formatStatus(node))
+    return 0
+  }
+}
+
+function parseUrl (text: string): URL {
+  try {
+    const url = new URL(text)
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url
+  } catch {}
+  throw new UsageError(`--url must be an http:// or https:// URL, got "${text}"`, text)
+}
+
+/** The server's own HTTP address from the config it runs with; a wildcard host means this machine. */
+function urlFromConfig (config: WeftConfig): URL {
+  if (!config.http.enabled) {
+    throw new UsageError('HTTP is disabled in this config (http.enabled false), and status is read from a server\'s HTTP: pass --url http://HOST:PORT')
+  }
+  if (config.http.port === 0) {
+    throw new UsageError('the config has http.port 0 (a port picked at start): pass --url with the URL the server printed')
+  }
+  return new URL(`http://${hostForUrl(config.http.host)}:${config.http.port}/`)
+}
+
+/** A listening host as a URL host: a wildcard means this machine, an IPv6 address gets brackets. */
+function hostForUrl (host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+/** The PeerId a server running on `dataDir` wrote at start, if any. */
+async function peerIdOfDataDir (dataDir: string): Promise<string | undefined> {
+  const text = await readFile(join(dataDir, 'peer-id'), 'utf8').catch(() => undefined)
+  return text?.trim()
+}
+
+async function fetchStatus (base: URL, signal: AbortSignal): Promise<NodeStatus> {
+  const url = new URL('weft/status.json', base.href.endsWith('/') ? base : `${base.href}/`)
+  let response: Response
+  try {
+    response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(STATUS_TIMEOUT_MS)]) })
+  } catch (err: any) {
+    signal.throwIfAborted()
+    const reason = err?.name === 'TimeoutError' ? `no answer in ${STATUS_TIMEOUT_MS / 1000} s` : err?.cause?.code ?? err?.cause?.message ?? err?.message
+    throw new Error(`no weft server answers at ${base.href}: ${reason} (is "weft start" running with HTTP on?)`, { cause: err })
+  }
+  const body = await response.text()
+  if (!response.ok) {
+    throw new Error(`${url.href} answered HTTP ${response.status}: is ${base.href} a weft server?`)
+  }
+  let parsed: any
+  try {
+    parsed = JSON.parse(body)
+  } catch {}
+  if (typeof parsed?.peerId !== 'string') {
+    throw new Error(`${url.href} did not answer with a weft status: is ${base.href} a weft server?`)
+  }
+  return parsed as NodeStatus
+}
+
+/** The human table: one `label  value` line per fact, addresses one per line. */
+export function formatStatus (node: NodeStatus): string {
+  const connections = Object.entries(node.connections ?? {}).filter(([, n]) => n != null && n > 0)
+  const connectionCount = connections.reduce((sum, [, n]) => sum + (n ?? 0), 0)
+  const rows: Array<[string, string]> = [
+    ['PeerId', node.peerId],
+    ['role', node.role],
+    ...(node.multiaddrs.length === 0
+      ? [['listening', 'nothing']] as Array<[string, string]>
+      : node.multiaddrs.map((ma, i): [string, string] => [i === 0 ? 'listening' : '', ma])),
+    ['connections', connectionCount === 0 ? 'none' : `${connectionCount} (${connections.map(([t, n]) => `${t} ${n}`).join(', ')})`],
+    ['peers', formatCount(node.connectedPeers?.length ?? 0)],
+    ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
+    ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)]
+  ]
+  const width = Math.max(...rows.map(([label]) => label.length))
+  return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
+}
+
+/** `1.2 GiB of 10.0 GiB (12 %), 1,234 blocks, 3 pins`. */
+export function storageLine (storage: NodeStatus['storage']): string {
+  const { usedBytes, maxBytes, blocks, pins } = storage
+  const percent = maxBytes === 0 ? (usedBytes === 0 ? '0' : '100') : usedBytes > 0 && usedBytes * 100 < maxBytes ? '<1' : String(Math.round(usedBytes * 100 / maxBytes))
+  return `${formatBytes(usedBytes)} of ${formatBytes(maxBytes)} (${percent} %), ` +
+    `${formatCount(blocks)} block${blocks === 1 ? '' : 's'}, ${formatCount(pins)} pin${pins === 1 ? '' : 's'}`
+}
