@@ -68,7 +68,8 @@ export class FetchSession {
         await from(await this.init.finder.candidates(cid, signal, { withSelf: false })) ??
         await from(await this.rootProviders(signal)) ??
         // the remembered membership may be stale or incomplete: ask the network
-        await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true }))
+        await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true })) ??
+        await from(await this.rootProviders(signal))
       if (found != null) return found
     } catch (err) {
       if (!timeout.aborted) throw err
@@ -135,6 +136,10 @@ export class FetchSession {
 
   /** Providers of the root: peers that announced they hold the whole DAG. Looked up once. */
   private async rootProviders (signal: AbortSignal): Promise<PeerId[]> {
+    const earlier = this.providers
+    // a lookup that found no one is asked again by a later block: a provider
+    // may have announced since (a page that just shared the file)
+    if (earlier != null && (await earlier).length === 0) this.providers = undefined
     this.providers ??= (async () => {
       const found: PeerId[] = []
       try {

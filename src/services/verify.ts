@@ -201,6 +201,8 @@ export class ProtocolStream {
   #received = 0
   #consumed = 0
   #readTimer: ReturnType<typeof setTimeout> | undefined
+  /** The pending read's idle signal, re-armed on every arriving byte. */
+  #readIdle: AbortController | undefined
   /** Why the stream closed, when it was aborted or reset: a later read only sees "EOF". */
   #closeError: Error | undefined
 
@@ -215,7 +217,9 @@ export class ProtocolStream {
     this.#lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, lengthDecoder: decodeLength, maxBufferSize })
     stream.addEventListener('message', (evt) => {
       this.#received += evt.data.byteLength
-      this.#readTimer?.refresh()
+      // restart the pending read's idle clock (Node's timer.refresh() does not
+      // exist in browsers, where timers are plain numbers)
+      if (this.#readIdle != null) this.#armReadTimer(this.#readIdle)
     })
     stream.addEventListener('close', (evt) => {
       this.#closeError = evt.error
@@ -227,7 +231,8 @@ export class ProtocolStream {
   async read<T> (codec: MessageCodec<T>, what: string, options?: ReadOptions<T>): Promise<T>
   async read<T> (codec: MessageCodec<T>, what: string, options: ReadOptions<T> = {}): Promise<T | undefined> {
     const idle = new AbortController()
-    this.#readTimer = setTimeout(() => { idle.abort() }, this.#idleTimeout)
+    this.#readIdle = idle
+    this.#armReadTimer(idle)
     const signal = options.signal == null ? idle.signal : AbortSignal.any([options.signal, idle.signal])
     if (this.stream.readStatus === 'paused') this.stream.resume()
 
@@ -242,6 +247,7 @@ export class ProtocolStream {
     } finally {
       clearTimeout(this.#readTimer)
       this.#readTimer = undefined
+      this.#readIdle = undefined
       if (this.stream.readStatus === 'readable') this.stream.pause()
     }
     this.#consumed += varintLength(frame.byteLength) + frame.byteLength
@@ -265,6 +271,11 @@ export class ProtocolStream {
     await this.#withIdleTimeout('while we closed the stream', options, async (signal) => {
       await this.stream.close({ signal })
     })
+  }
+
+  #armReadTimer (idle: AbortController): void {
+    clearTimeout(this.#readTimer)
+    this.#readTimer = setTimeout(() => { idle.abort() }, this.#idleTimeout)
   }
 
   async #withIdleTimeout (context: string, options: AbortOptions, fn: (signal: AbortSignal) => Promise<void>): Promise<void> {

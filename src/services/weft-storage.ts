@@ -1,4 +1,4 @@
-import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable, type Stream } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type Connection, type Libp2pEvents, type PeerStore, type TypedEventTarget, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable, type Stream } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { CustomProgressEvent, type ProgressOptions } from 'progress-events'
@@ -15,8 +15,13 @@ import { storeRequestHandler, STORE_PROTOCOL } from './store-protocol.js'
 import { parseCidString } from './verify.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
-import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
+
+/** How long a provider announcement waits for this node to have an address. */
+export const ANNOUNCE_WAIT_MS = 30_000
+/** Dials of a page's `/webrtc` address before a fetch settles for its relayed connection. */
+export const WEBRTC_DIAL_ATTEMPTS = 3
 
 /** Quota of the in-memory block store used when none is given. */
 export const DEFAULT_MEMORY_BYTES = 1_073_741_824
@@ -59,6 +64,9 @@ export interface WeftStorageInit {
 
 export interface WeftStorageComponents {
   peerId: PeerId
+  peerStore: PeerStore
+  addressManager: AddressManager
+  events: TypedEventTarget<Libp2pEvents>
   registrar: Registrar
   connectionManager: ConnectionManager
   peerRouting: PeerRouting
@@ -258,7 +266,8 @@ export class WeftStorage implements Startable {
     }
     if (options.replicate === false) {
       await this.blocks.pin(imported.cid, { signal })
-      this.announce(imported.cid, true)
+      // the only copy is here: the put is done when others can find it
+      await this.announceNow(imported.cid, signal)
       return { cid: imported.cid, size: imported.size, replicas: 0, blocks, pinned: true }
     }
     const pinned = await this.pinQuietly(imported.cid)
@@ -343,8 +352,31 @@ export class WeftStorage implements Startable {
   }
 
   private readonly open = async (peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> => {
-    const connection = await this.components.connectionManager.openConnection(peer, { signal })
+    let connection = await this.components.connectionManager.openConnection(peer, { signal })
+    if (connection.limits != null) connection = await this.unlimited(peer, connection, signal)
     return connection.newStream(protocol, { signal, runOnLimitedConnection: true })
+  }
+
+  /**
+   * A relayed connection carries 128 KiB at most, less than one block. For
+   * a page reached through a relay, dial its `/webrtc` address (signalled
+   * over the relay) for a direct connection; @libp2p/webrtc's first dial
+   * fails now and then, so try a few times before settling for the relay.
+   */
+  private async unlimited (peer: PeerId, relayed: Connection, signal: AbortSignal): Promise<Connection> {
+    const known = await this.components.peerStore.get(peer).catch(() => undefined)
+    const direct = (known?.addresses ?? []).map(a => a.multiaddr).filter(ma => ma.getComponents().some(c => c.name === 'webrtc'))
+    if (direct.length === 0) return relayed
+    for (let attempt = 1; attempt <= WEBRTC_DIAL_ATTEMPTS; attempt++) {
+      try {
+        const connection = await this.components.connectionManager.openConnection(direct, { signal, force: true })
+        if (connection.limits == null) return connection
+      } catch (err) {
+        signal.throwIfAborted()
+        this.log('webrtc dial %d to %p failed: %s', attempt, peer, (err as Error).message)
+      }
+    }
+    return relayed
   }
 
   private signalFor (options: AbortOptions): AbortSignal {
@@ -375,8 +407,35 @@ export class WeftStorage implements Startable {
   /** Announces, in the background, that this node holds a whole file. */
   private announce (cid: CID, always = false): void {
     if (!this.provide && !always) return
-    this.components.contentRouting.provide(cid, { signal: this.stopping.signal }).catch(err => {
+    this.announceNow(cid, this.stopping.signal).catch(err => {
       this.log('announcing %c failed: %s', cid, (err as Error).message)
+    })
+  }
+
+  /**
+   * Announces this node as a provider of `cid`. A provider record carries
+   * the node's addresses, and servers drop one without any: a page has none
+   * until its relay reservation is made, so wait for an address first.
+   */
+  private async announceNow (cid: CID, signal: AbortSignal): Promise<void> {
+    await this.reachable(signal)
+    await this.components.contentRouting.provide(cid, { signal })
+  }
+
+  /** Resolves once this node has an address others can dial (at most ANNOUNCE_WAIT_MS). */
+  private async reachable (signal: AbortSignal): Promise<void> {
+    if (this.components.addressManager.getAddresses().length > 0) return
+    await new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.components.events.removeEventListener('self:peer:update', check)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const check = (): void => { if (this.components.addressManager.getAddresses().length > 0) done() }
+      const timer = setTimeout(done, ANNOUNCE_WAIT_MS)
+      this.components.events.addEventListener('self:peer:update', check)
+      signal.addEventListener('abort', done, { once: true })
     })
   }
 }
