@@ -1,15 +1,19 @@
 /**
  * The weft page: a full browser node of the network. It joins through the
- * server that served it and shows its PeerId, its connections and the
- * addresses other peers can reach it on. See `options.ts` for the query
- * string (`?transport=`, `?db=`).
+ * server that served it, shares files (`add-file.ts`) and gets them
+ * (`get-file.ts`, also started by opening a share link `#/<cid>/<name>`),
+ * and shows its PeerId, its connections and the addresses other peers can
+ * reach it on. See `options.ts` for the query string (`?transport=`, `?db=`).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createNode, transportOf, type TransportName, type WeftNode } from '../src/index.js'
+import { addFileSection, putFile } from './add-file.js'
 import { connectWithRetry } from './connect.js'
+import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
-import { byId, fillList, render, shortId, show } from './view.js'
+import { byId, coalesced, fillList, render, shortId, show } from './view.js'
 import type { BootstrapInfo } from '../src/http/server.js'
+import type { StorageStats } from '../src/store/local-blocks.js'
 
 /** A connection as the page reports it. */
 export interface ConnectionSummary {
@@ -24,7 +28,9 @@ export interface ConnectionSummary {
 
 /**
  * `globalThis.weft`: the page's node, for tests and the devtools console.
- * `connect` and `findPeer` are what the page's two forms do.
+ * `connect` and `findPeer` are what the page's two forms do; `put` and `get`
+ * what its file sections do, with results small enough to pass back out of
+ * the page (a hash, not the bytes).
  */
 export interface WeftPageHook {
   /** Resolves with the running node; rejects with the error the page shows. */
@@ -35,6 +41,27 @@ export interface WeftPageHook {
   connect: (addr: string) => Promise<ConnectionSummary>
   /** Asks the DHT for a peer's addresses. */
   findPeer: (peerId: string) => Promise<FoundPeer>
+  /** Stores bytes (an array of byte values, or a string as UTF-8) in the network. */
+  put: (bytes: number[] | string, options?: { replicate?: boolean }) => Promise<PutSummary>
+  /** Reads a whole file and hashes it in the page. */
+  get: (cid: string) => Promise<GotFile>
+  /** The page's block store: bytes used of its quota, blocks, pins. */
+  stats: () => Promise<StorageStats>
+}
+
+/** What a put through the hook reports. */
+export interface PutSummary {
+  cid: string
+  size: number
+  /** Replicas of the least-replicated block; 0 with `replicate: false`. */
+  replicas: number
+}
+
+/** What a get through the hook read. */
+export interface GotFile {
+  /** SHA-256 of the file's bytes, lowercase hex. */
+  sha256: string
+  size: number
 }
 
 /** What a DHT lookup of a peer found. */
@@ -63,12 +90,7 @@ async function start (): Promise<WeftNode> {
   byId('peer-id').textContent = node.peerId.toString()
   byId('db').textContent = options.db
   // a closing connection is still listed while its own event runs: redraw after it
-  let scheduled = false
-  const redraw = (): void => {
-    if (scheduled) return
-    scheduled = true
-    setTimeout(() => { scheduled = false; render(node) }, 0)
-  }
+  const redraw = coalesced(() => { render(node) })
   node.addEventListener('connection:open', redraw)
   node.addEventListener('connection:close', redraw)
   node.addEventListener('self:peer:update', redraw)
@@ -116,13 +138,31 @@ function onSubmit (formId: string, action: (value: string) => Promise<string>): 
   })
 }
 
-const hook: WeftPageHook = { ready: start(), connect, findPeer }
+async function put (bytes: number[] | string, options: { replicate?: boolean } = {}): Promise<PutSummary> {
+  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : Uint8Array.from(bytes)
+  const result = await putFile(await hook.ready, data, options)
+  return { cid: result.cid.toString(), size: result.size, replicas: result.replicas }
+}
+
+async function get (cid: string): Promise<GotFile> {
+  const { blob, size } = await readFile(await hook.ready, cid)
+  return { sha256: await sha256Hex(blob), size }
+}
+
+async function stats (): Promise<StorageStats> {
+  return (await hook.ready).status().storage
+}
+
+const hook: WeftPageHook = { ready: start(), connect, findPeer, put, get, stats }
 ;(globalThis as { weft?: WeftPageHook }).weft = hook
 
 hook.ready.then(
   node => { hook.node = node },
   (err: Error) => { show(byId('status'), 'error', `error: ${err.message}`) }
 )
+
+addFileSection(hook.ready)
+getFileSection(hook.ready)
 
 onSubmit('connect', async addr => {
   const c = await connect(addr)

@@ -74,3 +74,39 @@ export function render (node: WeftNode): void {
   fillList(byId('addresses'), node.getMultiaddrs().map(ma => item([code(ma.toString())], { addr: ma.toString() })),
     'none yet: waiting for a relay reservation')
 }
+
+const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
+
+/** `3.0 MiB`, `512 bytes`: a size as a person reads it. */
+export function formatBytes (bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} byte${bytes === 1 ? '' : 's'}` : `${value.toFixed(1)} ${UNITS[unit]}`
+}
+
+/** `1 block`, `3 servers`. */
+export function plural (count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/**
+ * Wraps `draw` so that many calls in one turn of the event loop draw once,
+ * after it: for progress events, which can come thousands at a time. Call
+ * `cancel` before showing a final state, or a pending draw would overwrite it.
+ */
+export function coalesced (draw: () => void): (() => void) & { cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const schedule = (): void => {
+    timer ??= setTimeout(() => { timer = undefined; draw() }, 0)
+  }
+  return Object.assign(schedule, {
+    cancel: () => {
+      clearTimeout(timer)
+      timer = undefined
+    }
+  })
+}

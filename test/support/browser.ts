@@ -119,6 +119,64 @@ export class WeftPage {
     }, peer)
   }
 
+  /**
+   * Shares a file through the page's "Add a file" input, as a person picking
+   * it would (`localOnly` ticks "share only from this tab"). Resolves with
+   * what the page shows once it is stored; rejects with the page's error.
+   */
+  async shareFile (name: string, bytes: Uint8Array, options: { localOnly?: boolean, timeout?: number } = {}): Promise<SharedFileShown> {
+    await this.page.locator('#put-local').setChecked(options.localOnly === true)
+    await this.page.locator('#put-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) })
+    const result = await this.settled('put-result', `the put of ${name}`, options.timeout)
+    const stored = this.page.locator('#put-stored')
+    return {
+      result,
+      cid: await this.page.locator('#put-cid').innerText(),
+      link: await this.page.locator('#share-link').getAttribute('href') ?? '',
+      stored: await stored.innerText(),
+      replicas: Number(await stored.getAttribute('data-replicas'))
+    }
+  }
+
+  /**
+   * Asks the page's "Get a file" form for `value` (a CID or a share link);
+   * resolves with the file it offers, as `receivedFile` does.
+   */
+  async getFile (value: string, timeout = PAGE_TIMEOUT_MS): Promise<ReceivedFile> {
+    await this.page.locator('#get-cid').fill(value)
+    await this.page.locator('#get-form button').click()
+    return this.receivedFile(timeout)
+  }
+
+  /**
+   * The file the "Get a file" section offers once it has read it (rejects with
+   * the page's error): the download link's file name, and the size and
+   * SHA-256 of the Blob behind it, hashed in the page so no bytes cross CDP.
+   */
+  async receivedFile (timeout = PAGE_TIMEOUT_MS): Promise<ReceivedFile> {
+    const result = await this.settled('get-result', 'the file', timeout)
+    const link = this.page.locator('#download')
+    const name = await link.getAttribute('download') ?? ''
+    const { size, sha256 } = await this.page.evaluate(async href => {
+      const blob = await (await fetch(href)).blob()
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))
+      return { size: blob.size, sha256: Array.from(digest, b => b.toString(16).padStart(2, '0')).join('') }
+    }, await link.getAttribute('href') ?? '')
+    return { name, size, sha256, result }
+  }
+
+  /**
+   * The text beside one of the file sections (`put-result`, `get-result`)
+   * once it settles: ok, or an error, which this throws.
+   */
+  private async settled (id: string, what: string, timeout = PAGE_TIMEOUT_MS): Promise<string> {
+    const result = this.page.locator(`#${id}:is([data-state="ok"], [data-state="error"])`)
+    await this.explained(result.waitFor({ timeout }), what)
+    const text = await result.innerText()
+    if (await result.getAttribute('data-state') === 'error') throw new Error(`${what}: ${text}`)
+    return text
+  }
+
   /** Adds the page's status line and console to the error of a wait that failed. */
   private async explained (waiting: Promise<unknown>, what: string): Promise<void> {
     try {
@@ -128,4 +186,25 @@ export class WeftPage {
       throw new Error(`waited in vain for ${what}; page status: ${status}\n${this.log.slice(-20).join('\n')}`, { cause: err })
     }
   }
+}
+
+/** What the page shows once it has shared a file. */
+export interface SharedFileShown {
+  /** The status line, e.g. `shared a.bin: 3.0 MiB in 4 blocks, 0.9 s`. */
+  result: string
+  cid: string
+  /** The share link, `<page>#/<cid>/<name>`. */
+  link: string
+  /** Where it is stored, as the page says it. */
+  stored: string
+  replicas: number
+}
+
+/** A file the page got, as its download link offers it. */
+export interface ReceivedFile {
+  name: string
+  size: number
+  sha256: string
+  /** The status line, e.g. `got a.bin: 3.0 MiB in 1.2 s, 4 blocks from peers`. */
+  result: string
 }

@@ -1,0 +1,209 @@
+/**
+ * "Get a file": a person pastes a CID or a share link, or opens a share link
+ * (`#/<cid>/<name>`, which starts the fetch by itself). The page streams the
+ * file from whichever peers hold it, then offers it as a download, with a
+ * preview of small images and text.
+ */
+import { parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
+import { byId, coalesced, formatBytes, plural, show } from './view.js'
+import type { WeftNode } from '../src/index.js'
+
+/** How a read is going. `size` is known once the file's root block is here. */
+export interface GetProgress {
+  bytes: number
+  size?: number
+  /** Blocks fetched from peers, and found in this tab's own store. */
+  fetched: number
+  local: number
+}
+
+/** A file read whole. */
+export interface ReadFile {
+  blob: Blob
+  size: number
+  fetched: number
+  local: number
+}
+
+/** Files up to this size get a preview. */
+export const PREVIEW_MAX_BYTES = 4 * 1_048_576
+
+/** Bytes read into memory before they move into a Blob. */
+export const BLOB_PART_BYTES = 16 * 1_048_576
+
+/** How much of a text file the preview shows. */
+const TEXT_PREVIEW_BYTES = 16_384
+
+/**
+ * Reads a whole file as it streams in, into a Blob, reporting progress. The
+ * chunks are folded into a Blob every `BLOB_PART_BYTES`: the browser keeps
+ * Blob data outside the page's heap (on disk when large), so a 2 GB file
+ * never sits in the page's memory.
+ */
+export async function readFile (node: WeftNode, cid: string, options: { signal?: AbortSignal, onProgress?: (progress: GetProgress) => void } = {}): Promise<ReadFile> {
+  const progress: GetProgress = { bytes: 0, fetched: 0, local: 0 }
+  const { signal, onProgress } = options
+  const parts: Blob[] = []
+  let chunks: BlobPart[] = []
+  let chunkBytes = 0
+  const reading = node.get(cid, {
+    ...(signal != null ? { signal } : {}),
+    onProgress: event => {
+      progress.fetched = event.detail.fetched
+      progress.local = event.detail.local
+      onProgress?.(progress)
+    }
+  })
+  for await (const chunk of reading) {
+    // (typed ArrayBufferLike; never a SharedArrayBuffer here, which Blob would refuse)
+    chunks.push(chunk as Uint8Array<ArrayBuffer>)
+    chunkBytes += chunk.byteLength
+    if (chunkBytes >= BLOB_PART_BYTES) {
+      parts.push(new Blob(chunks))
+      chunks = []
+      chunkBytes = 0
+    }
+    progress.bytes += chunk.byteLength
+    if (progress.size == null) {
+      // the size is in the root block, which the first bytes brought here:
+      // asked now, `stat` reads it from this tab's store, with no second
+      // lookup and no race with the node joining the network (which `get`
+      // waits for and `stat` does not)
+      progress.size = (await node.stat(cid, signal != null ? { signal } : {})).size
+    }
+    onProgress?.(progress)
+  }
+  parts.push(new Blob(chunks))
+  return { blob: new Blob(parts), size: progress.bytes, fetched: progress.fetched, local: progress.local }
+}
+
+/** SHA-256 of a Blob, in lowercase hex. WebCrypto does not hash streams, so this reads it whole. */
+export async function sha256Hex (blob: Blob): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()))
+  return Array.from(digest, b => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** The `image/*` type of bytes that start like a PNG, JPEG, GIF or WebP; undefined otherwise. */
+export function imageType (head: Uint8Array): string | undefined {
+  const starts = (...bytes: number[]): boolean => bytes.every((b, i) => head[i] === b)
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return 'image/png'
+  if (starts(0xff, 0xd8, 0xff)) return 'image/jpeg'
+  if (starts(0x47, 0x49, 0x46, 0x38)) return 'image/gif'
+  if (starts(0x52, 0x49, 0x46, 0x46) && String.fromCharCode(...head.subarray(8, 12)) === 'WEBP') return 'image/webp'
+  return undefined
+}
+
+/** The text of bytes that are UTF-8 without NULs; undefined for anything else. */
+export function asText (bytes: Uint8Array): string | undefined {
+  if (bytes.includes(0)) return undefined
+  try {
+    // `stream: true` tolerates a character cut in two at the end of a preview
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true })
+  } catch {
+    return undefined
+  }
+}
+
+/** Wires the page's "Get a file" section to the node once it is `ready`. */
+export function getFileSection (ready: Promise<WeftNode>): void {
+  const form = byId<HTMLFormElement>('get-form')
+  const input = byId<HTMLInputElement>('get-cid')
+  let current: AbortController | undefined
+
+  const start = (shared: SharedFile): void => {
+    current?.abort()
+    const controller = new AbortController()
+    current = controller
+    void receive(ready, shared, controller.signal)
+  }
+
+  form.addEventListener('submit', event => {
+    event.preventDefault()
+    const shared = parseCidInput(input.value)
+    input.value = shared.cid
+    // the address bar now holds the share link (without a hashchange)
+    history.replaceState(null, '', shareHash(shared))
+    start(shared)
+  })
+
+  // opening a share link, or pasting one into the address bar of an open page
+  const fromHash = (): void => {
+    const shared = parseShareHash(location.hash)
+    if (shared == null) return
+    input.value = shared.cid
+    start(shared)
+  }
+  window.addEventListener('hashchange', fromHash)
+  fromHash()
+}
+
+/** Object URLs of the last file shown, released when the next one replaces it. */
+let shownUrls: string[] = []
+
+async function receive (ready: Promise<WeftNode>, shared: SharedFile, signal: AbortSignal): Promise<void> {
+  const name = shared.name ?? shared.cid
+  const bar = byId<HTMLProgressElement>('get-progress')
+  const result = byId('get-result')
+  for (const url of shownUrls) URL.revokeObjectURL(url)
+  shownUrls = []
+  byId('get-done').hidden = true
+  byId('preview').replaceChildren()
+  bar.hidden = false
+  bar.removeAttribute('value')
+  show(result, 'pending', `${name}: looking for it…`)
+  let progress: GetProgress = { bytes: 0, fetched: 0, local: 0 }
+  const draw = coalesced(() => {
+    if (signal.aborted) return
+    if (progress.size != null) {
+      bar.max = Math.max(progress.size, 1)
+      bar.value = progress.bytes
+    }
+    const of = progress.size != null ? ` of ${formatBytes(progress.size)}` : ''
+    show(result, 'pending', `${name}: ${formatBytes(progress.bytes)}${of}, ${plural(progress.fetched, 'block')} from peers`)
+  })
+  const started = performance.now()
+  try {
+    const node = await ready
+    const file = await readFile(node, shared.cid, { signal, onProgress: p => { progress = p; draw() } })
+    draw.cancel()
+    if (signal.aborted) return
+    const seconds = (performance.now() - started) / 1000
+    bar.max = 1
+    bar.value = 1
+    const from = file.fetched > 0 ? `${plural(file.fetched, 'block')} from peers` : 'all from this tab\'s store'
+    show(result, 'ok', `got ${name}: ${formatBytes(file.size)} in ${seconds.toFixed(1)} s, ${from}`)
+    await offer(file.blob, name)
+  } catch (err: any) {
+    draw.cancel()
+    if (signal.aborted) return
+    bar.hidden = true
+    show(result, 'error', `error: ${err.message ?? String(err)}`)
+  }
+}
+
+/** Shows the download link, and a preview for small images and text. */
+async function offer (blob: Blob, name: string): Promise<void> {
+  const url = URL.createObjectURL(blob)
+  shownUrls.push(url)
+  const link = byId<HTMLAnchorElement>('download')
+  link.href = url
+  link.download = name
+  link.textContent = `Download ${name}`
+  link.dataset.size = String(blob.size)
+  byId('get-done').hidden = false
+
+  if (blob.size === 0 || blob.size > PREVIEW_MAX_BYTES) return
+  const head = new Uint8Array(await blob.slice(0, TEXT_PREVIEW_BYTES).arrayBuffer())
+  const type = imageType(head)
+  if (type != null) {
+    const image = URL.createObjectURL(new Blob([blob], { type }))
+    shownUrls.push(image)
+    byId('preview').replaceChildren(Object.assign(document.createElement('img'), { src: image, alt: name }))
+    return
+  }
+  const text = asText(head)
+  if (text != null) {
+    const more = blob.size > TEXT_PREVIEW_BYTES ? `\n… (${formatBytes(blob.size - TEXT_PREVIEW_BYTES)} more)` : ''
+    byId('preview').replaceChildren(Object.assign(document.createElement('pre'), { textContent: text + more }))
+  }
+}
