@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import { createNode, type WeftNode } from '../src/index.js'
+import { BLOCK_PROTOCOL, createNode, type WeftNode } from '../src/index.js'
 import { statusWhen } from './support/status.js'
 import { TEST_HOST, removeDir, spawnNetwork, spawnServer, tempDir, type WeftProcess } from './support/weft-process.js'
 
@@ -155,6 +155,37 @@ describe('storage when servers are full', () => {
       })
     } finally {
       await writer.stop()
+    }
+  })
+})
+
+describe('storage with a single server', () => {
+  let server: WeftProcess | undefined
+
+  after(async () => {
+    await server?.stop()
+  })
+
+  it('serves one reader more blocks over one connection than its stream limit allows open at once', async () => {
+    // every block is a stream; one whose close is never taken in stays open
+    // and counts against the limit (128), so 4 × 40 blocks on one
+    // connection fail if any stream lingers
+    server = await spawnServer()
+    const config = { bootstrap: [server.multiaddrs[0]], storage: { replication: 1, writeQuorum: 1 } }
+    const bytes = randomBytes(40 * MiB)
+    const writer = await createNode(config, { transient: true })
+    const { cid } = await writer.put(bytes).finally(async () => { await writer.stop() })
+    const reader = await createNode(config, { transient: true })
+    try {
+      for (let round = 0; round < 4; round++) {
+        assert.deepEqual(await sha256Of(reader.get(cid)), { hash: sha256(bytes), size: bytes.length })
+        // every block stream is closed by the time its block is handed over
+        const open = reader.getConnections().flatMap(c => c.streams).filter(s => s.protocol === BLOCK_PROTOCOL)
+        assert.deepEqual(open.map(s => s.status), [])
+      }
+      assert.equal(reader.getConnections().length, 1)
+    } finally {
+      await reader.stop()
     }
   })
 })

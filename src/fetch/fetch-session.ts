@@ -10,6 +10,9 @@ import type { CID } from 'multiformats/cid'
 /** How many known holders a block is asked of before its own replica set is looked up. */
 export const SESSION_TRIES = 2
 
+/** Pause before asking a peer again after a failure that was not its fault. */
+export const RETRY_PAUSE_MS = 100
+
 /** How long one peer may take to answer for one block before the next is asked. */
 export const REQUEST_TIMEOUT_MS = 15_000
 
@@ -91,8 +94,29 @@ export class FetchSession {
     return undefined
   }
 
-  /** Asks one peer for one block; undefined when it has not got it or failed (noted in `failures`). */
+  /**
+   * Asks one peer for one block; undefined when it has not got it or failed
+   * (noted in `failures`). A failure that is not the peer's fault (a reset
+   * stream, a busy peer refusing one more) is tried once more after a pause.
+   */
   private async ask (peer: PeerId, cid: CID, signal: AbortSignal, failures: string[]): Promise<Uint8Array | undefined> {
+    const first = await this.askOnce(peer, cid, signal)
+    if (!('failed' in first)) return first.bytes
+    let failed = first.failed
+    if (!this.holders.isDropped(peer)) {
+      await new Promise(resolve => setTimeout(resolve, RETRY_PAUSE_MS))
+      signal.throwIfAborted()
+      const second = await this.askOnce(peer, cid, signal)
+      if (!('failed' in second)) return second.bytes
+      failed = second.failed
+      const holder = this.holders.get(peer)
+      if (holder != null) holder.misses++
+    }
+    failures.push(`${peer.toString()}: ${failed}`)
+    return undefined
+  }
+
+  private async askOnce (peer: PeerId, cid: CID, signal: AbortSignal): Promise<{ bytes: Uint8Array | undefined } | { failed: string }> {
     this.holders.add(peer)
     const holder = this.holders.get(peer)
     if (holder != null) holder.inflight++
@@ -105,21 +129,20 @@ export class FetchSession {
         this.counters.blocksFetched++
         this.counters.bytesFetched += answer.bytes.byteLength
         if (this.init.cacheFetched) await this.cache(cid, answer.bytes)
-        return answer.bytes
+        return { bytes: answer.bytes }
       }
       if (holder != null) holder.misses++
-      return undefined
+      return { bytes: undefined }
     } catch (err) {
       signal.throwIfAborted()
-      failures.push(`${peer.toString()}: ${(err as Error).message}`)
       if (err instanceof HashMismatchError || err instanceof ProtocolError) {
         this.holders.drop(peer)
         this.counters.dropped++
         this.init.onMisbehaviour?.(peer, err)
-      } else if (holder != null) {
-        holder.misses++
+        // no second chance for a peer that lied
+        return { failed: `dropped: ${err.message}` }
       }
-      return undefined
+      return { failed: (err as Error).message }
     } finally {
       if (holder != null) holder.inflight--
     }

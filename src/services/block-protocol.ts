@@ -67,6 +67,8 @@ async function serveBlocks (wire: ProtocolStream, blocks: Pick<LocalBlocks, 'get
     throw new ProtocolError(`${describePeer(wire.peer)} sent a block request without CIDs`, wire.peer)
   }
   const cids = request.cids.map(bytes => parseCid(bytes, wire.peer))
+  // the dialler closes its side after its one request
+  await wire.expectEnd('block request')
 
   for (const cid of cids) {
     const bytes = await blocks.get(cid)
@@ -109,9 +111,12 @@ export async function * requestBlocks (stream: Stream, cids: CID[], options: Req
     await wire.write({ cids: cids.map(cid => cid.bytes) }, BlockRequest, 'block request', { signal })
     await wire.closeWrite({ signal })
 
-    for (const cid of cids) {
+    for (const [i, cid] of cids.entries()) {
       const response = await wire.read(BlockResponse, `answer for ${cid}`, { signal })
       const answer = await checkAnswer(response, cid, peer)
+      // the responder closes after its last answer; taking that in before
+      // handing the answer over closes the stream whatever the caller does next
+      if (i === cids.length - 1) await wire.expectEnd('last answer', { signal })
       answered++
       yield answer
     }

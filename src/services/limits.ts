@@ -19,11 +19,16 @@ export const MAX_CIDS_PER_REQUEST = 64
 /** The longest binary CID accepted off the wire or from a user. */
 export const MAX_CID_BYTES = 128
 
-/** Inbound `/weft/block/1.0.0` streams allowed at once on one connection. */
-export const BLOCK_MAX_INBOUND_STREAMS = 32
+/**
+ * Inbound `/weft/block/1.0.0` streams allowed at once on one connection.
+ * A fetcher keeps up to its read window (16) in flight, and a stream it has
+ * finished with still counts here until its close has crossed the wire:
+ * at 32, a fetcher at full speed was refused streams (seen in the benchmark).
+ */
+export const BLOCK_MAX_INBOUND_STREAMS = 128
 
 /** Outbound `/weft/block/1.0.0` streams allowed at once on one connection. */
-export const BLOCK_MAX_OUTBOUND_STREAMS = 64
+export const BLOCK_MAX_OUTBOUND_STREAMS = 128
 
 /** Inbound `/weft/store/1.0.0` streams allowed at once on one connection. */
 export const STORE_MAX_INBOUND_STREAMS = 16

@@ -231,7 +231,11 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
       if (failed != null) throw failed
       const head = pending[0]
       if (head == null) {
-        if (sourceDone) break
+        if (sourceDone) {
+          // take in the responder's close, so the stream closes fully
+          await wire.expectEnd('last answer', { signal })
+          break
+        }
         await changed()
         continue
       }

@@ -178,6 +178,12 @@ export interface ProtocolStreamOptions {
   maxBufferedBytes?: number
 }
 
+/** Reads a frame without decoding it (for `expectEnd`, where any message is one too many). */
+const ANY_MESSAGE: MessageCodec<Uint8Array | Uint8ArrayList> = {
+  encode: () => new Uint8Array(0),
+  decode: (bytes) => bytes
+}
+
 /** What libp2p streams and `lpStream` buffer unread by default before they reset. */
 const LIBP2P_READ_BUFFER_BYTES = 4 * 1024 * 1024
 
@@ -256,6 +262,21 @@ export class ProtocolStream {
       return codec.decode(frame, { limits: options.limits })
     } catch (err: any) {
       throw new ProtocolError(`${describePeer(this.peer)} sent a malformed ${what}: ${err.message}`, this.peer, { cause: err })
+    }
+  }
+
+  /**
+   * Waits for the peer to close its side where no more messages are due.
+   * Reading the end is what lets the stream close fully: a stream paused
+   * after its last message never takes in the peer's close, stays open on
+   * both sides and counts against the peer's per-connection stream limit
+   * until, after a few dozen requests, the peer refuses new streams.
+   * A message where the end was due is a ProtocolError.
+   */
+  async expectEnd (after: string, options: AbortOptions = {}): Promise<void> {
+    const extra = await this.read(ANY_MESSAGE, `close after its ${after}`, { ...options, allowEnd: true })
+    if (extra !== undefined) {
+      throw new ProtocolError(`${describePeer(this.peer)} sent more after its ${after}`, this.peer)
     }
   }
 

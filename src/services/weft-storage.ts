@@ -176,11 +176,12 @@ export class WeftStorage implements Startable {
       this.ownsBlocks = true
     }
     const common = { runOnLimitedConnection: true }
-    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks), {
+    const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
+    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, { onError }), {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
     })
     if (this.holdReplicas) {
-      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks), {
+      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })
     }
