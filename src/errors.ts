@@ -140,15 +140,21 @@ export class QuorumNotReachedError extends Error {
   }
 }
 
-/** A remote peer broke a weft protocol: garbage, an oversized message, answers out of order. */
+/**
+ * A remote peer broke a weft protocol: garbage, an oversized message, answers
+ * out of order. `transient` marks what may be no fault of the peer's (a reset
+ * or early-closed stream, silence): worth another try, not a reason to drop it.
+ */
 export class ProtocolError extends Error {
   static override readonly name = 'ProtocolError'
   override readonly name = 'ProtocolError'
   readonly peer: string | undefined
+  readonly transient: boolean
 
-  constructor (message: string, peer?: string, options?: ErrorOptions) {
+  constructor (message: string, peer?: string, options?: ErrorOptions & { transient?: boolean }) {
     super(message, options)
     this.peer = peer
+    this.transient = options?.transient === true
   }
 }
 

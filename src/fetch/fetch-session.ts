@@ -135,7 +135,7 @@ export class FetchSession {
       return { bytes: undefined }
     } catch (err) {
       signal.throwIfAborted()
-      if (err instanceof HashMismatchError || err instanceof ProtocolError) {
+      if (err instanceof HashMismatchError || (err instanceof ProtocolError && !err.transient)) {
         this.holders.drop(peer)
         this.counters.dropped++
         this.init.onMisbehaviour?.(peer, err)

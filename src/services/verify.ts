@@ -321,8 +321,10 @@ export class ProtocolStream {
 
     const who = describePeer(this.peer)
     const cause = { cause: err }
+    // a reset, an early close or silence may be the network's doing, or a busy peer's
+    const transient = { cause: err, transient: true }
     if (idleSignal.aborted) {
-      return new ProtocolError(`${who} was idle for ${this.#idleTimeout} ms ${context}`, this.peer, cause)
+      return new ProtocolError(`${who} was idle for ${this.#idleTimeout} ms ${context}`, this.peer, transient)
     }
     switch (err?.name) {
       case 'InvalidDataLengthError':
@@ -331,16 +333,16 @@ export class ProtocolStream {
       case 'InvalidMessageLengthError':
         return new ProtocolError(`${who} sent an invalid message length ${context}`, this.peer, cause)
       case 'UnexpectedEOFError':
-        return new ProtocolError(`${who} closed the stream ${context}`, this.peer, cause)
+        return new ProtocolError(`${who} closed the stream ${context}`, this.peer, transient)
       case 'StreamResetError':
-        return new ProtocolError(`${who} reset the stream ${context}`, this.peer, cause)
+        return new ProtocolError(`${who} reset the stream ${context}`, this.peer, transient)
       case 'StreamBufferError':
         return new ProtocolError(`${who} sent more than we buffer unread ${context}: ${err.message}`, this.peer, cause)
       default:
         if (this.stream.status === 'reset') {
-          return new ProtocolError(`${who} reset the stream ${context}`, this.peer, cause)
+          return new ProtocolError(`${who} reset the stream ${context}`, this.peer, transient)
         }
-        return new ProtocolError(`stream to ${who} failed ${context}: ${err?.message ?? String(err)}`, this.peer, cause)
+        return new ProtocolError(`stream to ${who} failed ${context}: ${err?.message ?? String(err)}`, this.peer, transient)
     }
   }
 }
