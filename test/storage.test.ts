@@ -189,3 +189,19 @@ describe('storage with a single server', () => {
     }
   })
 })
+
+describe('storage on a lone server', () => {
+  it('keeps a put in its own store when there is no other server, and says so: one replica', async () => {
+    const dataDir = await tempDir()
+    const node = await createNode({ dataDir, listen: [`/ip4/${TEST_HOST}/tcp/0`], http: { enabled: false } })
+    try {
+      const bytes = randomBytes(3 * MiB)
+      const result = await node.put(bytes)
+      assert.equal(result.replicas, 1)
+      assert.deepEqual(await sha256Of(node.get(result.cid)), { hash: sha256(bytes), size: bytes.length })
+    } finally {
+      await node.stop()
+      await removeDir(dataDir)
+    }
+  })
+})

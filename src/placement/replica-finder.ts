@@ -8,11 +8,16 @@ export const LOOKUP_SIZE = 20
 /** DHT lookups run at once by one node; more only contend for the same peers' stream limits. */
 export const LOOKUP_CONCURRENCY = 4
 
+/** How long one lookup may take; it then answers with what it found. */
+export const LOOKUP_TIMEOUT_MS = 20_000
+
 /** How long a small network's full membership, learned from lookups, is trusted. */
 export const MEMBERSHIP_TTL_MS = 30_000
 
 export interface ReplicaFinderInit {
   routing: Pick<PeerRouting, 'getClosestPeers'>
+  /** How many peers this node is connected to: with none, kad-dht's lookup waits for one forever. */
+  connections: () => number
   /** This node, when it holds replicas itself: then it is a candidate like any other. */
   self?: PeerId
 }
@@ -67,11 +72,20 @@ export class ReplicaFinder {
   }
 
   private async lookup (key: Uint8Array, signal: AbortSignal): Promise<PeerId[]> {
+    // a node alone (a first server, a page that lost its server) has no one
+    // to ask; the lookup would wait for a peer instead of answering "no one"
+    if (this.init.connections() === 0) return []
+    signal = AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
     await this.slot(signal)
     try {
       const found: PeerId[] = []
-      for await (const peer of this.init.routing.getClosestPeers(key, { signal })) {
-        if (!found.some(p => p.equals(peer.id))) found.push(peer.id)
+      try {
+        for await (const peer of this.init.routing.getClosestPeers(key, { signal })) {
+          if (!found.some(p => p.equals(peer.id))) found.push(peer.id)
+        }
+      } catch (err) {
+        // a lookup cut short by its own time limit still tells what it found
+        if (!signal.aborted || (signal.reason as Error)?.name !== 'TimeoutError') throw err
       }
       return found
     } finally {

@@ -159,7 +159,7 @@ export class WeftStorage implements Startable {
     this.holdReplicas = init.holdReplicas ?? true
     this.provide = init.provide ?? !this.holdReplicas
     this.cacheFetched = init.cacheFetched ?? true
-    this.finder = new ReplicaFinder({ routing: components.peerRouting, ...(this.holdReplicas ? { self: components.peerId } : {}) })
+    this.finder = new ReplicaFinder({ routing: components.peerRouting, connections: () => components.connectionManager.getConnections().length, ...(this.holdReplicas ? { self: components.peerId } : {}) })
   }
 
   readonly [Symbol.toStringTag] = '@weft/storage'
