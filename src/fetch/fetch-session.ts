@@ -10,6 +10,9 @@ import type { CID } from 'multiformats/cid'
 /** How many known holders a block is asked of before its own replica set is looked up. */
 export const SESSION_TRIES = 2
 
+/** Least time between two provider lookups of one root in one session. */
+export const PROVIDER_RETRY_MS = 5_000
+
 /** Pause before asking a peer again after a failure that was not its fault. */
 export const RETRY_PAUSE_MS = 100
 
@@ -50,6 +53,7 @@ export class FetchSession {
   readonly holders = new Holders()
   readonly counters: FetchCounters = { blocksFetched: 0, bytesFetched: 0, blocksLocal: 0, dropped: 0 }
   private providers: Promise<PeerId[]> | undefined
+  private providersAt = 0
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
@@ -161,8 +165,11 @@ export class FetchSession {
   private async rootProviders (signal: AbortSignal): Promise<PeerId[]> {
     const earlier = this.providers
     // a lookup that found no one is asked again by a later block: a provider
-    // may have announced since (a page that just shared the file)
-    if (earlier != null && (await earlier).length === 0) this.providers = undefined
+    // may have announced since (a page that just shared the file); but not
+    // more often than PROVIDER_RETRY_MS, or many failing blocks at once
+    // would flood the DHT (and the peers' kad stream limits) with lookups
+    if (earlier != null && (await earlier).length === 0 && Date.now() - this.providersAt > PROVIDER_RETRY_MS) this.providers = undefined
+    if (this.providers == null) this.providersAt = Date.now()
     this.providers ??= (async () => {
       const found: PeerId[] = []
       try {
