@@ -6,7 +6,7 @@ import { knownPeers, trueClosest } from '../src/testing/closest.js'
 import { tracedLookup, type TracedLookup } from '../src/testing/lookup.js'
 import { createTestNetwork, type TestTransport } from '../src/testing/network.js'
 import { percentile } from './stats.js'
-import { report, runMain, task } from './peer-io.js'
+import { peakRssBytes, report, runMain, task } from './peer-io.js'
 import type { TestNetwork } from '../src/testing/network.js'
 
 /** What the orchestrator asks of one worker. */
@@ -96,7 +96,7 @@ runMain(async () => {
     const all = await knownPeers(network.nodes.map(node => node.peerId))
     const batches: DhtBatch[] = []
     for (let b = 0; b < t.batches; b++) batches.push(await batch(network, t, all))
-    report({ ok: true, buildMs, warmup: batches[0], batches: batches.slice(1), maxRssBytes: process.resourceUsage().maxRSS * 1024 })
+    report({ ok: true, buildMs, warmup: batches[0], batches: batches.slice(1), maxRssBytes: peakRssBytes() })
   } finally {
     await network.stop()
   }

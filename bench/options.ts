@@ -18,14 +18,25 @@ export interface BenchOptions {
   dhtSizes: number[]
   /** Lookups per DHT batch. */
   dhtLookups: number
+  /** File size for item 3 (put), bytes. */
+  putSize: number
+  /** File sizes for item 5's fetchers, bytes: the largest is the one the target names, the others show the slope. */
+  memorySizes: number[]
+  /** Blocks the idle server of item 5 holds. */
+  idleBlocks: number
+  /** Systems whose fetcher RSS item 5 shows beside weft's at the largest size. */
+  memoryCompare: string[]
 }
 
 /** The usage text printed on a bad option. */
 export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser]
                      [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-lookups 20]
-  --quick   16 MiB files and a 50-node DHT: under 3 minutes
-  full: 16 and 256 MiB, DHT of 50, 200 and 500 nodes: about 20 minutes
-  sizes are MiB`
+                     [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
+  --quick   16 MiB transfers, 32 MiB put, weft fetchers of 64 and 256 MiB, 2,000 idle blocks, a 50-node DHT:
+            about 3 minutes
+  full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
+        blocks, DHT of 50, 200 and 500 nodes: about 25 minutes
+  sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none`
 
 const MIB = 2 ** 20
 
@@ -48,6 +59,10 @@ export function parseOptions (argv: string[]): BenchOptions {
       runs: { type: 'string' },
       'dht-sizes': { type: 'string' },
       'dht-lookups': { type: 'string' },
+      'put-size': { type: 'string' },
+      'memory-sizes': { type: 'string' },
+      'idle-blocks': { type: 'string' },
+      'memory-compare': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -67,6 +82,10 @@ export function parseOptions (argv: string[]): BenchOptions {
     swarmSize: (numbers(values['swarm-size'], 'swarm-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     runs,
     dhtSizes: numbers(values['dht-sizes'], 'dht-sizes') ?? (quick ? [50] : [50, 200, 500]),
-    dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? 20
+    dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? 20,
+    putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 32 : 256)) * MIB,
+    memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [64, 256] : [256, 1024])).map(s => s * MIB),
+    idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 2000 : 10_000),
+    memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none')
   }
 }

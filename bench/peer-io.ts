@@ -3,6 +3,7 @@
 // result goes out as one JSON line on stdout. A seeder lives until its stdin
 // closes, so it dies with the orchestrator even when that crashes.
 import { createHash, type Hash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
 /** The task the orchestrator passed as the first argument. */
 export function task<T> (): T {
@@ -23,6 +24,21 @@ export async function untilReleased (): Promise<void> {
   })
 }
 
+/**
+ * This process's peak RSS in bytes: VmHWM from /proc/self/status. Not
+ * `process.resourceUsage().maxRSS`: on Linux a spawned child's maxRSS starts
+ * at its parent's RSS at the time of the spawn (the kernel keeps the high-water
+ * mark of the memory image `exec` replaced), so every peer would report at
+ * least the orchestrator's RSS. maxRSS only where /proc is missing.
+ */
+export function peakRssBytes (): number {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+    if (kib != null) return Number(kib) * 1024
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024
+}
+
 /** What a fetcher reports. */
 export interface FetchResult {
   ok: boolean
@@ -30,6 +46,8 @@ export interface FetchResult {
   bytes: number
   sha256: string
   maxRssBytes: number
+  /** CPU time (user + system, all threads) the fetcher process spent while the clock ran. */
+  cpuMs: number
   error?: string
 }
 
@@ -41,6 +59,7 @@ export class Verifier {
   private readonly hash: Hash = createHash('sha256')
   private bytes = 0
   private readonly start = performance.now()
+  private readonly cpu = process.cpuUsage()
 
   constructor (private readonly expected: { size: number, sha256: string }) {}
 
@@ -51,12 +70,14 @@ export class Verifier {
 
   finish (): FetchResult {
     const sha256 = this.hash.digest('hex')
+    const cpu = process.cpuUsage(this.cpu)
     return {
       ok: sha256 === this.expected.sha256 && this.bytes === this.expected.size,
       ms: performance.now() - this.start,
       bytes: this.bytes,
       sha256,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024
+      maxRssBytes: peakRssBytes(),
+      cpuMs: (cpu.user + cpu.system) / 1000
     }
   }
 }

@@ -9,13 +9,15 @@ import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { bundleSize } from './bundle.js'
 import { dhtSection, measureDht, type DhtFigure } from './dht.js'
+import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
 import { ensurePeersInstalled } from './peers-install.js'
+import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { markdown, writeResults, type Section } from './report.js'
-import { browserSection, memorySection, putSection } from './slots.js'
+import { browserSection } from './slots.js'
 import { ROOT, SYSTEMS, needsPeersPackage } from './systems.js'
-import { targetsSection } from './targets.js'
+import { targetsSection, type TransferFigures } from './targets.js'
 import { measureTransfer, type TransferFigure } from './transfer.js'
 import { swarmSection, transferSection } from './transfer-sections.js'
 
@@ -34,9 +36,10 @@ function environment (options: BenchOptions): Record<string, unknown> {
   }
 }
 
-async function transfers (options: BenchOptions, file: (size: number) => Promise<RandomFile>, sections: Section[]): Promise<void> {
-  const runOptions = { runs: options.runs, tmpDir: await mkdtemp(join(tmpdir(), 'weft-bench-torrents-')) }
+async function transfers (options: BenchOptions, file: (size: number) => Promise<RandomFile>, sections: Section[], tmpDir: string): Promise<TransferFigures> {
+  const runOptions = { runs: options.runs, tmpDir }
   const single = new Map<number, TransferFigure[]>()
+  let swarm: TransferFigures['swarm']
   const measure = async (size: number, seeders: number, systems = SYSTEMS): Promise<TransferFigure[]> => {
     const figures: TransferFigure[] = []
     for (const system of systems) {
@@ -58,8 +61,9 @@ async function transfers (options: BenchOptions, file: (size: number) => Promise
     const one = single.get(options.swarmSize) ?? await measure(options.swarmSize, 1, swarming)
     const four = await measure(options.swarmSize, 4, swarming)
     sections.push(swarmSection(options.swarmSize, one, four))
+    swarm = { size: options.swarmSize, one, four }
   }
-  await rm(runOptions.tmpDir, { recursive: true, force: true })
+  return { single, swarm }
 }
 
 async function main (): Promise<void> {
@@ -75,12 +79,20 @@ async function main (): Promise<void> {
     return files.get(size) as Promise<RandomFile>
   }
   const dht: DhtFigure[] = []
+  let put: PutFigure | undefined
+  let memory: MemoryFigures | undefined
   try {
-    if ((options.only.has('transfer') || options.only.has('swarm')) && SYSTEMS.some(needsPeersPackage)) {
+    const usesPeers = options.only.has('transfer') || options.only.has('swarm') || (options.only.has('memory') && options.memoryCompare.length > 0)
+    if (usesPeers && SYSTEMS.some(needsPeersPackage)) {
       await ensurePeersInstalled(log)
     }
-    await transfers(options, file, sections)
-    if (options.only.has('put')) sections.push(putSection())
+    const moved = await transfers(options, file, sections, dir)
+    if (options.only.has('put')) {
+      log(`put: ${options.putSize / 2 ** 20} MiB to 5 weft servers, warm-up + ${options.runs} runs`)
+      put = await measurePut(options.putSize, options.runs, dir)
+      if (put.status === 'failed') log(`put failed: ${put.error ?? ''}`)
+      sections.push(putSection(put))
+    }
     if (options.only.has('dht')) {
       for (const n of options.dhtSizes) {
         log(`DHT: building ${n} nodes, then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
@@ -90,9 +102,20 @@ async function main (): Promise<void> {
       }
       sections.push(dhtSection(dht, options.dhtLookups))
     }
-    if (options.only.has('memory')) sections.push(memorySection())
+    if (options.only.has('memory')) {
+      memory = await measureMemory({
+        sizes: options.memorySizes,
+        idleBlocks: options.idleBlocks,
+        runs: options.quick ? 1 : 2,
+        compare: options.memoryCompare,
+        tmpDir: dir,
+        known: (system, size) => moved.single.get(size)?.find(f => f.system === system),
+        log
+      }, file)
+      sections.push(memorySection(memory))
+    }
     if (options.only.has('browser')) sections.push(browserSection(await bundleSize()))
-    sections.push(targetsSection(dht))
+    sections.push(targetsSection(dht, moved, memory))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

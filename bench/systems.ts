@@ -1,6 +1,5 @@
 // Every system the transfer figures compare, in table order.
 import { fileURLToPath } from 'node:url'
-import { NOT_BUILT } from './report.js'
 import type { TransferSystem } from './transfer.js'
 
 /** The repository root (this file runs from dist/bench/). */
@@ -14,15 +13,20 @@ const compiled = (name: string): string => fileURLToPath(new URL(`./${name}`, im
 /** The name of the libp2p one-stream figure, the limit the others are compared with. */
 export const STACK_LIMIT = 'libp2p one stream'
 
+/** weft's own figure. */
+export const WEFT_GET = 'weft get'
+
+export const HELIA = 'Helia'
+export const WEBTORRENT = 'WebTorrent'
+
 /** The transfer systems, in table order; a system without `script` prints its `missing` text. */
 export const SYSTEMS: TransferSystem[] = [
   { name: 'raw TCP', script: compiled('peer-tcp.js'), swarms: false },
   { name: STACK_LIMIT, script: compiled('peer-libp2p.js'), swarms: false },
-  // the slot for weft's own get: give it a peer script (bench/peer-weft.ts,
-  // seed = put into a server, fetch = get with verification) once put/get exist
-  { name: 'weft get', missing: NOT_BUILT, swarms: true },
-  { name: 'Helia', script: `${PEERS_DIR}helia.mjs`, swarms: true },
-  { name: 'WebTorrent', script: `${PEERS_DIR}webtorrent.mjs`, swarms: true }
+  // seed = a weft server holding every block, fetch = a transient node's get, verified
+  { name: WEFT_GET, script: compiled('peer-weft.js'), swarms: true },
+  { name: HELIA, script: `${PEERS_DIR}helia.mjs`, swarms: true },
+  { name: WEBTORRENT, script: `${PEERS_DIR}webtorrent.mjs`, swarms: true }
 ]
 
 /** Whether a system's peers live in bench/peers (and need its install). */

@@ -1,11 +1,47 @@
 // The issue's targets, each checked against this run's figures where the run
 // has them.
-import { NOT_BUILT, type Section } from './report.js'
+import { fetcherVerdict, type MemoryFigures } from './memory.js'
+import { type Section } from './report.js'
 import { percentile } from './stats.js'
+import { HELIA, STACK_LIMIT, WEBTORRENT, WEFT_GET } from './systems.js'
 import type { DhtFigure } from './dht.js'
+import type { TransferFigure } from './transfer.js'
+
+/** The transfer figures of a run: item 1 per file size, item 2 if measured. */
+export interface TransferFigures {
+  single: Map<number, TransferFigure[]>
+  swarm?: { size: number, one: TransferFigure[], four: TransferFigure[] }
+}
+
+const MIB = 2 ** 20
+
+function sizeName (size: number): string {
+  return size >= 1024 * MIB ? `${size / 1024 / MIB} GiB` : `${size / MIB} MiB`
+}
+
+/** weft's ratio to another system at every size measured, judged against `goal`. */
+function ratioRow (transfers: TransferFigures, other: string, goal: number): string {
+  const cells: string[] = []
+  let all = true
+  for (const [size, figures] of [...transfers.single.entries()].sort((a, b) => a[0] - b[0])) {
+    const weft = figures.find(f => f.system === WEFT_GET)?.throughput?.median
+    const them = figures.find(f => f.system === other)?.throughput?.median
+    if (weft == null && them != null) {
+      all = false
+      cells.push(`weft get failed at ${sizeName(size)}`)
+      continue
+    }
+    if (weft == null || them == null) continue
+    const ratio = weft / them
+    all &&= ratio >= goal
+    cells.push(`${ratio.toFixed(2)}× at ${sizeName(size)}`)
+  }
+  if (cells.length === 0) return 'not measured in this run (--only transfer)'
+  return `${all ? 'met' : 'missed'}: ${cells.join(', ')}`
+}
 
 /** The targets as a table; `dht` holds whatever network sizes this run measured. */
-export function targetsSection (dht: DhtFigure[]): Section {
+export function targetsSection (dht: DhtFigure[], transfers: TransferFigures, memory?: MemoryFigures): Section {
   const big = dht.find(f => f.n === 500 && f.status === 'ok')
   const batches = big?.batches ?? []
   const judge = (value: number, ok: boolean, unit: string): string => `${ok ? 'met' : 'missed'}: ${value.toFixed(unit === '%' ? 0 : 1)}${unit}`
@@ -13,12 +49,32 @@ export function targetsSection (dht: DhtFigure[]): Section {
   const found = batches.length > 0 ? 100 * Math.min(...batches.map(b => b.replicaSetFound)) : NaN
   const hops = batches.length > 0 ? percentile(batches.map(b => b.hopsP95), 50) : NaN
   const latency = batches.length > 0 ? percentile(batches.map(b => b.msP50), 50) : NaN
+
+  let swarm = 'not measured in this run (--only swarm)'
+  if (transfers.swarm != null) {
+    const one = transfers.swarm.one.find(f => f.system === WEFT_GET)?.throughput?.median
+    const four = transfers.swarm.four.find(f => f.system === WEFT_GET)?.throughput?.median
+    swarm = one == null || four == null
+      ? 'weft get failed'
+      : `cannot show on loopback (no seeder is the bottleneck): 4 ÷ 1 = ${(four / one).toFixed(2)}× at ${sizeName(transfers.swarm.size)}`
+  }
+
+  const verdict = fetcherVerdict(memory)
+  let rss = memory == null ? 'not measured in this run (--only memory)' : 'weft get failed at every size (item 5)'
+  if (verdict != null) {
+    const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`
+    const slope = `${mb(verdict.smallestRssBytes)} at ${sizeName(verdict.smallestSize)}, ${mb(verdict.rssBytes)} at ${sizeName(verdict.size)}`
+    const ok = verdict.flat && verdict.rssBytes < 300e6
+    const note = verdict.size < 1024 * MIB ? ` (largest size measured: ${sizeName(verdict.size)})` : ''
+    rss = `${ok ? 'met' : 'missed'}: ${slope}${note}`
+  }
+
   const rows = [
-    ['weft get from one seeder ≥ 85% of the libp2p one-stream limit', NOT_BUILT],
-    ['weft get ≥ 2× Helia', NOT_BUILT],
-    ['weft get ≥ WebTorrent', NOT_BUILT],
-    ['4 seeders faster than 1 where the seeder is the bottleneck', NOT_BUILT],
-    ['fetcher RSS flat in file size, < 300 MB at 1 GiB', NOT_BUILT],
+    ['weft get from one seeder ≥ 85% of the libp2p one-stream limit', ratioRow(transfers, STACK_LIMIT, 0.85)],
+    ['weft get ≥ 2× Helia', ratioRow(transfers, HELIA, 2)],
+    ['weft get ≥ WebTorrent', ratioRow(transfers, WEBTORRENT, 1)],
+    ['4 seeders faster than 1 where the seeder is the bottleneck', swarm],
+    ['fetcher RSS flat in file size, < 300 MB at 1 GiB', rss],
     ['N=500: every replica set found (100%), worst batch', big == null ? notRun : judge(found, found === 100, '%')],
     ['N=500: p95 lookup ≤ 4 hops', big == null ? notRun : judge(hops, hops <= 4, ' hops')],
     ['N=500: p50 lookup latency < 100 ms', big == null ? notRun : judge(latency, latency < 100, ' ms')]

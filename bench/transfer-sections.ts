@@ -26,16 +26,18 @@ export function transferSection (size: number, figures: TransferFigure[]): Secti
     id: `transfer-${size}`,
     title: `1. Transfer ${sizeName(size)}, one seeder → one fetcher (MiB/s, until every byte is verified)`,
     note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s; ' +
-      'a fresh fetcher process per run. Peak RSS is the fetcher\'s whole process.',
-    columns: ['system', 'MiB/s median (min–max)', 'runs', 'vs libp2p one stream', 'fetcher peak RSS MB'],
+      'a fresh fetcher process per run. Peak RSS is the fetcher\'s whole process. CPU % of wall: the fetcher\'s CPU time (all threads) while its clock ran, over that time: ' +
+      'near 100 the fetcher\'s one JS thread is the bottleneck, well below it the fetcher waits (on the seeder, on round trips, on flow control).',
+    columns: ['system', 'MiB/s median (min–max)', 'runs', 'vs libp2p one stream', 'fetcher peak RSS MB', 'fetcher CPU % of wall'],
     rows: figures.map(f => f.throughput == null
-      ? [f.system, statusCell(f), '–', '–', '–']
+      ? [f.system, statusCell(f), '–', '–', '–', '–']
       : [
           f.system,
           formatSummary(f.throughput),
           String(f.throughput.runs.length),
           f === limit ? '1.00× (the limit)' : ratio(f, limit),
-          formatSummary(f.fetcherRssBytes != null ? scale(f.fetcherRssBytes, 1 / 1e6) : undefined)
+          formatSummary(f.fetcherRssBytes != null ? scale(f.fetcherRssBytes, 1 / 1e6) : undefined),
+          formatSummary(f.fetcherCpuShare != null ? scale(f.fetcherCpuShare, 100) : undefined)
         ]),
     data: figures
   }

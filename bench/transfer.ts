@@ -13,6 +13,13 @@ export interface SeedTask {
   file: string
   /** Where a WebTorrent seeder writes the .torrent for fetchers. */
   torrentFile: string
+  /** This seeder's place among the figure's seeders (0-based), and how many there are. */
+  index: number
+  count: number
+  /** The ready lines of the seeders started before this one (weft's join them and the last puts the file). */
+  peers: Array<Record<string, unknown>>
+  /** A scratch directory the orchestrator removes after the run. */
+  tmpDir: string
 }
 
 /** What a fetcher process is told: the seeders' ready lines and what to expect. */
@@ -44,6 +51,8 @@ export interface TransferFigure {
   throughput?: Summary
   ms?: Summary
   fetcherRssBytes?: Summary
+  /** The fetcher's CPU time as a share of its run's wall-clock time (1 = one core busy throughout). */
+  fetcherCpuShare?: Summary
   error?: string
 }
 
@@ -52,6 +61,8 @@ export interface TransferOptions {
   /** Counted runs after the warm-up. */
   runs: number
   tmpDir: string
+  /** Uncounted runs first (default 1). */
+  warmups?: number
 }
 
 /** Generous: a stalled fetcher fails the figure instead of the run. */
@@ -67,21 +78,31 @@ export async function measureTransfer (system: TransferSystem, file: RandomFile,
   const running: RunningPeer[] = []
   try {
     for (let i = 0; i < seeders; i++) {
-      const task: SeedTask = { role: 'seed', file: file.path, torrentFile: `${options.tmpDir}/${system.name.replace(/\W/g, '')}-${i}.torrent` }
+      const task: SeedTask = {
+        role: 'seed',
+        file: file.path,
+        torrentFile: `${options.tmpDir}/${system.name.replace(/\W/g, '')}-${i}.torrent`,
+        index: i,
+        count: seeders,
+        peers: running.map(r => r.info),
+        tmpDir: options.tmpDir
+      }
       running.push(await startPeer(system.script, task, fetchTimeout(file.size)))
     }
     const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256 }
     const results: FetchResult[] = []
-    for (let run = 0; run <= options.runs; run++) {
+    const warmups = options.warmups ?? 1
+    for (let run = 0; run < warmups + options.runs; run++) {
       const result = await runPeer<FetchResult>(system.script, task, fetchTimeout(file.size))
       if (!result.ok) throw new Error(`run ${run}: fetched ${result.bytes} bytes, sha256 ${result.sha256}: not the seeder's file`)
-      if (run > 0) results.push(result)
+      if (run >= warmups) results.push(result)
     }
     return {
       ...figure,
       throughput: summarize(results.map(r => mibPerSecond(r.bytes, r.ms))),
       ms: summarize(results.map(r => r.ms)),
-      fetcherRssBytes: summarize(results.map(r => r.maxRssBytes))
+      fetcherRssBytes: summarize(results.map(r => r.maxRssBytes)),
+      fetcherCpuShare: summarize(results.map(r => r.cpuMs / r.ms))
     }
   } catch (err: any) {
     return { ...figure, status: 'failed', error: String(err.message ?? err) }

@@ -1,0 +1,90 @@
+// weft's own transfer: seeders are weft server processes that hold every
+// block of the file, the fetcher a fresh transient node that gets it.
+//
+// seed: a server on 127.0.0.1 joined to the seeders started before it. With
+// N seeders the last one, once its DHT knows the N - 1 others, puts the file
+// with storage.replication = writeQuorum = N, so the put resolves only when
+// every seeder holds every block. A lone seeder imports the file into its own
+// block store and pins it, as `put` does before placing blocks: a lone
+// server's `put` never resolves (its DHT lookups, and with `replicate: false`
+// its provider announcement, wait for peers that never come). The put is
+// set-up, not measured. The last seeder's ready line carries the root CID.
+//
+// fetch: `createNode({ bootstrap: seeders }, { transient: true })`, then the
+// clock starts, the fetcher dials every seeder (as the Helia fetcher does:
+// @libp2p/bootstrap itself would wait a second before dialling) and
+// `node.get(cid)` streams the file; every byte is hashed in order and the
+// clock stops once the SHA-256 matched. The clock therefore includes what any
+// other fetcher's includes (dials and handshakes) plus weft's own start-up:
+// identify filling the DHT routing table and the lookup of the root's
+// replica set.
+import { createReadStream } from 'node:fs'
+import { multiaddr } from '@multiformats/multiaddr'
+import { importContent } from '../src/content/import.js'
+import { Verifier, report, runMain, task, untilReleased } from './peer-io.js'
+import { addrsOf, startServer, startTransient, untilRoutingTable } from './weft-nodes.js'
+import type { FetchTask, SeedTask } from './transfer.js'
+import type { CID } from 'multiformats/cid'
+
+async function seed (t: SeedTask): Promise<void> {
+  const last = t.index === t.count - 1
+  const server = await startServer({
+    tmpDir: t.tmpDir,
+    bootstrap: addrsOf(t.peers),
+    replication: t.count,
+    writeQuorum: t.count
+  })
+  try {
+    const ready: Record<string, unknown> = { ready: true, addrs: server.node.getMultiaddrs().map(String) }
+    if (last) {
+      await untilRoutingTable(server.node, t.count - 1)
+      const started = performance.now()
+      const content = createReadStream(t.file, { highWaterMark: 1 << 20 })
+      if (t.count === 1) {
+        const blocks = server.node.libp2p.services.storage.blocks
+        let count = 0
+        const { cid } = await importContent(content, {
+          put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
+            await blocks.put(cid, bytes, 'cache')
+            count++
+            return cid
+          }
+        }, { chunkSize: server.node.config.storage.chunkSize })
+        await blocks.pin(cid)
+        Object.assign(ready, { cid: cid.toString(), replicas: 1, blocks: count, putMs: performance.now() - started })
+      } else {
+        const put = await server.node.put(content)
+        if (put.replicas < t.count) throw new Error(`put reached ${put.replicas} replicas, not ${t.count}`)
+        Object.assign(ready, { cid: put.cid.toString(), replicas: put.replicas, blocks: put.blocks, putMs: performance.now() - started })
+      }
+    }
+    report(ready)
+    await untilReleased()
+  } finally {
+    await server.stop()
+  }
+}
+
+async function fetch ({ seeders, size, sha256 }: FetchTask): Promise<void> {
+  const cid = seeders.find(s => s.cid != null)?.cid as string | undefined
+  if (cid == null) throw new Error('no seeder reported the root CID')
+  const node = await startTransient(addrsOf(seeders))
+  try {
+    const verifier = new Verifier({ size, sha256 })
+    let firstByteMs: number | undefined
+    const start = performance.now()
+    await Promise.all(addrsOf(seeders).map(async addr => node.dial(multiaddr(addr))))
+    for await (const chunk of node.get(cid)) {
+      firstByteMs ??= performance.now() - start
+      verifier.update(chunk)
+    }
+    report({ ...verifier.finish(), firstByteMs, connections: node.getConnections().length })
+  } finally {
+    await node.stop()
+  }
+}
+
+runMain(async () => {
+  const t = task<SeedTask | FetchTask>()
+  await (t.role === 'seed' ? seed(t) : fetch(t))
+})
