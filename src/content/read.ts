@@ -1,6 +1,5 @@
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
-import parallel from 'it-parallel'
 import * as raw from 'multiformats/codecs/raw'
 import { NotAFileError } from '../errors.js'
 import type { CID } from 'multiformats/cid'
@@ -112,7 +111,7 @@ export async function * readContent (cid: CID, blocks: BlockSource, options: Rea
         }
       }
     }
-    for await (const piece of parallel(tasks(), { ordered: true, concurrency: options.window ?? DEFAULT_READ_WINDOW })) {
+    for await (const piece of ordered(tasks(), options.window ?? DEFAULT_READ_WINDOW)) {
       const from = Math.max(start - piece.start, 0)
       const to = Math.min(end - piece.start, piece.bytes.byteLength)
       if (to > from) yield piece.bytes.subarray(from, to)
@@ -159,5 +158,37 @@ async function * piecesOf (cid: CID, node: dagPb.PBNode, unixfs: UnixFS, nodeSta
     } else {
       throw new NotAFileError(cid.toString(), `it links to ${link.toString()} with unsupported codec 0x${link.code.toString(16)}`)
     }
+  }
+}
+
+/**
+ * Runs at most `window` tasks at once and yields their results in order.
+ * Not it-parallel: with `ordered: true` it starts new tasks whenever any task
+ * finishes, so blocks that arrive out of order let it run far past its limit
+ * (240 fetches in flight were seen with a limit of 16, and seeders refused
+ * the streams).
+ */
+async function * ordered<T> (tasks: AsyncIterable<() => Promise<T>>, window: number): AsyncGenerator<T> {
+  const running: Array<Promise<T>> = []
+  const iterator = tasks[Symbol.asyncIterator]()
+  let done = false
+  const fill = async (): Promise<void> => {
+    while (!done && running.length < window) {
+      const next = await iterator.next()
+      if (next.done === true) { done = true; return }
+      const task = next.value()
+      task.catch(() => {})
+      running.push(task)
+    }
+  }
+  try {
+    await fill()
+    while (running.length > 0) {
+      const value = await (running.shift() as Promise<T>)
+      await fill()
+      yield value
+    }
+  } finally {
+    await iterator.return?.()
   }
 }

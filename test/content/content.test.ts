@@ -108,6 +108,27 @@ describe('content', () => {
     await reader.return(undefined)
   })
 
+  it('keeps at most its window of fetches in flight when blocks arrive out of order', async () => {
+    const bytes = randomBytes(CHUNK * 300)
+    const store = new MemoryBlockstore()
+    const { cid } = await importContent(bytes, store, { chunkSize: CHUNK })
+    let inFlight = 0
+    let most = 0
+    let calls = 0
+    const source: BlockSource = {
+      get: async (block) => {
+        inFlight++
+        most = Math.max(most, inFlight)
+        // fetches take 0–9 ms, so they finish out of order (deterministic, not random)
+        await new Promise(resolve => setTimeout(resolve, (calls++ * 7) % 10))
+        inFlight--
+        return toBuffer(store.get(block))
+      }
+    }
+    assert.deepEqual(await toBuffer(readContent(cid, source, { window: 16 })), new Uint8Array(bytes))
+    assert.ok(most <= 16 + 1, `${most} fetches were in flight with a window of 16`)
+  })
+
   it('stats a file from its root block', async () => {
     const bytes = randomBytes(CHUNK * 3 + 1)
     const store = new MemoryBlockstore()
