@@ -81,15 +81,13 @@ function throughputCell (f: TransferFigure): string {
   return f.throughput == null ? '–' : `${formatSummary(f.throughput)} MiB/s`
 }
 
-/** The largest weft fetcher's peak RSS, bytes, and whether it is flat (within 20% of the smallest's). */
-export function fetcherVerdict (figures: MemoryFigures | undefined): { size: number, rssBytes: number, flat: boolean, smallestRssBytes: number, smallestSize: number } | undefined {
-  const ok = figures?.fetchers.filter(f => f.fetcherRssBytes != null) ?? []
-  if (ok.length === 0) return undefined
-  const small = ok[0]
-  const big = ok[ok.length - 1]
-  const rssBytes = big.fetcherRssBytes?.median ?? NaN
-  const smallestRssBytes = small.fetcherRssBytes?.median ?? NaN
-  return { size: big.size, rssBytes, flat: ok.length > 1 && rssBytes <= smallestRssBytes * 1.2, smallestRssBytes, smallestSize: small.size }
+/** The weft fetchers' peak RSS (median, bytes) by size, the sizes that failed, and whether RSS is flat (the largest within 20% of the smallest). */
+export function fetcherVerdict (figures: MemoryFigures | undefined): { measured: Array<{ size: number, rssBytes: number }>, failed: number[], flat: boolean } | undefined {
+  if (figures == null) return undefined
+  const measured = figures.fetchers.filter(f => f.fetcherRssBytes != null).map(f => ({ size: f.size, rssBytes: f.fetcherRssBytes?.median ?? NaN }))
+  const failed = figures.fetchers.filter(f => f.fetcherRssBytes == null).map(f => f.size)
+  const flat = failed.length === 0 && measured.length > 1 && measured[measured.length - 1].rssBytes <= measured[0].rssBytes * 1.2
+  return { measured, failed, flat }
 }
 
 /** Item 5 as a table. */

@@ -32,8 +32,8 @@ export interface BenchOptions {
 export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser]
                      [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
-  --quick   16 MiB transfers, 32 MiB put, weft fetchers of 64 and 256 MiB, 2,000 idle blocks, a 50-node DHT:
-            about 3 minutes
+  --quick   16 MiB transfers, 32 MiB put, weft fetchers of 16 (item 1's) and 256 MiB, 2,000 idle blocks,
+            a 50-node DHT: under 3 minutes
   full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
         blocks, DHT of 50, 200 and 500 nodes: about 25 minutes
   sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none`
@@ -84,7 +84,7 @@ export function parseOptions (argv: string[]): BenchOptions {
     dhtSizes: numbers(values['dht-sizes'], 'dht-sizes') ?? (quick ? [50] : [50, 200, 500]),
     dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? 20,
     putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 32 : 256)) * MIB,
-    memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [64, 256] : [256, 1024])).map(s => s * MIB),
+    memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [16, 256] : [256, 1024])).map(s => s * MIB),
     idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 2000 : 10_000),
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none')
   }

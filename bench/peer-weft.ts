@@ -5,10 +5,9 @@
 // N seeders the last one, once its DHT knows the N - 1 others, puts the file
 // with storage.replication = writeQuorum = N, so the put resolves only when
 // every seeder holds every block. A lone seeder imports the file into its own
-// block store and pins it, as `put` does before placing blocks: a lone
-// server's `put` never resolves (its DHT lookups, and with `replicate: false`
-// its provider announcement, wait for peers that never come). The put is
-// set-up, not measured. The last seeder's ready line carries the root CID.
+// block store and pins it, as `put` does before placing blocks, so its set-up
+// depends on no DHT (a lone server's `put` waited forever before e9814bc). The
+// put is set-up, not measured. The last seeder's ready line carries the root CID.
 //
 // fetch: `createNode({ bootstrap: seeders }, { transient: true })`, then the
 // clock starts, the fetcher dials every seeder (as the Helia fetcher does:
