@@ -72,7 +72,7 @@ export class FetchSession {
     const from = async (peers: PeerId[]): Promise<Uint8Array | undefined> => this.fromPeers(peers, cid, tried, failures, signal)
     try {
       const found = await from(this.holders.best(SESSION_TRIES, tried)) ??
-        await from(await this.init.finder.candidates(cid, signal, { withSelf: false })) ??
+        await from(this.replicaSet(await this.init.finder.candidates(cid, signal, { withSelf: false }))) ??
         await from(await this.rootProviders(signal)) ??
         // the remembered membership may be stale or incomplete: ask the network
         await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true })) ??
@@ -85,6 +85,18 @@ export class FetchSession {
     if (timeout.aborted) throw new BlockNotFoundError(cid.toString(), tried.size, `gave up after ${this.init.timeoutMs} ms${failed}`)
     if (tried.size === 0) throw new BlockNotFoundError(cid.toString(), 0, 'no peers to ask: is this node connected?')
     throw new BlockNotFoundError(cid.toString(), tried.size, `${tried.size - failures.length} said they do not have it${failed}`)
+  }
+
+  /**
+   * A block's replica set likely holds its neighbours too (in a small
+   * network every server holds every block): its peers join the session's
+   * holders untried, so the next blocks spread over all of them at once
+   * instead of all going to the first that answered. One that turns out
+   * not to hold them misses, and drops out of the ranking.
+   */
+  private replicaSet (peers: PeerId[]): PeerId[] {
+    for (const peer of peers) this.holders.add(peer)
+    return peers
   }
 
   private async fromPeers (peers: PeerId[], cid: CID, tried: Set<string>, failures: string[], signal: AbortSignal): Promise<Uint8Array | undefined> {
