@@ -51,8 +51,4 @@ export class Holders {
       .slice(0, count)
       .map(h => h.id)
   }
-
-  all (): Holder[] {
-    return [...this.peers.values()]
-  }
 }

@@ -26,8 +26,6 @@ export interface BlockPlacement {
   cid: CID
   /** Acknowledged replicas. */
   replicas: number
-  /** Servers its lookup found (the block cannot have more replicas than that). */
-  candidates: number
   /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
   refusals: string[]
 }
@@ -66,7 +64,7 @@ export class Placer {
       replicas += await this.storeAtClosest(candidates, cid, bytes, replication - replicas, tried, refusals)
     }
     this.mostCandidates = Math.max(this.mostCandidates, candidates.length, tried.size)
-    return { cid, replicas, candidates: Math.max(candidates.length, tried.size), refusals }
+    return { cid, replicas, refusals }
   }
 
   /** Stores at the closest untried candidates, replacing each failure with the next; returns how many took it. */

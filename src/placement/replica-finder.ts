@@ -58,11 +58,6 @@ export class ReplicaFinder {
     return byDistance(key, [...self, ...peers])
   }
 
-  /** Forgets the membership snapshot (a peer left, a store failed). */
-  forget (): void {
-    this.known = undefined
-  }
-
   private remember (peers: PeerId[]): void {
     const fresh = this.known != null && Date.now() - this.known.at < MEMBERSHIP_TTL_MS
     const map = fresh && this.known != null ? this.known.peers : new Map<string, PeerId>()
