@@ -64,7 +64,9 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       ? { denyDialMultiaddr: async () => false }
       : undefined,
     peerDiscovery: config.bootstrap.length > 0
-      ? [bootstrap({ list: config.bootstrap })]
+      // bootstrap's default waits a second before dialling: a CLI get or a
+      // page opening a link would spend it doing nothing
+      ? [bootstrap({ list: config.bootstrap, timeout: 0 })]
       : [],
     services: {
       identify: identify(),
@@ -82,6 +84,10 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
+        // every query waits for the first self-query, which kad-dht starts a
+        // second after start by default; a client (a CLI get, a page) runs it
+        // as soon as it has a peer, so its first lookup does not wait for a timer
+        ...(isServer ? {} : { initialQuerySelfInterval: 0 }),
         peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
       }),
       storage: weftStorage({
