@@ -7,6 +7,12 @@ import type { CID } from 'multiformats/cid'
 /** Where the reader gets blocks: verified bytes, or a throw (`BlockNotFoundError`...). */
 export interface BlockSource {
   get: (cid: CID, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
+  /**
+   * Several blocks at once, in the order asked (a network source asks one
+   * peer for all of them on one stream). Optional: without it the reader
+   * calls `get` for each.
+   */
+  getMany?: (cids: CID[], options?: { signal?: AbortSignal }) => Promise<Uint8Array[]>
 }
 
 /** What `stat` tells about content. */
@@ -30,11 +36,20 @@ export interface ReadOptions {
    * chunk size, whatever the size of the file.
    */
   window?: number
+  /**
+   * Consecutive blocks asked for together (`BlockSource.getMany`). The
+   * window holds `window / batch` batches, so a batch no larger than a
+   * quarter of the window keeps several sources busy at once.
+   */
+  batch?: number
   signal?: AbortSignal
 }
 
 /** Default read-ahead, in blocks. */
 export const DEFAULT_READ_WINDOW = 16
+
+/** Default batch, in blocks. */
+export const DEFAULT_READ_BATCH = 4
 
 const IDENTITY = 0x00
 
@@ -42,7 +57,9 @@ const IDENTITY = 0x00
 type Root = { kind: 'raw', bytes: Uint8Array } | { kind: 'file', node: dagPb.PBNode, unixfs: UnixFS }
 
 /** A piece of the file in order: bytes we already have, or a raw leaf to fetch. */
-type Piece = { start: number, bytes: Uint8Array } | { start: number, leaf: CID }
+type Piece = Bytes | Leaf
+interface Bytes { start: number, bytes: Uint8Array }
+interface Leaf { start: number, leaf: CID }
 
 async function getBlock (cid: CID, blocks: BlockSource, signal?: AbortSignal): Promise<Uint8Array> {
   // an identity CID carries its bytes inside itself: nothing to fetch
@@ -86,9 +103,10 @@ export async function statContent (cid: CID, blocks: BlockSource, options: { sig
 
 /**
  * Reads the bytes of a file, in order, from `offset` for `length` bytes.
- * Only the blocks that hold the range are fetched; up to `window` of them at
- * once, and no further ahead of the consumer than that, so a slow consumer
- * holds back the fetching instead of piling up bytes in memory.
+ * Only the blocks that hold the range are fetched, `batch` consecutive ones
+ * at a time; up to `window` of them at once, and no further ahead of the
+ * consumer than that (plus the batch being started), so a slow consumer holds
+ * back the fetching instead of piling up bytes in memory.
  */
 export async function * readContent (cid: CID, blocks: BlockSource, options: ReadOptions = {}): AsyncGenerator<Uint8Array> {
   const stop = new AbortController()
@@ -102,24 +120,48 @@ export async function * readContent (cid: CID, blocks: BlockSource, options: Rea
       yield root.bytes.subarray(start, end)
       return
     }
-    const tasks = async function * (): AsyncGenerator<() => Promise<Piece & { bytes: Uint8Array }>> {
+    const batch = Math.max(1, options.batch ?? DEFAULT_READ_BATCH)
+    const window = Math.max(1, Math.ceil((options.window ?? DEFAULT_READ_WINDOW) / batch))
+    const tasks = async function * (): AsyncGenerator<() => Promise<Bytes[]>> {
+      let leaves: Leaf[] = []
+      const flush = (): () => Promise<Bytes[]> => {
+        const taken = leaves
+        leaves = []
+        return async () => fetchLeaves(taken, blocks, signal)
+      }
       for await (const piece of piecesOf(cid, root.node, root.unixfs, 0, start, end, blocks, signal)) {
         if ('bytes' in piece) {
-          yield async () => piece
+          if (leaves.length > 0) yield flush()
+          yield async () => [piece]
         } else {
-          yield async () => ({ start: piece.start, bytes: await getBlock(piece.leaf, blocks, signal) })
+          leaves.push(piece)
+          if (leaves.length >= batch) yield flush()
         }
       }
+      if (leaves.length > 0) yield flush()
     }
-    for await (const piece of ordered(tasks(), options.window ?? DEFAULT_READ_WINDOW)) {
-      const from = Math.max(start - piece.start, 0)
-      const to = Math.min(end - piece.start, piece.bytes.byteLength)
-      if (to > from) yield piece.bytes.subarray(from, to)
+    for await (const pieces of ordered(tasks(), window)) {
+      for (const piece of pieces) {
+        const from = Math.max(start - piece.start, 0)
+        const to = Math.min(end - piece.start, piece.bytes.byteLength)
+        if (to > from) yield piece.bytes.subarray(from, to)
+      }
     }
   } finally {
     // the consumer stopped early or something failed: fetches still in flight are not wanted
     stop.abort()
   }
+}
+
+/** The bytes of consecutive leaves: one `getMany` for those that are not inline (identity). */
+async function fetchLeaves (leaves: Leaf[], blocks: BlockSource, signal: AbortSignal): Promise<Bytes[]> {
+  const wanted = leaves.filter(l => l.leaf.multihash.code !== IDENTITY).map(l => l.leaf)
+  const fetched = wanted.length > 1 && blocks.getMany != null
+    ? await blocks.getMany(wanted, { signal })
+    : await Promise.all(wanted.map(async leaf => blocks.get(leaf, { signal })))
+  if (fetched.length !== wanted.length) throw new Error(`the block source returned ${fetched.length} blocks for ${wanted.length}`)
+  let next = 0
+  return leaves.map(l => ({ start: l.start, bytes: l.leaf.multihash.code === IDENTITY ? l.leaf.multihash.digest : fetched[next++] }))
 }
 
 function rangeOf (size: number, offset = 0, length?: number): { start: number, end: number } {

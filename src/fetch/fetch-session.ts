@@ -88,6 +88,25 @@ export class FetchSession {
   }
 
   /**
+   * The verified bytes of several blocks, in order. Those not stored here go
+   * to the session's least busy holder in one request, on one stream (a
+   * stream per block costs the fetcher ~1 ms of CPU per MiB); any it does not
+   * send, each then finds on its own, as `get` does.
+   */
+  async getMany (cids: CID[], options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
+    const found = await Promise.all(cids.map(async cid => this.init.blocks.get(cid)))
+    const missing = cids.filter((_, i) => found[i] == null)
+    this.counters.blocksLocal += cids.length - missing.length
+    const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
+    if (peer != null) {
+      const signal = AbortSignal.any([this.signal, ...(options.signal != null ? [options.signal] : [])])
+      const sent = await this.askBatch(peer, missing, signal)
+      for (const [i, cid] of cids.entries()) found[i] ??= sent.get(cid.toString())
+    }
+    return Promise.all(cids.map(async (cid, i) => found[i] ?? this.get(cid, options)))
+  }
+
+  /**
    * A block's replica set likely holds its neighbours too (in a small
    * network every server holds every block): its peers join the session's
    * holders untried, so the next blocks spread over all of them at once
@@ -133,22 +152,43 @@ export class FetchSession {
   }
 
   private async askOnce (peer: PeerId, cid: CID, signal: AbortSignal): Promise<{ bytes: Uint8Array | undefined } | { failed: string }> {
+    const sent = await this.request(peer, [cid], signal)
+    if ('failed' in sent) return sent
+    return { bytes: sent.blocks.get(cid.toString()) }
+  }
+
+  /** Asks one peer for many blocks on one stream; what it sent (a failure part-way keeps what came before). */
+  private async askBatch (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<Map<string, Uint8Array>> {
+    return (await this.request(peer, cids, signal)).blocks
+  }
+
+  /**
+   * One block request to one peer: the blocks it sent, by CID string, and
+   * why it failed, if it did. Its holder's counters are kept; a peer that
+   * sent wrong bytes or broke the protocol is dropped for the session.
+   */
+  private async request (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<{ blocks: Map<string, Uint8Array> } | { blocks: Map<string, Uint8Array>, failed: string }> {
     this.holders.add(peer)
     const holder = this.holders.get(peer)
-    if (holder != null) holder.inflight++
-    const request = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+    if (holder != null) holder.inflight += cids.length
+    const blocks = new Map<string, Uint8Array>()
+    // the peer has REQUEST_TIMEOUT_MS to open the stream and then, between
+    // any two answers, before the next peer is asked
+    const opening = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
     try {
-      const stream = await this.init.open(peer, this.init.blockProtocol, request)
-      for await (const answer of requestBlocks(stream, [cid], { signal: request, peer: peer.toString() })) {
-        if (answer.bytes == null) break
+      const stream = await this.init.open(peer, this.init.blockProtocol, opening)
+      for await (const answer of requestBlocks(stream, cids, { signal, peer: peer.toString(), idleTimeout: REQUEST_TIMEOUT_MS })) {
+        if (answer.bytes == null) {
+          if (holder != null) holder.misses++
+          continue
+        }
         if (holder != null) holder.served++
         this.counters.blocksFetched++
         this.counters.bytesFetched += answer.bytes.byteLength
-        if (this.init.cacheFetched) await this.cache(cid, answer.bytes)
-        return { bytes: answer.bytes }
+        if (this.init.cacheFetched) await this.cache(answer.cid, answer.bytes)
+        blocks.set(answer.cid.toString(), answer.bytes)
       }
-      if (holder != null) holder.misses++
-      return { bytes: undefined }
+      return { blocks }
     } catch (err) {
       signal.throwIfAborted()
       if (err instanceof HashMismatchError || (err instanceof ProtocolError && !err.transient)) {
@@ -156,11 +196,11 @@ export class FetchSession {
         this.counters.dropped++
         this.init.onMisbehaviour?.(peer, err)
         // no second chance for a peer that lied
-        return { failed: `dropped: ${err.message}` }
+        return { blocks, failed: `dropped: ${err.message}` }
       }
-      return { failed: (err as Error).message }
+      return { blocks, failed: (err as Error).message }
     } finally {
-      if (holder != null) holder.inflight--
+      if (holder != null) holder.inflight -= cids.length
     }
   }
 

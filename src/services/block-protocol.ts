@@ -70,8 +70,17 @@ async function serveBlocks (wire: ProtocolStream, blocks: Pick<LocalBlocks, 'get
   // the dialler closes its side after its one request
   await wire.expectEnd('block request')
 
-  for (const cid of cids) {
-    const bytes = await blocks.get(cid)
+  // the next block is read from the store while this one is written: on a
+  // seeder, disk and the wire then overlap instead of taking turns
+  const read = async (cid: CID): Promise<Uint8Array | undefined> => blocks.get(cid)
+  let next = read(cids[0])
+  for (const [i, cid] of cids.entries()) {
+    const bytes = await next
+    if (i + 1 < cids.length) {
+      next = read(cids[i + 1])
+      // a write that fails leaves this read unawaited
+      next.catch(() => {})
+    }
     const what = `answer for ${cid}`
     if (bytes == null) {
       await wire.write({ cid: cid.bytes, status: BlockStatus.BLOCK_NOT_FOUND }, BlockResponse, what)

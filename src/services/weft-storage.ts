@@ -3,7 +3,7 @@ import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { CustomProgressEvent, type ProgressOptions } from 'progress-events'
 import { importContent } from '../content/import.js'
-import { readContent, statContent, type ContentStat } from '../content/read.js'
+import { readContent, statContent, type BlockSource, type ContentStat } from '../content/read.js'
 import { QuorumNotReachedError } from '../errors.js'
 import { BlockStore } from '../store/block-store.js'
 import { FetchSession } from '../fetch/fetch-session.js'
@@ -284,11 +284,19 @@ export class WeftStorage implements Startable {
     const root = typeof cid === 'string' ? parseCidString(cid) : cid
     const signal = this.signalFor(options)
     const session = this.session(root, signal)
-    const source = {
-      get: async (block: CID, opts: AbortOptions = {}): Promise<Uint8Array> => {
+    const progress = (block: CID): void => {
+      options.onProgress?.(new CustomProgressEvent('weft:get:block', { cid: block, fetched: session.counters.blocksFetched, local: session.counters.blocksLocal }))
+    }
+    const source: BlockSource = {
+      get: async (block, opts = {}) => {
         const bytes = await session.get(block, opts)
-        options.onProgress?.(new CustomProgressEvent('weft:get:block', { cid: block, fetched: session.counters.blocksFetched, local: session.counters.blocksLocal }))
+        progress(block)
         return bytes
+      },
+      getMany: async (blocks, opts = {}) => {
+        const fetched = await session.getMany(blocks, opts)
+        blocks.forEach(progress)
+        return fetched
       }
     }
     yield * readContent(root, source, {

@@ -99,13 +99,30 @@ describe('content', () => {
     const store = new MemoryBlockstore()
     const { cid } = await importContent(bytes, store, { chunkSize: CHUNK })
     const source = sourceOf(store)
-    const reader = readContent(cid, source, { window: 4 })
+    const reader = readContent(cid, source, { window: 4, batch: 2 })
     await reader.next()
     // let every fetch that may start, start
     await new Promise(resolve => setImmediate(resolve))
     await new Promise(resolve => setImmediate(resolve))
-    assert.ok(source.fetched.length <= 1 + 4 + 1, `fetched ${source.fetched.length} blocks for one chunk read`)
+    // the root, the window, and the batch started as the first one was handed over
+    assert.ok(source.fetched.length <= 1 + 4 + 2, `fetched ${source.fetched.length} blocks for one chunk read`)
     await reader.return(undefined)
+  })
+
+  it('asks for consecutive blocks together, a batch at a time, and yields them in order', async () => {
+    const bytes = randomBytes(CHUNK * 10)
+    const store = new MemoryBlockstore()
+    const { cid } = await importContent(bytes, store, { chunkSize: CHUNK })
+    const batches: number[] = []
+    const source: BlockSource = {
+      get: async (block) => toBuffer(store.get(block)),
+      getMany: async (blocks) => {
+        batches.push(blocks.length)
+        return Promise.all(blocks.map(async block => toBuffer(store.get(block))))
+      }
+    }
+    assert.deepEqual(await toBuffer(readContent(cid, source, { window: 8, batch: 4 })), new Uint8Array(bytes))
+    assert.deepEqual(batches, [4, 4, 2])
   })
 
   it('keeps at most its window of fetches in flight when blocks arrive out of order', async () => {

@@ -101,4 +101,51 @@ describe('fetch session', () => {
 
     for (const h of holders) assert.ok(asked.filter(p => p === h.toString()).length >= 2, `${h.toString()} served ${asked.filter(p => p === h.toString()).length}`)
   })
+
+  it('asks one holder for a batch of blocks on one stream', async () => {
+    const blocks = await Promise.all(Array.from({ length: 4 }, async (_, i) => rawBlock(`batched ${i}`)))
+    const holder = await randomPeerId()
+    const { session, asked } = sessionOver(new Map([[holder.toString(), blockRequestHandler(new MemoryBlocks(blocks))]]), [holder])
+    session.holders.add(holder)
+
+    const got = await session.getMany(blocks.map(b => b.cid))
+
+    assert.deepEqual(got, blocks.map(b => b.bytes))
+    assert.deepEqual(asked, [holder.toString()])
+  })
+
+  it('takes the blocks of a batch a holder lacks from the next peer, in order', async () => {
+    const blocks = await Promise.all(Array.from({ length: 4 }, async (_, i) => rawBlock(`half ${i}`)))
+    const [partial, full] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([
+      [partial.toString(), blockRequestHandler(new MemoryBlocks(blocks.slice(0, 2)))],
+      [full.toString(), blockRequestHandler(new MemoryBlocks(blocks))]
+    ])
+    const { session } = sessionOver(peers, [partial, full])
+    session.holders.add(partial)
+
+    assert.deepEqual(await session.getMany(blocks.map(b => b.cid)), blocks.map(b => b.bytes))
+  })
+
+  it('drops a holder that lies in a batch and still returns every block', async () => {
+    const blocks = await Promise.all(Array.from({ length: 3 }, async (_, i) => rawBlock(`lied about ${i}`)))
+    const [hostile, honest] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[hostile.toString(), liar], [honest.toString(), blockRequestHandler(new MemoryBlocks(blocks))]])
+    const { session, misbehaved } = sessionOver(peers, [hostile, honest])
+    session.holders.add(hostile)
+
+    assert.deepEqual(await session.getMany(blocks.map(b => b.cid)), blocks.map(b => b.bytes))
+    assert.deepEqual(misbehaved, [hostile.toString()])
+  })
+
+  it('serves the blocks of a batch it already holds from the local store', async () => {
+    const [here, there] = [await rawBlock('here'), await rawBlock('there')]
+    const holder = await randomPeerId()
+    const { session, asked } = sessionOver(new Map([[holder.toString(), blockRequestHandler(new MemoryBlocks([there]))]]), [holder], new MemoryBlocks([here]))
+    session.holders.add(holder)
+
+    assert.deepEqual(await session.getMany([here.cid, there.cid]), [here.bytes, there.bytes])
+    assert.equal(session.counters.blocksLocal, 1)
+    assert.deepEqual(asked, [holder.toString()])
+  })
 })
