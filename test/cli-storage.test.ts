@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
@@ -23,7 +24,7 @@ function sha256Hex (bytes: Uint8Array): string {
  * A TCP listener that records whether anyone connected. It hangs up at once,
  * or (`silent`) keeps the connection open and never answers.
  */
-async function listener (silent = false): Promise<{ server: Server, port: number, connections: () => number, close: () => void }> {
+async function listener (silent = false): Promise<{ server: Server, port: number, connections: () => number, connected: (signal: AbortSignal) => Promise<void>, close: () => void }> {
   const sockets: Socket[] = []
   const server = createServer(socket => {
     sockets.push(socket)
@@ -35,6 +36,10 @@ async function listener (silent = false): Promise<{ server: Server, port: number
     server,
     port: (server.address() as AddressInfo).port,
     connections: () => sockets.length,
+    // resolves once anyone has connected, or when `signal` aborts: the caller checks `connections()`
+    connected: async (signal: AbortSignal) => {
+      if (sockets.length === 0) await once(server, 'connection', { signal }).catch(() => {})
+    },
     close: () => { server.close(); sockets.forEach(s => s.destroy()) }
   }
 }
@@ -181,8 +186,7 @@ describe('weft put/get/status (the command line against a network)', () => {
       })
       await putReading
       // get dials its bootstrap peer after opening its output
-      const deadline = Date.now() + 30_000
-      while (silent.connections() === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+      await silent.connected(AbortSignal.timeout(30_000))
       assert.equal(silent.connections(), 1, 'get is joining')
       assert.ok(existsSync(`${output}.partial`), 'get has opened its output')
       const interrupted = Date.now()

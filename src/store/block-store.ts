@@ -1,21 +1,17 @@
 import { Key } from 'interface-datastore'
-import { base32 } from 'multiformats/bases/base32'
-import { CID } from 'multiformats/cid'
-import * as raw from 'multiformats/codecs/raw'
-import * as Digest from 'multiformats/hashes/digest'
+import { decodeRecord, encodeRecord, roleOf, type BlockRecord } from './block-record.js'
 import { dagLinks, IDENTITY_HASH, isLeafCodec } from './dag-links.js'
+import { EvictionQueue } from './eviction-queue.js'
+import { blockKey, BLOCKS_PREFIX, cidOf, PENDING_PREFIX, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
 import { BlockNotFoundError, BlockTooLargeError, BlockWriteError, QuotaExceededError } from '../errors.js'
 import { MAX_BLOCK_BYTES } from '../services/limits.js'
 import type { BlockRole, LocalBlocks, StorageStats } from './local-blocks.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
+import type { CID } from 'multiformats/cid'
 
-/** Datastore prefixes: one record per block, one per pinned root, one per block being written or deleted. */
-export const BLOCKS_PREFIX = '/weft/blocks/'
-export const PINS_PREFIX = '/weft/pins/'
-export const PENDING_PREFIX = '/weft/pending/'
-
+/** What `BlockStore` is built from. */
 export interface BlockStoreInit {
   /** Where block bytes live (`openBlockBytes(dataDir)`), already open. */
   bytes: Blockstore
@@ -25,28 +21,8 @@ export interface BlockStoreInit {
   maxBytes: number
 }
 
-/** What the store knows of one block; `pins`, `replica` and `added` are persisted, `held` is not. */
-interface BlockRecord {
-  /** base32 of the multihash: CIDv0 and CIDv1 of the same bytes are one block. */
-  readonly key: string
-  readonly size: number
-  /** How many pinned roots reach this block. */
-  pins: number
-  /** Pushed to us as one of its replicas. */
-  replica: boolean
-  /** Put with role `pinned` and no pin covers it yet: kept from eviction until one does or the store restarts. */
-  held: boolean
-  /** When it was stored, ms since the epoch; eviction takes the oldest first. */
-  readonly added: number
-  /** Breaks ties between records added in the same millisecond. */
-  readonly seq: number
-  /** In the eviction heap (possibly stale: a popped record is checked again). */
-  queued: boolean
-}
-
+/** The value of a pin key and a pending marker: the key is the information. */
 const EMPTY = new Uint8Array(0)
-const RECORD_VERSION = 1
-const REPLICA_FLAG = 1
 
 /**
  * The local block store: block bytes in a `Blockstore`, accounting and pins in
@@ -64,7 +40,8 @@ export class BlockStore implements LocalBlocks {
   readonly #maxBytes: number
   readonly #records = new Map<string, BlockRecord>()
   readonly #pins = new Set<string>()
-  readonly #evictable = new AgeHeap()
+  /** Stored `cache` blocks, oldest first: what eviction and gc take. */
+  readonly #evictable = new EvictionQueue<BlockRecord>(record => this.#records.get(record.key) === record && roleOf(record) === 'cache')
   readonly #writing = new Map<string, Promise<void>>()
   #usedBytes = 0
   #reservedBytes = 0
@@ -185,7 +162,7 @@ export class BlockStore implements LocalBlocks {
       await batch.commit()
       for (const record of records) {
         record.pins--
-        this.#queueIfEvictable(record)
+        this.#evictable.offer(record)
       }
       this.#pins.delete(pin)
     })
@@ -203,7 +180,7 @@ export class BlockStore implements LocalBlocks {
       const victims: BlockRecord[] = []
       let freed = 0
       while (freed < goal) {
-        const record = this.#popEvictable()
+        const record = this.#evictable.take()
         if (record == null) break
         victims.push(record)
         freed += record.size
@@ -262,7 +239,7 @@ export class BlockStore implements LocalBlocks {
       await batch.commit()
       this.#records.set(key, record)
       this.#usedBytes += size
-      this.#queueIfEvictable(record)
+      this.#evictable.offer(record)
     } catch (err) {
       await this.#deleteBytes([key])
       throw writeError(cid, err)
@@ -278,9 +255,9 @@ export class BlockStore implements LocalBlocks {
       const victims: BlockRecord[] = []
       let freed = 0
       while (freed < over) {
-        const record = this.#popEvictable()
+        const record = this.#evictable.take()
         if (record == null) {
-          for (const victim of victims) this.#queueIfEvictable(victim)
+          for (const victim of victims) this.#evictable.offer(victim)
           throw new QuotaExceededError(cid.toString(), size, this.#usedBytes + this.#reservedBytes, this.#maxBytes)
         }
         victims.push(record)
@@ -302,7 +279,7 @@ export class BlockStore implements LocalBlocks {
     try {
       await batch.commit()
     } catch (err) {
-      for (const record of records) this.#queueIfEvictable(record)
+      for (const record of records) this.#evictable.offer(record)
       throw err
     }
     for (const record of records) {
@@ -395,9 +372,8 @@ export class BlockStore implements LocalBlocks {
       }
       this.#records.set(key, record)
       this.#usedBytes += record.size
-      if (roleOf(record) === 'cache') record.queued = true
     }
-    this.#evictable.rebuild([...this.#records.values()].filter(record => record.queued))
+    this.#evictable.rebuild(this.#records.values())
     if (corrupt.length > 0) {
       const batch = this.#datastore.batch()
       for (const key of corrupt) {
@@ -409,22 +385,6 @@ export class BlockStore implements LocalBlocks {
     }
   }
 
-  #queueIfEvictable (record: BlockRecord): void {
-    if (!record.queued && roleOf(record) === 'cache') {
-      record.queued = true
-      this.#evictable.push(record)
-    }
-  }
-
-  /** The oldest block that is stored and `cache` now; stale heap entries are dropped on the way. */
-  #popEvictable (): BlockRecord | undefined {
-    for (let record = this.#evictable.pop(); record != null; record = this.#evictable.pop()) {
-      record.queued = false
-      if (this.#records.get(record.key) === record && roleOf(record) === 'cache') return record
-    }
-    return undefined
-  }
-
   async #exclusive<T> (fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn)
     this.#queue = run.catch(() => {})
@@ -432,122 +392,8 @@ export class BlockStore implements LocalBlocks {
   }
 }
 
-/** A min-heap of records by age (`added`, then `seq`): the eviction order. */
-class AgeHeap {
-  #items: BlockRecord[] = []
-
-  clear (): void { this.#items = [] }
-
-  rebuild (records: BlockRecord[]): void {
-    this.#items = records
-    for (let i = (records.length >> 1) - 1; i >= 0; i--) this.#down(i)
-  }
-
-  push (record: BlockRecord): void {
-    const items = this.#items
-    items.push(record)
-    for (let i = items.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1
-      if (!older(items[i], items[parent])) break
-      ;[items[i], items[parent]] = [items[parent], items[i]]
-      i = parent
-    }
-  }
-
-  pop (): BlockRecord | undefined {
-    const items = this.#items
-    const top = items[0]
-    const last = items.pop()
-    if (items.length > 0 && last != null) {
-      items[0] = last
-      this.#down(0)
-    }
-    return top
-  }
-
-  #down (i: number): void {
-    const items = this.#items
-    for (;;) {
-      let least = i
-      for (const child of [2 * i + 1, 2 * i + 2]) {
-        if (child < items.length && older(items[child], items[least])) least = child
-      }
-      if (least === i) return
-      ;[items[i], items[least]] = [items[least], items[i]]
-      i = least
-    }
-  }
-}
-
-function older (a: BlockRecord, b: BlockRecord): boolean {
-  return a.added < b.added || (a.added === b.added && a.seq < b.seq)
-}
-
-function roleOf (record: BlockRecord): BlockRole {
-  if (record.pins > 0 || record.held) return 'pinned'
-  return record.replica ? 'replica' : 'cache'
-}
-
-function blockKey (cid: CID): string {
-  return base32.encode(cid.multihash.bytes)
-}
-
-/** A CID for the blockstore: blockstore-fs, -idb and MemoryBlockstore key by multihash, so the codec does not matter. */
-function cidOf (key: string): CID {
-  return CID.createV1(raw.code, Digest.decode(base32.decode(key)))
-}
-
-/** Pins are kept per root CIDv1, so a root pinned as v0 is the same pin as v1; the codec stays (it says how to walk). */
-function pinKey (root: CID): string {
-  return root.toV1().toString()
-}
-
-function recordKey (key: string): Key {
-  return new Key(BLOCKS_PREFIX + key)
-}
-
-function pendingKey (key: string): Key {
-  return new Key(PENDING_PREFIX + key)
-}
-
 function notHere (cid: CID, root: CID): BlockNotFoundError {
   return new BlockNotFoundError(cid.toString(), 0, `it is not in the local store, so ${root} cannot be pinned`)
-}
-
-/**
- * A block record: a byte `version << 4 | flags` (bit 0: replica), then
- * varints of the size, the pin count and the time added in ms. 11 bytes for a
- * typical block.
- */
-function encodeRecord (record: BlockRecord): Uint8Array {
-  const out: number[] = [RECORD_VERSION << 4 | (record.replica ? REPLICA_FLAG : 0)]
-  for (const n of [record.size, record.pins, record.added]) {
-    let v = n
-    while (v >= 0x80) {
-      out.push((v % 0x80) | 0x80)
-      v = Math.floor(v / 0x80)
-    }
-    out.push(v)
-  }
-  return Uint8Array.from(out)
-}
-
-function decodeRecord (key: string, bytes: Uint8Array, seq: number): BlockRecord | undefined {
-  if (bytes.length < 4 || bytes[0] >> 4 !== RECORD_VERSION) return undefined
-  const numbers: number[] = []
-  let at = 1
-  for (let i = 0; i < 3; i++) {
-    let n = 0
-    for (let scale = 1; ; scale *= 0x80) {
-      if (at >= bytes.length || scale > 2 ** 49) return undefined
-      const b = bytes[at++]
-      n += (b & 0x7f) * scale
-      if (b < 0x80) break
-    }
-    numbers.push(n)
-  }
-  const [size, pins, added] = numbers
-  return { key, size, pins, replica: (bytes[0] & REPLICA_FLAG) !== 0, held: false, added, seq, queued: false }
 }
 
 async function concat (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {

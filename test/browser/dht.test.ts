@@ -1,39 +1,21 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
-import { PAGE_SERVER, WeftPage, launchBrowser, spawnPageServer } from '../support/browser.js'
+import { browserFixture } from '../support/browser.js'
 import { statusWhen } from '../support/status.js'
-import { removeDir, spawnNetwork, type WeftProcess } from '../support/weft-process.js'
-import type { Browser } from 'playwright-core'
 
 describe('a page in a DHT of servers', () => {
-  let network: Awaited<ReturnType<typeof spawnNetwork>>
-  let latecomer: WeftProcess
-  let browser: Browser
-
-  before(async () => {
-    network = await spawnNetwork(3, PAGE_SERVER)
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await latecomer?.stop()
-    await network?.stop()
-    for (const server of [...network?.servers ?? [], latecomer]) {
-      if (server != null) await removeDir(server.dataDir)
-    }
-  })
+  const network = browserFixture({ servers: 3 })
 
   it('finds a server it is not connected to by PeerId', async () => {
     // joins through the second server, which at first knows only the first
     const [first, entry] = network.servers
-    const page = await WeftPage.open(await browser.newContext(), `${entry.httpUrl}?transport=websockets`)
+    const page = await network.open('?transport=websockets', { server: entry })
     await page.connectionTo(entry.peerId)
 
     // a server that joins after the page did, known only to the first server:
     // the page can learn of it only by asking the DHT
-    latecomer = await spawnPageServer({ bootstrap: [first.multiaddrs[0]] })
+    const latecomer = await network.spawnServer({ bootstrap: [first.multiaddrs[0]] })
     // (the first server's routing table: the two other servers and the latecomer)
     await statusWhen(first, s => s.connectedPeers.includes(latecomer.peerId) && s.routingTableSize >= network.servers.length)
     assert.equal(await page.isConnectedTo(latecomer.peerId), false)

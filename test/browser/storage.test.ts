@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import { createNode, type WeftNode } from '../../src/index.js'
 import { parseCidInput, parseShareHash, shareLink } from '../../web/share-link.js'
-import { PAGE_SERVER, WeftPage, launchBrowser } from '../support/browser.js'
+import { WeftPage, browserFixture } from '../support/browser.js'
 import { statusWhen } from '../support/status.js'
-import { removeDir, spawnNetwork } from '../support/weft-process.js'
 import type { WeftPageHook } from '../../web/main.js'
-import type { Browser } from 'playwright-core'
 
 const MiB = 1_048_576
 const CID_V1 = 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku'
@@ -44,29 +42,11 @@ describe('share links', () => {
 })
 
 describe('files shared between pages and servers', () => {
-  let network: Awaited<ReturnType<typeof spawnNetwork>>
-  let browser: Browser
-
-  before(async () => {
-    network = await spawnNetwork(4, PAGE_SERVER)
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await network?.stop()
-    for (const server of network?.servers ?? []) await removeDir(server.dataDir)
-  })
-
-  /** Opens `path` (e.g. `#/<cid>`) on a server's page, in a context (and so an IndexedDB) of its own. */
-  const open = async (server: number, path = ''): Promise<WeftPage> => {
-    const context = await browser.newContext()
-    return WeftPage.open(context, `${network.servers[server].httpUrl}${path}`)
-  }
+  const network = browserFixture({ servers: 4 })
 
   it('stores a file a page shares through its file input on the servers, where a server-side reader gets it after the page closed', async () => {
     const bytes = randomBytes(3 * MiB + 4321)
-    const page = await open(0)
+    const page = await network.open()
     const shared = await page.shareFile('random.bin', bytes)
     // 4 servers, 5 replicas wanted: every server holds every block
     assert.equal(shared.replicas, network.servers.length)
@@ -98,16 +78,15 @@ describe('files shared between pages and servers', () => {
       await writer.stop()
     }
 
-    const page = await open(0, `#/${cid.toString()}/from-a-server.bin`)
+    const page = await network.open(`#/${cid.toString()}/from-a-server.bin`)
     const { result, ...file } = await page.receivedFile()
     assert.deepEqual(file, { name: 'from-a-server.bin', size: bytes.length, sha256: sha256(bytes) })
     assert.match(result, /^got from-a-server\.bin: 2\.0 MiB in [\d.]+ s, 4 blocks from peers$/)
     assert.equal(await page.page.locator('#get-cid').inputValue(), cid.toString())
-    await page.page.context().close()
   })
 
   it('shows a CID\'s error beside the form and goes on getting files', async () => {
-    const page = await open(1)
+    const page = await network.open('', { server: network.servers[1] })
     await assert.rejects(page.getFile('bafy-not-a-cid'), /the file: error: "bafy-not-a-cid" is not a valid CID/)
 
     const text = 'hello from a page\n'
@@ -119,13 +98,12 @@ describe('files shared between pages and servers', () => {
     assert.deepEqual(file, { name: put.cid, size: put.size, sha256: sha256(Buffer.from(text)) })
     assert.match(result, /all from this tab's store$/)
     assert.equal(await page.page.locator('#preview pre').textContent(), text)
-    await page.page.context().close()
   })
 
   it('gets a file from the page that shares it only from its tab, over a direct WebRTC connection', async () => {
     const storedBefore = await Promise.all(network.servers.map(async s => (await statusWhen(s, () => true)).storage))
     const bytes = randomBytes(2 * MiB + 777)
-    const alice = await open(0)
+    const alice = await network.open()
     const shared = await alice.shareFile('only-in-alice.bin', bytes, { localOnly: true })
     assert.equal(shared.replicas, 0)
     assert.match(shared.stored, /^only in this tab/)
@@ -135,7 +113,7 @@ describe('files shared between pages and servers', () => {
     await providerFound(network.servers[3].multiaddrs[0], shared.cid, aliceId)
 
     // the only way Bob can learn of Alice is the provider record in the DHT
-    const bob = await WeftPage.open(await browser.newContext(), shared.link)
+    const bob = await WeftPage.open(await network.newContext(), shared.link)
     const { result, ...file } = await bob.receivedFile(90_000)
     assert.deepEqual(file, { name: 'only-in-alice.bin', size: bytes.length, sha256: sha256(bytes) })
     assert.match(result, /4 blocks from peers$/)
@@ -148,8 +126,6 @@ describe('files shared between pages and servers', () => {
     // and no server took a block of it
     const storedAfter = await Promise.all(network.servers.map(async s => (await statusWhen(s, () => true)).storage))
     assert.deepEqual(storedAfter, storedBefore)
-    await alice.page.context().close()
-    await bob.page.context().close()
   })
 })
 

@@ -1,29 +1,15 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import { WeftPage, launchBrowser, spawnPageServer } from '../support/browser.js'
-import { removeDir, type WeftProcess } from '../support/weft-process.js'
-import type { Browser } from 'playwright-core'
+import { describe, it } from 'node:test'
+import { browserFixture } from '../support/browser.js'
 
 describe('two pages', () => {
-  let server: WeftProcess
-  let browser: Browser
-
-  before(async () => {
-    server = await spawnPageServer()
-    browser = await launchBrowser()
-  })
-
-  after(async () => {
-    await browser?.close()
-    await server?.stop()
-    if (server != null) await removeDir(server.dataDir)
-  })
+  const pages = browserFixture()
 
   it('connect directly over WebRTC, signalled through the server\'s relay', async () => {
     // one context, two databases: two peers in one browser
-    const context = await browser.newContext()
-    const alice = await WeftPage.open(context, `${server.httpUrl}?db=alice`)
-    const bob = await WeftPage.open(context, `${server.httpUrl}?db=bob`)
+    const context = await pages.newContext()
+    const alice = await pages.open('?db=alice', { context })
+    const bob = await pages.open('?db=bob', { context })
     const [aliceId, bobId] = await Promise.all([alice.peerId(), bob.peerId()])
     assert.notEqual(aliceId, bobId)
 

@@ -136,8 +136,9 @@ describe('content', () => {
       get: async (block) => {
         inFlight++
         most = Math.max(most, inFlight)
-        // fetches take 0–9 ms, so they finish out of order (deterministic, not random)
-        await new Promise(resolve => setTimeout(resolve, (calls++ * 7) % 10))
+        // fetches take 0–9 turns of the event loop, so they finish out of order:
+        // the same order on every run however busy the machine (timers of a few ms are not)
+        for (let turns = (calls++ * 7) % 10; turns > 0; turns--) await new Promise(resolve => setImmediate(resolve))
         inFlight--
         return toBuffer(store.get(block))
       }

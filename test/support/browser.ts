@@ -1,5 +1,6 @@
+import { after, afterEach, before } from 'node:test'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
-import { spawnServer, type SpawnOptions, type WeftProcess } from './weft-process.js'
+import { removeDir, spawnNetwork, spawnServer, type SpawnOptions, type WeftProcess } from './weft-process.js'
 import type { WeftPageHook } from '../../web/main.js'
 
 /**
@@ -35,6 +36,98 @@ export async function spawnPageServer (options: SpawnOptions = {}): Promise<Weft
 /** Launches headless Chromium; the caller closes it (which closes its pages). */
 export async function launchBrowser (): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS })
+}
+
+/** What a suite of browser tests runs against; see `browserFixture`. */
+export interface BrowserFixture {
+  /** The servers the suite started with, in order; the first serves the pages `open` opens. */
+  readonly servers: WeftProcess[]
+  /** The first server. */
+  readonly server: WeftProcess
+  /** The suite's Chromium. */
+  readonly browser: Browser
+  /**
+   * Opens `path` (a query string, `#/<cid>`, or nothing) on a server's page,
+   * in a context of its own (its own IndexedDB, so its own PeerId) unless
+   * given one.
+   */
+  open: (path?: string, options?: OpenOptions) => Promise<WeftPage>
+  /** A new browser context (an empty profile), for a test that opens pages in it itself. */
+  newContext: () => Promise<BrowserContext>
+  /**
+   * Starts one more page server mid-test (not added to `servers`); the suite
+   * stops and removes it with its own.
+   */
+  spawnServer: (options?: SpawnOptions) => Promise<WeftProcess>
+}
+
+export interface OpenOptions {
+  /** Whose page: the first server's if not given. */
+  server?: WeftProcess
+  /** A context from `newContext`, to open a second page in the same profile. */
+  context?: BrowserContext
+}
+
+/**
+ * The set-up every browser suite shares. Call it in a `describe`: it adds the
+ * suite's hooks, which start `servers` page servers (more than one: a network
+ * bootstrapped off the first, awaited until the first routes to every other,
+ * as `spawnNetwork` does) and a Chromium before the first test, close every
+ * context a test opened once the test ends, and stop and remove it all after
+ * the last. Its fields are there once the suite's tests run.
+ */
+export function browserFixture (options: { servers?: number } = {}): BrowserFixture {
+  const count = options.servers ?? 1
+  const servers: WeftProcess[] = []
+  const spawned: WeftProcess[] = []
+  const contexts: BrowserContext[] = []
+  let browser: Browser | undefined
+
+  before(async () => {
+    if (count === 1) {
+      servers.push(await spawnPageServer())
+    } else {
+      servers.push(...(await spawnNetwork(count, PAGE_SERVER)).servers)
+    }
+    browser = await launchBrowser()
+  })
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map(async context => { await context.close() }))
+  })
+
+  // also after a failed start: it undoes only what exists
+  after(async () => {
+    // closing the browser closes its pages first, so no page outlives its servers
+    await browser?.close()
+    const all = [...servers, ...spawned]
+    await Promise.all(all.map(async server => server.stop()))
+    for (const server of all) await removeDir(server.dataDir)
+  })
+
+  const started = (): Browser => {
+    if (browser == null) throw new Error('the browser fixture is used outside a test of its suite')
+    return browser
+  }
+  const newContext = async (): Promise<BrowserContext> => {
+    const context = await started().newContext()
+    contexts.push(context)
+    return context
+  }
+  return {
+    get servers () { started(); return servers },
+    get server () { started(); return servers[0] },
+    get browser () { return started() },
+    newContext,
+    open: async (path = '', { server = servers[0], context }: OpenOptions = {}) => {
+      return WeftPage.open(context ?? await newContext(), `${server.httpUrl}${path}`)
+    },
+    spawnServer: async (spawnOptions = {}) => {
+      const server = await spawnPageServer(spawnOptions)
+      spawned.push(server)
+      return server
+    }
+  }
 }
 
 /**
