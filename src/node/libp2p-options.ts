@@ -1,8 +1,10 @@
+import { noise } from '@chainsafe/libp2p-noise'
 import { tcp } from '@libp2p/tcp'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { commonOptions, type NodeServices, type OptionsInput } from './common-options.js'
+import { nodeNoiseCrypto } from './noise-crypto.js'
 import type { Role } from '../config/config.js'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -20,6 +22,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
   const common = commonOptions(input)
   return {
     ...common,
+    connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
     transports: [
       tcp(),
       webSockets(),

@@ -1,0 +1,69 @@
+/**
+ * Noise's ChaCha20-Poly1305 for Node.js, with each session key made a
+ * `KeyObject` once. Noise's own Node implementation hands `createCipheriv`
+ * the raw key bytes for every message (at most 64 KiB each), and Node turns
+ * them into a key object every time, through a check that throws and catches
+ * for anything that is not one already: 6–9 % of a fetcher's CPU in the
+ * profiles (docs/performance.md). Everything else is noise's default.
+ */
+
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
+import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
+import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
+import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
+
+const CHACHA_POLY1305 = 'chacha20-poly1305'
+const TAG_BYTES = 16
+
+/**
+ * Below this, noise's default uses its WebAssembly cipher, faster than
+ * Node's for small messages (noise's own measurement): left to it.
+ */
+const NODE_CIPHER_MIN_BYTES = 1200
+
+/** Session keys by the array noise keeps them in; the copy guards against the array being reused for another key. */
+const keys = new WeakMap<Uint8Array, { bytes: Uint8Array, key: KeyObject }>()
+
+function keyObject (k: Uint8Array): KeyObject {
+  const cached = keys.get(k)
+  if (cached != null && uint8ArrayEquals(cached.bytes, k)) return cached.key
+  const entry = { bytes: k.slice(), key: createSecretKey(k) }
+  keys.set(k, entry)
+  return entry.key
+}
+
+type Encrypt = ICryptoInterface['chaCha20Poly1305Encrypt']
+type Decrypt = ICryptoInterface['chaCha20Poly1305Decrypt']
+
+const encrypt: Encrypt = (plaintext, nonce, ad, k) => {
+  if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+  const cipher = createCipheriv(CHACHA_POLY1305, keyObject(k), nonce, { authTagLength: TAG_BYTES })
+  cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
+  const parts: Uint8Array[] = []
+  for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) parts.push(cipher.update(part))
+  parts.push(cipher.final(), cipher.getAuthTag())
+  return Buffer.concat(parts)
+}
+
+const decrypt: Decrypt = (ciphertext, nonce, ad, k, dst) => {
+  if (ciphertext.byteLength < NODE_CIPHER_MIN_BYTES) return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst)
+  const decipher = createDecipheriv(CHACHA_POLY1305, keyObject(k), nonce, { authTagLength: TAG_BYTES })
+  const textLength = ciphertext.byteLength - TAG_BYTES
+  decipher.setAAD(ad, { plaintextLength: textLength })
+  decipher.setAuthTag(ciphertext.subarray(textLength))
+  const parts: Uint8Array[] = []
+  for (const part of ciphertext instanceof Uint8Array ? [ciphertext.subarray(0, textLength)] : ciphertext.sublist(0, textLength)) {
+    parts.push(decipher.update(part))
+  }
+  // throws when the tag does not match: noise then closes the connection
+  const final = decipher.final()
+  if (final.byteLength > 0) parts.push(final)
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+}
+
+/** Pass as `noise({ crypto: nodeNoiseCrypto })`. */
+export const nodeNoiseCrypto: ICryptoInterface = {
+  ...defaultCrypto,
+  chaCha20Poly1305Encrypt: encrypt,
+  chaCha20Poly1305Decrypt: decrypt
+}
