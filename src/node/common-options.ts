@@ -63,10 +63,12 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
     connectionGater: config.allowPrivateAddresses
       ? { denyDialMultiaddr: async () => false }
       : undefined,
+    // bootstrap's default second before dialling stays: dialled earlier, a
+    // peer can finish identify before kad-dht has registered its topology,
+    // and never enter the routing table (seen: servers with 4 connections and
+    // 1 routing table entry). The CLI dials its bootstrap peers itself.
     peerDiscovery: config.bootstrap.length > 0
-      // bootstrap's default waits a second before dialling: a CLI get or a
-      // page opening a link would spend it doing nothing
-      ? [bootstrap({ list: config.bootstrap, timeout: 0 })]
+      ? [bootstrap({ list: config.bootstrap })]
       : [],
     services: {
       identify: identify(),
