@@ -38,8 +38,9 @@ export interface ReadOptions {
   window?: number
   /**
    * Consecutive blocks asked for together (`BlockSource.getMany`). The
-   * window holds `window / batch` batches, so a batch no larger than a
-   * quarter of the window keeps several sources busy at once.
+   * window holds `window / batch` batches (rounded down, at least one), so a
+   * batch no larger than a quarter of the window keeps several sources busy
+   * at once.
    */
   batch?: number
   signal?: AbortSignal
@@ -48,8 +49,12 @@ export interface ReadOptions {
 /** Default read-ahead, in blocks. */
 export const DEFAULT_READ_WINDOW = 16
 
-/** Default batch, in blocks. */
-export const DEFAULT_READ_BATCH = 4
+/**
+ * Default batch, in blocks. Three 1 MiB blocks and their framing stay under
+ * the 4 MiB a libp2p stream buffers before it resets, so a WebRTC stream
+ * (which has no flow control) survives a reader that stalls mid-batch.
+ */
+export const DEFAULT_READ_BATCH = 3
 
 const IDENTITY = 0x00
 
@@ -121,7 +126,7 @@ export async function * readContent (cid: CID, blocks: BlockSource, options: Rea
       return
     }
     const batch = Math.max(1, options.batch ?? DEFAULT_READ_BATCH)
-    const window = Math.max(1, Math.ceil((options.window ?? DEFAULT_READ_WINDOW) / batch))
+    const window = Math.max(1, Math.floor((options.window ?? DEFAULT_READ_WINDOW) / batch))
     const tasks = async function * (): AsyncGenerator<() => Promise<Bytes[]>> {
       let leaves: Leaf[] = []
       const flush = (): () => Promise<Bytes[]> => {

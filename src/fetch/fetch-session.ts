@@ -172,6 +172,9 @@ export class FetchSession {
     const holder = this.holders.get(peer)
     if (holder != null) holder.inflight += cids.length
     const blocks = new Map<string, Uint8Array>()
+    // stored while the next answers are read: a WebRTC stream whose reader
+    // falls 4 MiB behind is reset
+    const caching: Array<Promise<void>> = []
     // the peer has REQUEST_TIMEOUT_MS to open the stream and then, between
     // any two answers, before the next peer is asked
     const opening = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
@@ -185,7 +188,7 @@ export class FetchSession {
         if (holder != null) holder.served++
         this.counters.blocksFetched++
         this.counters.bytesFetched += answer.bytes.byteLength
-        if (this.init.cacheFetched) await this.cache(answer.cid, answer.bytes)
+        if (this.init.cacheFetched) caching.push(this.cache(answer.cid, answer.bytes))
         blocks.set(answer.cid.toString(), answer.bytes)
       }
       return { blocks }
@@ -201,6 +204,7 @@ export class FetchSession {
       return { blocks, failed: (err as Error).message }
     } finally {
       if (holder != null) holder.inflight -= cids.length
+      await Promise.all(caching)
     }
   }
 
