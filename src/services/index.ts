@@ -26,7 +26,8 @@
  */
 import { WeftStorage, type WeftStorageComponents, type WeftStorageInit } from './weft-storage.js'
 
-export { WeftStorage, type WeftStorageInit, type WeftStorageComponents, type PutResult, type PutOptions, type GetOptions, type StatResult, type Misbehaviour, type PutProgressEvents, type GetProgressEvents } from './weft-storage.js'
+export { WeftStorage, type WeftStorageInit, type WeftStorageComponents } from './weft-storage.js'
+export type { PutResult, PutOptions, GetOptions, StatResult, Misbehaviour, PutProgressEvents, GetProgressEvents } from './storage-types.js'
 export { BLOCK_PROTOCOL } from './block-protocol.js'
 export { STORE_PROTOCOL } from './store-protocol.js'
 

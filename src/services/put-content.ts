@@ -1,0 +1,144 @@
+import { CustomProgressEvent } from 'progress-events'
+import { importContent, type ImportOptions } from '../content/import.js'
+import { QuorumNotReachedError } from '../errors.js'
+import { Placer, type BlockPlacement } from '../placement/placer.js'
+import { STORE_WINDOW } from './limits.js'
+import { STORE_PROTOCOL } from './store-protocol.js'
+import type { PutOptions, PutResult } from './storage-types.js'
+import type { ContentSource } from '../content/source.js'
+import type { ReplicaFinder } from '../placement/replica-finder.js'
+import type { OpenStream } from '../placement/store-session.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
+import type { Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** Blocks a put hashes and places at once; bounds its memory to this many chunks. */
+export const PUT_WINDOW = 16
+
+/** What a put works with: the storage service's parts and settings. */
+export interface PutContext {
+  blocks: LocalBlocks
+  finder: ReplicaFinder
+  open: OpenStream
+  /** This node, when it holds replicas itself (a server). */
+  self?: PeerId
+  chunkSize: number
+  replication: number
+  writeQuorum: number
+  /** Keep the uploader's own copy, pinned, to serve (as a cache: the put does not depend on it). */
+  keepCopy: boolean
+  /** Announces, in the background, that this node holds a whole file (where this node announces at all). */
+  announce: (cid: CID) => void
+  /** Announces this node as a file's provider and resolves once the record is stored. */
+  announceNow: (cid: CID, signal: AbortSignal) => Promise<void>
+  log: Logger
+}
+
+/** A block that reached fewer than the full replication, kept for the verdict. */
+interface ShortBlock { cid: CID, replicas: number, refusals: string[] }
+
+/**
+ * Chunks content into blocks and stores each at its replica set. Resolves
+ * once every block has `writeQuorum` replicas (fewer only when fewer servers
+ * exist); otherwise rejects with QuorumNotReachedError listing the blocks
+ * short of it, after trying every block, so one bad block never hides how the
+ * rest went. `replicate: false` keeps the file only here, pinned and announced.
+ */
+export async function putContent (source: ContentSource, ctx: PutContext, options: PutOptions, signal: AbortSignal): Promise<PutResult> {
+  if (options.replicate === false) return keepHere(source, ctx, options, signal)
+  const placer = new Placer({
+    replication: ctx.replication,
+    writeQuorum: ctx.writeQuorum,
+    finder: ctx.finder,
+    open: ctx.open,
+    storeProtocol: STORE_PROTOCOL,
+    ...(ctx.self != null ? { self: ctx.self } : {}),
+    storeHere: async (cid, bytes) => { await ctx.blocks.put(cid, bytes, 'replica') },
+    window: STORE_WINDOW,
+    signal
+  })
+  const short: ShortBlock[] = []
+  let blocks = 0
+  let minReplicas = Infinity
+  let imported
+  try {
+    imported = await importContent(source, {
+      put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
+        await keepCopy(ctx, cid, bytes)
+        const placed: BlockPlacement = await placer.place(cid, bytes)
+        blocks++
+        minReplicas = Math.min(minReplicas, placed.replicas)
+        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: placed.refusals.slice(0, 2) })
+        options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, bytes: bytes.byteLength }))
+        return cid
+      }
+    }, importOptions(ctx, options, signal))
+  } finally {
+    placer.close()
+  }
+  // the quorum is capped by the servers that exist, as the lookups saw them
+  assertQuorum(Math.min(ctx.writeQuorum, placer.mostCandidates), ctx.writeQuorum, short)
+  const pinned = await pinCopy(ctx, imported.cid)
+  if (pinned) ctx.announce(imported.cid)
+  return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, blocks, pinned }
+}
+
+/** `replicate: false`: the only copy is here, so it is stored (not merely cached) and the put is done when others can find it. */
+async function keepHere (source: ContentSource, ctx: PutContext, options: PutOptions, signal: AbortSignal): Promise<PutResult> {
+  let blocks = 0
+  const imported = await importContent(source, {
+    put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
+      await ctx.blocks.put(cid, bytes, 'cache')
+      blocks++
+      options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: 0, bytes: bytes.byteLength }))
+      return cid
+    }
+  }, importOptions(ctx, options, signal))
+  await ctx.blocks.pin(imported.cid, { signal })
+  await ctx.announceNow(imported.cid, signal)
+  return { cid: imported.cid, size: imported.size, replicas: 0, blocks, pinned: true }
+}
+
+function importOptions (ctx: PutContext, options: PutOptions, signal: AbortSignal): ImportOptions {
+  return {
+    chunkSize: ctx.chunkSize,
+    blockWriteConcurrency: PUT_WINDOW,
+    signal,
+    onBytes: bytes => options.onProgress?.(new CustomProgressEvent('weft:put:read', { bytes }))
+  }
+}
+
+/** Throws QuorumNotReachedError naming every block with fewer than `needed` replicas (all of them when `needed` is 0: no server was found). */
+function assertQuorum (needed: number, writeQuorum: number, placements: ShortBlock[]): void {
+  const short = new Map<string, number>()
+  const refusals: string[] = []
+  for (const placed of placements) {
+    if (needed === 0 || placed.replicas < needed) {
+      short.set(placed.cid.toString(), placed.replicas)
+      refusals.push(...placed.refusals)
+    }
+  }
+  if (short.size === 0) return
+  const detail = refusals.length > 0 ? `refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : 'no server peers found: is this node connected?'
+  throw new QuorumNotReachedError(writeQuorum, short, detail)
+}
+
+async function keepCopy (ctx: PutContext, cid: CID, bytes: Uint8Array): Promise<void> {
+  if (!ctx.keepCopy) return
+  try {
+    await ctx.blocks.put(cid, bytes, 'cache')
+  } catch (err) {
+    ctx.log('not keeping %c locally: %s', cid, (err as Error).message)
+  }
+}
+
+async function pinCopy (ctx: PutContext, cid: CID): Promise<boolean> {
+  if (!ctx.keepCopy) return false
+  try {
+    await ctx.blocks.pin(cid)
+    return true
+  } catch (err) {
+    ctx.log('could not pin %c locally: %s', cid, (err as Error).message)
+    return false
+  }
+}

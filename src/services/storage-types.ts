@@ -1,0 +1,56 @@
+/** What the storage service's operations take and report. */
+
+import type { ContentStat } from '../content/read.js'
+import type { AbortOptions } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+import type { CustomProgressEvent, ProgressOptions } from 'progress-events'
+
+/** What `put` reports. */
+export interface PutResult {
+  cid: CID
+  /** File size in bytes. */
+  size: number
+  /** Replicas of the least-replicated block: every block has at least this many. */
+  replicas: number
+  /** Blocks in the file's DAG. */
+  blocks: number
+  /** Whether this node kept a pinned copy (not when its own quota is too small). */
+  pinned: boolean
+}
+
+export type PutProgressEvents =
+  CustomProgressEvent<{ bytes: number }, 'weft:put:read'> |
+  CustomProgressEvent<{ cid: CID, replicas: number, bytes: number }, 'weft:put:placed'>
+
+export type GetProgressEvents =
+  CustomProgressEvent<{ cid: CID, fetched: number, local: number }, 'weft:get:block'>
+
+export interface PutOptions extends AbortOptions, ProgressOptions<PutProgressEvents> {
+  /**
+   * `false` keeps the file only here, pinned, and announces this node as its
+   * provider: others fetch it from this node while it is online (a browser
+   * sharing straight to other pages). Default true: store at the replica set.
+   */
+  replicate?: boolean
+}
+
+export interface GetOptions extends AbortOptions, ProgressOptions<GetProgressEvents> {
+  /** First byte to read. */
+  offset?: number
+  /** Bytes to read. */
+  length?: number
+}
+
+/** What `stat` tells about content. */
+export interface StatResult extends ContentStat {
+  /** Whether the root block is stored here. */
+  local: boolean
+  pinned: boolean
+}
+
+/** A peer that sent wrong bytes or broke the protocol, and what it did. */
+export interface Misbehaviour {
+  peer: string
+  error: string
+  count: number
+}
