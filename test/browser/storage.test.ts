@@ -100,6 +100,33 @@ describe('files shared between pages and servers', () => {
     assert.equal(await page.page.locator('#preview pre').textContent(), text)
   })
 
+  it('keeps only each block\'s own bytes in IndexedDB when a page stores bytes it holds in memory', async () => {
+    const page = await network.open()
+    const stored = await page.page.evaluate(async () => {
+      const node = await (globalThis as unknown as { weft: WeftPageHook }).weft.ready
+      const bytes = new Uint8Array(3 * 1_048_576 + 5)
+      for (let i = 0; i < bytes.length; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536))
+      await node.put(bytes)
+      // what IndexedDB holds: each value's length, and the buffer it keeps behind it
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open('weft-blocks')
+        open.onsuccess = () => { resolve(open.result) }
+        open.onerror = () => { reject(open.error) }
+      })
+      const name = db.objectStoreNames[0]
+      const values = await new Promise<Uint8Array[]>((resolve, reject) => {
+        const all = db.transaction(name).objectStore(name).getAll()
+        all.onsuccess = () => { resolve(all.result) }
+        all.onerror = () => { reject(all.error) }
+      })
+      db.close()
+      return values.map(v => ({ length: v.byteLength, kept: v.buffer.byteLength }))
+    })
+    // four leaves and the root
+    assert.equal(stored.length, 5)
+    for (const block of stored) assert.equal(block.kept, block.length, `a ${block.length}-byte block keeps ${block.kept} bytes`)
+  })
+
   it('gets a file from the page that shares it only from its tab, over a direct WebRTC connection', async () => {
     const storedBefore = await Promise.all(network.servers.map(async s => (await statusWhen(s, () => true)).storage))
     const bytes = randomBytes(2 * MiB + 777)
