@@ -416,7 +416,26 @@ async function concat (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>)
 
 function writeError (cid: CID, err: any): BlockWriteError {
   const code = systemErrorCode(err)
-  return new BlockWriteError(cid.toString(), code, code === 'ENOSPC' ? 'the disk is full' : String(err?.message ?? err), { cause: err })
+  const reason = code === 'ENOSPC'
+    ? 'the disk is full'
+    : isBrowserQuota(err) ? 'the browser\'s storage for this site is full' : reasonOf(err)
+  return new BlockWriteError(cid.toString(), code, reason, { cause: err })
+}
+
+/** IndexedDB's DOMException when the site's storage quota is used up, however a store wrapped it. */
+function isBrowserQuota (err: any): boolean {
+  for (let e = err; e != null; e = e.cause) {
+    if (e.name === 'QuotaExceededError' || /QuotaExceededError/.test(String(e.message ?? ''))) return true
+  }
+  return false
+}
+
+/** The first message along the error's causes; its name where none has one (a DOMException may have none). */
+function reasonOf (err: any): string {
+  for (let e = err; e != null; e = e.cause) {
+    if (typeof e.message === 'string' && e.message.trim() !== '') return e.message
+  }
+  return String(err?.name ?? err)
 }
 
 /** `ENOSPC` and friends, from the error or its causes (blockstore-fs keeps only the message). */

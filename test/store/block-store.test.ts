@@ -324,6 +324,27 @@ describe('BlockStore', () => {
     assert.equal(store.stats().usedBytes, 3000)
   })
 
+  it('names a full browser quota when IndexedDB refuses a block, even with no message', async () => {
+    const bytes = new MemoryBlockstore()
+    const store = await memoryStore(10_000, bytes)
+    const b = await rawBlock(54, 100)
+    // blockstore-idb wraps the DOMException; Chromium's may carry no message
+    bytes.put = async () => { throw Object.assign(new Error(''), { name: 'PutFailedError', cause: Object.assign(new Error(''), { name: 'QuotaExceededError' }) }) }
+    await assert.rejects(store.put(b.cid, b.bytes, 'cache'), (err: any) => {
+      assert.ok(err instanceof BlockWriteError)
+      assert.match(err.message, /storage for this site is full/)
+      return true
+    })
+  })
+
+  it('names the cause of a write failure when the store\'s own error has no message', async () => {
+    const bytes = new MemoryBlockstore()
+    const store = await memoryStore(10_000, bytes)
+    const b = await rawBlock(55, 100)
+    bytes.put = async () => { throw Object.assign(new Error(''), { name: 'PutFailedError', cause: new Error('the database connection is closing') }) }
+    await assert.rejects(store.put(b.cid, b.bytes, 'cache'), /the database connection is closing/)
+  })
+
   it('follows dag-pb links, none from raw blocks, and refuses other codecs', async () => {
     const { root, blocks } = await fileDag(pseudoRandom(64, 3 * 1024))
     const rootBytes = blocks.find(block => keyOf(block.cid) === keyOf(root))?.bytes
