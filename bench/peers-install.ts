@@ -6,7 +6,14 @@
 import { spawn } from 'node:child_process'
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PEERS_DIR } from './systems.js'
+import { PEERS_DIR, SYSTEMS, needsPeersPackage } from './systems.js'
+import type { BenchOptions } from './options.js'
+
+/** Whether a run with `options` starts any peer of bench/peers. */
+export function usesPeersPackage (options: BenchOptions): boolean {
+  const transfers = options.only.has('transfer') || options.only.has('swarm') || (options.only.has('memory') && options.memoryCompare.length > 0)
+  return transfers && SYSTEMS.some(needsPeersPackage)
+}
 
 /** Installs bench/peers/node_modules if it is missing or older than the lock. */
 export async function ensurePeersInstalled (log: (line: string) => void): Promise<void> {

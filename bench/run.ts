@@ -11,12 +11,12 @@ import { bundleSize } from './bundle.js'
 import { dhtSection, measureDht, type DhtFigure } from './dht.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
-import { ensurePeersInstalled } from './peers-install.js'
+import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { markdown, writeResults, type Section } from './report.js'
 import { browserSection } from './slots.js'
-import { ROOT, SYSTEMS, needsPeersPackage } from './systems.js'
+import { ROOT, SYSTEMS } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
 import { measureTransfer, type TransferFigure } from './transfer.js'
 import { swarmSection, transferSection } from './transfer-sections.js'
@@ -82,10 +82,9 @@ async function main (): Promise<void> {
   let put: PutFigure | undefined
   let memory: MemoryFigures | undefined
   try {
-    const usesPeers = options.only.has('transfer') || options.only.has('swarm') || (options.only.has('memory') && options.memoryCompare.length > 0)
-    if (usesPeers && SYSTEMS.some(needsPeersPackage)) {
-      await ensurePeersInstalled(log)
-    }
+    // bench/run.sh installs it before entering the network namespace; this
+    // is for a run started some other way
+    if (usesPeersPackage(options)) await ensurePeersInstalled(log)
     const moved = await transfers(options, file, sections, dir)
     if (options.only.has('put')) {
       log(`put: ${options.putSize / 2 ** 20} MiB to 5 weft servers, warm-up + ${options.runs} runs`)
