@@ -8,8 +8,9 @@
 //   carrying the file (bench/page-server.ts);
 // - page ← page over WebRTC: page A shares the file through its "Add a file"
 //   input with "share only from this tab" ticked (`replicate: false`: only A
-//   holds it, a second server that holds nothing only relays and signals);
-//   page B dials A's `/p2p-circuit/webrtc` address and gets it from A directly.
+//   holds it; it is not the server's file, and the server only relays and
+//   signals); page B dials A's `/p2p-circuit/webrtc` address and gets it from
+//   A directly.
 // The clock runs inside the fetching page from the call of `get` until every
 // byte arrived and was hashed (bench/in-page.ts); the page is already joined
 // (and for page ← page, connected to A) when it starts. The orchestrator then
@@ -18,14 +19,15 @@
 // (quick: the first row's only). The transport is checked after every run from the page's own connections, and a
 // run that used another fails the figure.
 import { createHash } from 'node:crypto'
-import { open } from 'node:fs/promises'
+import { mkdir, open } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchBrowser } from '../test/support/browser.js'
 import { pageConnect, pageGet, pageJoined, pageStream, type PageConnection, type PageGetResult } from './in-page.js'
 import { startPeer, type RunningPeer } from './process.js'
+import { randomFile, type RandomFile } from './random-file.js'
 import { mibPerSecond, summarize, type Summary } from './stats.js'
 import type { PageServerReady, PageServerTask } from './page-server.js'
-import type { RandomFile } from './random-file.js'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
 const PAGE_SERVER = fileURLToPath(new URL('./page-server.js', import.meta.url))
@@ -126,6 +128,14 @@ function explained (err: any, console: string[]): Error {
   return new Error(`${String(err?.message ?? err).split('\n')[0]}${tail}`)
 }
 
+/** The server's address over `transport` (WebSockets for pages that join over any). */
+function serverAddr (server: PageServerReady, transport: PageTransport): string {
+  const wanted = transport === 'webrtc-direct' ? /\/webrtc-direct\// : /\/ws\//
+  const addr = server.addrs.find(a => wanted.test(a))
+  if (addr == null) throw new Error(`the server has no ${transport} address: ${server.addrs.join(', ')}`)
+  return addr
+}
+
 /** Whether a connection's remote address is a direct one over `transport`. */
 export function isDirectOver (c: PageConnection, transport: PageTransport): boolean {
   if (c.limited) return false
@@ -192,9 +202,9 @@ async function fromServer (browser: Browser, server: PageServerReady, row: PageR
   const console: string[] = []
   const { context, page } = await openPage(browser, `${server.httpUrl}?transport=${row.transport}`, console)
   try {
-    await within(page.evaluate(pageJoined, { server: server.peerId, timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'joining')
+    await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, row.transport), timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'joining')
     const result = row.what === 'get'
-      ? await within(page.evaluate(pageGet, { cid: server.cid ?? '' }), getTimeout(file.size), 'the get')
+      ? await within(page.evaluate(pageGet, { cid: server.cid }), getTimeout(file.size), 'the get')
       : await within(page.evaluate(pageStream, { server: server.peerId, protocol: STREAM_PROTOCOL }), getTimeout(file.size), 'the stream')
     await verify(result, file)
     return { result, remoteAddr: checkTransport(result, server.peerId, row.transport) }
@@ -219,7 +229,7 @@ async function startHolder (browser: Browser, server: PageServerReady, file: Ran
   const console: string[] = []
   const { context, page } = await openPage(browser, server.httpUrl, console)
   try {
-    const joined = await within(page.evaluate(pageJoined, { server: server.peerId, address: '/p2p-circuit/webrtc', timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page A joining')
+    const joined = await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, 'websockets'), address: '/p2p-circuit/webrtc', timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page A joining')
     const webrtcAddr = joined.addrs.find(a => a.includes('/p2p-circuit/webrtc/')) ?? ''
     await page.locator('#put-local').setChecked(true)
     // by path: Playwright hands Chromium the file itself, whatever its size
@@ -239,7 +249,7 @@ async function fromPage (browser: Browser, server: PageServerReady, holder: Hold
   const console: string[] = []
   const { context, page } = await openPage(browser, server.httpUrl, console)
   try {
-    await within(page.evaluate(pageJoined, { server: server.peerId, timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page B joining')
+    await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, 'websockets'), timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page B joining')
     const dial = await within(page.evaluate(pageConnect, { addr: holder.webrtcAddr }), 3 * JOIN_TIMEOUT_MS, 'page B dialling A')
     if (dial.limited) throw new Error(`page B's connection to A is limited (relayed): ${dial.remoteAddr}`)
     const result = await within(page.evaluate(pageGet, { cid: holder.cid }), getTimeout(file.size), 'the get')
@@ -252,78 +262,67 @@ async function fromPage (browser: Browser, server: PageServerReady, holder: Hold
   }
 }
 
-/** Starts a page server, holding `file` if given. */
-async function startPageServer (options: PageTransferOptions, file?: RandomFile): Promise<{ peer: RunningPeer, ready: PageServerReady }> {
-  const task: PageServerTask = { role: 'page-server', tmpDir: options.tmpDir, host: options.host, streamProtocol: STREAM_PROTOCOL, ...(file != null ? { file: file.path } : {}) }
-  const peer = await startPeer(PAGE_SERVER, task, getTimeout(file?.size ?? 0))
+/** Starts the page server, holding `file`. */
+async function startPageServer (options: PageTransferOptions, file: RandomFile): Promise<{ peer: RunningPeer, ready: PageServerReady }> {
+  const task: PageServerTask = { role: 'page-server', tmpDir: options.tmpDir, host: options.host, streamProtocol: STREAM_PROTOCOL, file: file.path }
+  const peer = await startPeer(PAGE_SERVER, task, getTimeout(file.size))
   return { peer, ready: peer.info as unknown as PageServerReady }
 }
 
-/** The servers of a measurement, started when a row first needs one, shared by the rows. */
-class Servers {
-  private readonly started = new Map<string, Promise<{ peer: RunningPeer, ready: PageServerReady }>>()
-
-  constructor (private readonly options: PageTransferOptions, private readonly file: RandomFile) {}
-
-  /** page ← server rows: a server holding the file; page ← page: one holding nothing, or page B would fetch from it. */
-  async for (row: PageRow): Promise<PageServerReady> {
-    let server = this.started.get(row.from)
-    if (server == null) {
-      server = startPageServer(this.options, row.from === 'server' ? this.file : undefined)
-      this.started.set(row.from, server)
-    }
-    return (await server).ready
-  }
-
-  async stop (): Promise<void> {
-    await Promise.all([...this.started.values()].map(async s => (await s.catch(() => undefined))?.peer.release()))
-  }
+/**
+ * Page A's file for page ← page: random bytes of the same size, but not the
+ * server's file, which page B would get from the server.
+ */
+async function pageFile (options: PageTransferOptions, size: number): Promise<RandomFile> {
+  const dir = join(options.tmpDir, 'page-a')
+  await mkdir(dir, { recursive: true })
+  return randomFile(dir, size)
 }
 
 /** Measures one row: page A set up if needed, then warm-ups and counted runs. */
-async function measureRow (browser: Browser, servers: Servers, row: PageRow, file: RandomFile, options: PageTransferOptions, warmups: number): Promise<PageFigure> {
-  const server = await servers.for(row)
-  let holder: Holder | undefined
-  try {
-    if (row.from === 'page') holder = await startHolder(browser, server, file)
-    const runs: Run[] = []
+async function measureRow (browser: Browser, server: PageServerReady, row: PageRow, file: RandomFile, options: PageTransferOptions, warmups: number): Promise<PageFigure> {
+  const runs: Run[] = []
+  if (row.from === 'server') {
     for (let i = 0; i < warmups + options.runs; i++) {
-      const run = holder != null
-        ? await fromPage(browser, server, holder, file)
-        : await fromServer(browser, server, row, file)
+      const run = await fromServer(browser, server, row, file)
       if (i >= warmups) runs.push(run)
     }
     return figureOf(row, file.size, runs)
+  }
+  const own = await pageFile(options, file.size)
+  const holder = await startHolder(browser, server, own)
+  try {
+    for (let i = 0; i < warmups + options.runs; i++) {
+      const run = await fromPage(browser, server, holder, own)
+      if (i >= warmups) runs.push(run)
+    }
+    return figureOf(row, own.size, runs)
   } finally {
-    await holder?.context.close()
+    await holder.context.close()
   }
 }
 
-/** Measures every row of `options.rows` with `file`. */
+/** Measures every row of `options.rows` with `file` (page ← page: a file of the same size that only page A holds). */
 export async function measurePageTransfers (file: RandomFile, options: PageTransferOptions): Promise<PageFigure[]> {
-  const figures: PageFigure[] = []
   const failed = (row: PageRow, err: any): PageFigure => ({ row: row.name, what: row.what, transport: row.transport, size: file.size, status: 'failed', error: String(err.message ?? err) })
-  let browser: Browser
+  const [browser, server] = await Promise.allSettled([launchBrowser(), startPageServer(options, file)])
   try {
-    browser = await launchBrowser()
-  } catch (err) {
-    return options.rows.map(row => failed(row, err))
-  }
-  const servers = new Servers(options, file)
-  try {
+    if (browser.status === 'rejected') return options.rows.map(row => failed(row, browser.reason))
+    if (server.status === 'rejected') return options.rows.map(row => failed(row, server.reason))
+    const figures: PageFigure[] = []
     for (const [i, row] of options.rows.entries()) {
       const warmups = i === 0 ? options.warmups.first : options.warmups.rest
       options.log(`${row.name}: ${file.size / 2 ** 20} MiB, ${warmups} warm-up + ${options.runs} runs`)
       try {
-        figures.push(await measureRow(browser, servers, row, file, options, warmups))
+        figures.push(await measureRow(browser.value, server.value.ready, row, file, options, warmups))
       } catch (err: any) {
         options.log(`${row.name} failed: ${String(err.message ?? err)}`)
         figures.push(failed(row, err))
       }
     }
+    return figures
   } finally {
-    await browser.close()
-    await servers.stop()
+    if (browser.status === 'fulfilled') await browser.value.close()
+    if (server.status === 'fulfilled') await server.value.peer.release()
   }
-  return figures
 }

@@ -28,20 +28,28 @@ export interface PageGetResult {
 }
 
 /**
- * In the page: resolves once its node runs, has a connection to `server`,
- * has a peer in its DHT routing table (a get waits for one) and, if
- * `address` is given, an address of its own containing it (`/webrtc`: its
- * relay reservation is made). Resolves with its PeerId and addresses.
+ * In the page: dials `dial` (the server's address over the row's transport:
+ * @libp2p/bootstrap would wait a second before dialling it), then resolves
+ * once the node has a connection to `server`, a peer in its DHT routing table
+ * (a get waits for one), its DHT's first self-query has run (kad-dht holds
+ * every lookup until then, up to a second after start: one lookup of an
+ * unrelated key waits for it) and, if `address` is given, an address of its
+ * own containing it (`/p2p-circuit/webrtc`: its relay reservation is made).
+ * Resolves with its PeerId and addresses.
  */
-export async function pageJoined ({ server, address, timeoutMs }: { server: string, address?: string, timeoutMs: number }): Promise<{ peerId: string, addrs: string[] }> {
+export async function pageJoined ({ server, dial, address, timeoutMs }: { server: string, dial: string, address?: string, timeoutMs: number }): Promise<{ peerId: string, addrs: string[] }> {
   const { weft } = globalThis as unknown as { weft: WeftPageHook }
   const node = await weft.ready
+  await weft.connect(dial)
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const status = node.status()
     const addrs = status.multiaddrs
     const joined = status.connectedPeers.includes(server) && status.routingTableSize > 0
-    if (joined && (address == null || addrs.some(a => a.includes(address)))) return { peerId: status.peerId, addrs }
+    if (joined && (address == null || addrs.some(a => a.includes(address)))) {
+      await node.getClosestPeers(new TextEncoder().encode('weft-bench: settle the DHT'))
+      return { peerId: status.peerId, addrs }
+    }
     if (Date.now() > deadline) {
       throw new Error(`the page did not join in ${timeoutMs} ms: connected to ${status.connectedPeers.join(', ') || 'nobody'}, ` +
         `routing table ${status.routingTableSize}, addresses ${addrs.join(' ') || 'none'}`)

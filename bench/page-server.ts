@@ -3,8 +3,8 @@
 // Chromium gathers no WebRTC candidates on loopback alone), its relay for the
 // pages' WebRTC signalling, and the page itself with /weft/bootstrap.json over
 // HTTP on 127.0.0.1 (browsers give WebCrypto only to secure contexts, and
-// plain http is one only on loopback), as `weft start` serves it. Given a
-// file, it holds every block of it (imported and pinned, as the lone seeder
+// plain http is one only on loopback), as `weft start` serves it. It holds
+// every block of the file it is given (imported and pinned, as the lone seeder
 // of peer-weft.ts), and serves it as the stack's reference too: one libp2p
 // stream of the task's `streamProtocol`, written in 64 KiB `send()`s from
 // memory (as peer-libp2p.ts's seeder does). Its ready line carries its
@@ -23,8 +23,8 @@ export interface PageServerTask {
   tmpDir: string
   /** Where WebSockets and WebRTC-direct listen. */
   host: string
-  /** A file to hold, if any. */
-  file?: string
+  /** The file to hold. */
+  file: string
   /** The reference's protocol: open a stream of it, receive the whole file. */
   streamProtocol: string
 }
@@ -36,8 +36,8 @@ export interface PageServerReady {
   addrs: string[]
   /** The page, e.g. `http://127.0.0.1:40123/`. */
   httpUrl: string
-  cid?: string
-  blocks?: number
+  cid: string
+  blocks: number
 }
 
 runMain(async () => {
@@ -48,26 +48,25 @@ runMain(async () => {
   })
   const http = new HttpServer(server.node)
   try {
+    const held = await holdFile(server.node, t.file)
+    const bytes = await readFile(t.file)
+    await server.node.libp2p.handle(t.streamProtocol, async stream => {
+      try {
+        for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
+          if (!stream.send(bytes.subarray(offset, offset + CHUNK))) await stream.onDrain()
+        }
+        await stream.close()
+      } catch (err: any) {
+        stream.abort(err)
+      }
+    })
     const ready: PageServerReady = {
       ready: true,
       peerId: server.node.peerId.toString(),
       addrs: server.node.getMultiaddrs().map(String),
-      httpUrl: await http.listen('127.0.0.1', 0)
-    }
-    if (t.file != null) {
-      const held = await holdFile(server.node, t.file)
-      Object.assign(ready, { cid: held.cid.toString(), blocks: held.blocks })
-      const bytes = await readFile(t.file)
-      await server.node.libp2p.handle(t.streamProtocol, async stream => {
-        try {
-          for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
-            if (!stream.send(bytes.subarray(offset, offset + CHUNK))) await stream.onDrain()
-          }
-          await stream.close()
-        } catch (err: any) {
-          stream.abort(err)
-        }
-      })
+      httpUrl: await http.listen('127.0.0.1', 0),
+      cid: held.cid.toString(),
+      blocks: held.blocks
     }
     report(ready)
     await untilReleased()
