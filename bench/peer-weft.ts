@@ -19,11 +19,9 @@
 // replica set.
 import { createReadStream } from 'node:fs'
 import { multiaddr } from '@multiformats/multiaddr'
-import { importContent } from '../src/content/import.js'
 import { Verifier, report, runMain, task, untilReleased } from './peer-io.js'
-import { addrsOf, startServer, startTransient, untilRoutingTable } from './weft-nodes.js'
+import { addrsOf, holdFile, startServer, startTransient, untilRoutingTable } from './weft-nodes.js'
 import type { FetchTask, SeedTask } from './transfer.js'
-import type { CID } from 'multiformats/cid'
 
 async function seed (t: SeedTask): Promise<void> {
   const last = t.index === t.count - 1
@@ -37,22 +35,12 @@ async function seed (t: SeedTask): Promise<void> {
     const ready: Record<string, unknown> = { ready: true, addrs: server.node.getMultiaddrs().map(String) }
     if (last) {
       await untilRoutingTable(server.node, t.count - 1)
-      const started = performance.now()
-      const content = createReadStream(t.file, { highWaterMark: 1 << 20 })
       if (t.count === 1) {
-        const blocks = server.node.libp2p.services.storage.blocks
-        let count = 0
-        const { cid } = await importContent(content, {
-          put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
-            await blocks.put(cid, bytes, 'cache')
-            count++
-            return cid
-          }
-        }, { chunkSize: server.node.config.storage.chunkSize })
-        await blocks.pin(cid)
-        Object.assign(ready, { cid: cid.toString(), replicas: 1, blocks: count, putMs: performance.now() - started })
+        const held = await holdFile(server.node, t.file)
+        Object.assign(ready, { cid: held.cid.toString(), replicas: 1, blocks: held.blocks, putMs: held.ms })
       } else {
-        const put = await server.node.put(content)
+        const started = performance.now()
+        const put = await server.node.put(createReadStream(t.file, { highWaterMark: 1 << 20 }))
         if (put.replicas < t.count) throw new Error(`put reached ${put.replicas} replicas, not ${t.count}`)
         Object.assign(ready, { cid: put.cid.toString(), replicas: put.replicas, blocks: put.blocks, putMs: performance.now() - started })
       }

@@ -4,9 +4,6 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Summary } from './stats.js'
 
-/** What a slot reports until weft has the feature it measures. */
-export const NOT_BUILT = 'not built yet'
-
 /** One measurement's results: a table for people, data for the JSON file. */
 export interface Section {
   id: string

@@ -7,16 +7,17 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
+import { bundleSection, pageTransferSection } from './browser-section.js'
+import { measurePageTransfers, PAGE_ROWS } from './browser-transfer.js'
 import { bundleSize } from './bundle.js'
 import { dhtSection, measureDht, type DhtFigure } from './dht.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
-import { ensurePeersInstalled } from './peers-install.js'
+import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { markdown, writeResults, type Section } from './report.js'
-import { browserSection } from './slots.js'
-import { ROOT, SYSTEMS, needsPeersPackage } from './systems.js'
+import { ROOT, SYSTEMS } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
 import { measureTransfer, type TransferFigure } from './transfer.js'
 import { swarmSection, transferSection } from './transfer-sections.js'
@@ -70,7 +71,7 @@ async function main (): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   const started = performance.now()
   const env = environment(options)
-  log(`${String(env.mode)} run: ${JSON.stringify({ sizesMiB: options.sizes.map(s => s / 2 ** 20), runs: options.runs, dht: options.dhtSizes, only: [...options.only] })}`)
+  log(`${String(env.mode)} run: ${JSON.stringify({ sizesMiB: options.sizes.map(s => s / 2 ** 20), runs: options.runs, dht: options.dhtSizes, browserMiB: options.browserSize / 2 ** 20, only: [...options.only] })}`)
   const sections: Section[] = []
   const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'))
   const files = new Map<number, Promise<RandomFile>>()
@@ -82,10 +83,9 @@ async function main (): Promise<void> {
   let put: PutFigure | undefined
   let memory: MemoryFigures | undefined
   try {
-    const usesPeers = options.only.has('transfer') || options.only.has('swarm') || (options.only.has('memory') && options.memoryCompare.length > 0)
-    if (usesPeers && SYSTEMS.some(needsPeersPackage)) {
-      await ensurePeersInstalled(log)
-    }
+    // bench/run.sh installs it before entering the network namespace; this
+    // is for a run started some other way
+    if (usesPeersPackage(options)) await ensurePeersInstalled(log)
     const moved = await transfers(options, file, sections, dir)
     if (options.only.has('put')) {
       log(`put: ${options.putSize / 2 ** 20} MiB to 5 weft servers, warm-up + ${options.runs} runs`)
@@ -114,7 +114,22 @@ async function main (): Promise<void> {
       }, file)
       sections.push(memorySection(memory))
     }
-    if (options.only.has('browser')) sections.push(browserSection(await bundleSize()))
+    if (options.only.has('browser')) {
+      const host = process.env.WEFT_TEST_HOST
+      if (host == null) log('browser: not inside bench/run.sh\'s network namespace: the server listens on 127.0.0.1, where Chromium finds no WebRTC candidates on a host with only loopback')
+      const warmups = { first: 1, rest: options.quick ? 0 : 1 }
+      const figures = await measurePageTransfers(await file(options.browserSize), {
+        runs: options.browserRuns,
+        warmups,
+        tmpDir: dir,
+        host: host ?? '127.0.0.1',
+        // quick: weft's rows only, the references cost a row each
+        rows: options.quick ? PAGE_ROWS.filter(row => row.what === 'get') : PAGE_ROWS,
+        log
+      })
+      sections.push(pageTransferSection(figures, { warmups: options.quick ? 'One warm-up run before the first row' : 'One warm-up run', counted: options.browserRuns }))
+      sections.push(bundleSection(await bundleSize()))
+    }
     sections.push(targetsSection(dht, moved, memory))
   } finally {
     await rm(dir, { recursive: true, force: true })
@@ -124,7 +139,7 @@ async function main (): Promise<void> {
     `## weft benchmark (${String(env.mode)}), ${String(env.date)}`,
     '',
     `Node ${String(env.node)}, ${String(env.cpu)}, ${String(env.memoryGiB)} GiB, commit ${String(env.commit)}; took ${seconds.toFixed(0)} s. ` +
-      'Peers are separate processes on 127.0.0.1. Figures move by a third between runs on shared machines: compare ratios within one run.',
+      'Peers are separate processes on 127.0.0.1 (item 6: a headless Chromium, and a server whose WebSockets and WebRTC-direct listen on the network namespace\'s non-loopback address). Figures move by a third between runs on shared machines: compare ratios within one run.',
     ''
   ]
   process.stdout.write([...header, ...sections.map(markdown)].join('\n'))

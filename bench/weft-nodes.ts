@@ -1,9 +1,13 @@
 // What the weft peers of the benchmark share: a server node in a data
 // directory of its own, a transient node (what `weft get` / `weft put` run),
-// and waiting until a node's DHT knows enough servers.
+// a lone server holding a file, and waiting until a node's DHT knows enough
+// servers.
+import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { importContent } from '../src/content/import.js'
 import { createNode, type WeftNode } from '../src/index.js'
+import type { CID } from 'multiformats/cid'
 
 /** A weft server for the benchmark: TCP on 127.0.0.1 only, no HTTP, blocks on disk in `dir`. */
 export interface BenchServer {
@@ -22,6 +26,8 @@ export interface ServerOptions {
   writeQuorum?: number
   /** An existing data directory to reuse (a restart) instead of a fresh one. */
   dataDir?: string
+  /** Listen addresses (default: TCP on 127.0.0.1, an ephemeral port). */
+  listen?: string[]
 }
 
 /** Starts a weft server node (the default role in Node.js). */
@@ -33,7 +39,7 @@ export async function startServer (options: ServerOptions): Promise<BenchServer>
   }
   const node = await createNode({
     dataDir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
+    listen: options.listen ?? ['/ip4/127.0.0.1/tcp/0'],
     bootstrap: options.bootstrap ?? [],
     http: { enabled: false },
     storage
@@ -46,6 +52,33 @@ export async function startServer (options: ServerOptions): Promise<BenchServer>
       if (options.dataDir == null) await rm(dataDir, { recursive: true, force: true })
     }
   }
+}
+
+/** What `holdFile` stored. */
+export interface HeldFile {
+  cid: CID
+  blocks: number
+  ms: number
+}
+
+/**
+ * Makes a lone server hold every block of the file at `path`: imports it into
+ * its own block store and pins it, as `put` does before placing blocks, with
+ * no DHT involved (so it needs no other server).
+ */
+export async function holdFile (node: WeftNode, path: string): Promise<HeldFile> {
+  const started = performance.now()
+  const blocks = node.libp2p.services.storage.blocks
+  let count = 0
+  const { cid } = await importContent(createReadStream(path, { highWaterMark: 1 << 20 }), {
+    put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
+      await blocks.put(cid, bytes, 'cache')
+      count++
+      return cid
+    }
+  }, { chunkSize: node.config.storage.chunkSize })
+  await blocks.pin(cid)
+  return { cid, blocks: count, ms: performance.now() - started }
 }
 
 /** A transient node (in-memory stores, no listening, a DHT client) joined through `bootstrap`. */
