@@ -23,7 +23,7 @@ import { mkdir, open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchBrowser } from '../test/support/browser.js'
-import { pageConnect, pageGet, pageJoined, pageStream, type PageConnection, type PageGetResult } from './in-page.js'
+import { pageConnect, pageJoined, pageRead, type PageConnection, type PageGetResult } from './in-page.js'
 import { startPeer, type RunningPeer } from './process.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { mibPerSecond, summarize, type Summary } from './stats.js'
@@ -204,8 +204,8 @@ async function fromServer (browser: Browser, server: PageServerReady, row: PageR
   try {
     await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, row.transport), timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'joining')
     const result = row.what === 'get'
-      ? await within(page.evaluate(pageGet, { cid: server.cid }), getTimeout(file.size), 'the get')
-      : await within(page.evaluate(pageStream, { server: server.peerId, protocol: STREAM_PROTOCOL }), getTimeout(file.size), 'the stream')
+      ? await within(page.evaluate(pageRead, { cid: server.cid }), getTimeout(file.size), 'the get')
+      : await within(page.evaluate(pageRead, { server: server.peerId, protocol: STREAM_PROTOCOL }), getTimeout(file.size), 'the stream')
     await verify(result, file)
     return { result, remoteAddr: checkTransport(result, server.peerId, row.transport) }
   } catch (err) {
@@ -252,7 +252,7 @@ async function fromPage (browser: Browser, server: PageServerReady, holder: Hold
     await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, 'websockets'), timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page B joining')
     const dial = await within(page.evaluate(pageConnect, { addr: holder.webrtcAddr }), 3 * JOIN_TIMEOUT_MS, 'page B dialling A')
     if (dial.limited) throw new Error(`page B's connection to A is limited (relayed): ${dial.remoteAddr}`)
-    const result = await within(page.evaluate(pageGet, { cid: holder.cid }), getTimeout(file.size), 'the get')
+    const result = await within(page.evaluate(pageRead, { cid: holder.cid }), getTimeout(file.size), 'the get')
     await verify(result, file)
     return { result, remoteAddr: checkTransport(result, holder.peerId, 'webrtc'), dial: { ms: dial.ms, attempts: dial.attempts } }
   } catch (err) {

@@ -11,7 +11,7 @@ export interface PageConnection {
   limited: boolean
 }
 
-/** What `pageGet` measured. */
+/** What `pageRead` measured. */
 export interface PageGetResult {
   /** From the call of `get` until the SHA-256 of every byte was computed. */
   ms: number
@@ -59,43 +59,6 @@ export async function pageJoined ({ server, dial, address, timeoutMs }: { server
 }
 
 /**
- * In the page: the stack's own reference, timed as `pageGet` is: one libp2p
- * stream of `protocol` opened on the page's (direct) connection to `server`,
- * which writes the whole file into it. Nothing of weft runs on the way.
- */
-export async function pageStream ({ server, protocol }: { server: string, protocol: string }): Promise<PageGetResult> {
-  const { weft } = globalThis as unknown as { weft: WeftPageHook }
-  const node = await weft.ready
-  const connection = node.getConnections().find(c => c.remotePeer.toString() === server && c.limits == null)
-  if (connection == null) throw new Error(`no direct connection to ${server}`)
-  const hashes: Array<Promise<ArrayBuffer>> = []
-  const lengths: number[] = []
-  let bytes = 0
-  let firstByteMs: number | undefined
-  const started = performance.now()
-  const stream = await connection.newStream(protocol)
-  for await (const data of stream) {
-    firstByteMs ??= performance.now() - started
-    const chunk = data.subarray()
-    hashes.push(crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>))
-    lengths.push(chunk.byteLength)
-    bytes += chunk.byteLength
-  }
-  const received = performance.now()
-  const digests = await Promise.all(hashes)
-  const ended = performance.now()
-  return {
-    ms: ended - started,
-    receivedMs: received - started,
-    firstByteMs: firstByteMs ?? received - started,
-    hashMs: ended - received,
-    bytes,
-    chunks: digests.map((d, i) => ({ length: lengths[i], sha256: Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, '0')).join('') })),
-    connections: node.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }))
-  }
-}
-
-/**
  * In the page: dials `addr` through the page's own `connect` (which retries a
  * failed WebRTC dial, @libp2p/webrtc's known race) and returns the connection.
  */
@@ -106,15 +69,23 @@ export async function pageConnect ({ addr }: { addr: string }): Promise<{ remote
   return { remoteAddr: c.remoteAddr, limited: c.limited, attempts: c.attempts, ms: performance.now() - started }
 }
 
+/** What `pageRead` reads: a file by `get`, or the stack's reference stream. */
+export type PageReadSource = { cid: string } | { server: string, protocol: string }
+
 /**
- * In the page: the timed get. `node.get(cid)` (what the page's "Get a file"
- * runs, minus the Blob it fills for the download link) streams the file; each
- * chunk is handed to WebCrypto's SHA-256 as it arrives and dropped (WebCrypto
- * hashes no streams, but it copies its input at once and hashes off the
- * page's thread), and the clock stops once the last chunk's hash is done. The
- * caller checks every chunk's hash against the file's bytes at its offset.
+ * In the page: the timed read. With `cid`, `node.get(cid)` (what the page's
+ * "Get a file" runs, minus the Blob it fills for the download link) streams
+ * the file. With `server` and `protocol`, the stack's own reference: one
+ * libp2p stream of `protocol` opened on the page's (direct) connection to
+ * `server`, which writes the whole file into it; nothing of weft runs on the
+ * way. Each chunk is handed to WebCrypto's SHA-256 as it arrives and dropped
+ * (WebCrypto hashes no streams, but it copies its input at once and hashes
+ * off the page's thread), and the clock stops once the last chunk's hash is
+ * done. The caller checks every chunk's hash against the file's bytes at its
+ * offset. One function for both, because Playwright sends each function's
+ * source alone.
  */
-export async function pageGet ({ cid }: { cid: string }): Promise<PageGetResult> {
+export async function pageRead (source: PageReadSource): Promise<PageGetResult> {
   const { weft } = globalThis as unknown as { weft: WeftPageHook }
   const node = await weft.ready
   const hashes: Array<Promise<ArrayBuffer>> = []
@@ -122,7 +93,16 @@ export async function pageGet ({ cid }: { cid: string }): Promise<PageGetResult>
   let bytes = 0
   let firstByteMs: number | undefined
   const started = performance.now()
-  for await (const chunk of node.get(cid)) {
+  let chunks: AsyncIterable<Uint8Array>
+  if ('cid' in source) {
+    chunks = node.get(source.cid)
+  } else {
+    const connection = node.getConnections().find(c => c.remotePeer.toString() === source.server && c.limits == null)
+    if (connection == null) throw new Error(`no direct connection to ${source.server}`)
+    const stream = await connection.newStream(source.protocol)
+    chunks = (async function * () { for await (const data of stream) yield data.subarray() })()
+  }
+  for await (const chunk of chunks) {
     firstByteMs ??= performance.now() - started
     hashes.push(crypto.subtle.digest('SHA-256', chunk as Uint8Array<ArrayBuffer>))
     lengths.push(chunk.byteLength)

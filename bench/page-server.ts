@@ -12,10 +12,9 @@
 // closes its stdin.
 import { readFile } from 'node:fs/promises'
 import { HttpServer } from '../src/http/server.js'
-import { report, runMain, task, untilReleased } from './peer-io.js'
+import { report, runMain, sendBytesHandler, task, untilReleased } from './peer-io.js'
 import { holdFile, startServer } from './weft-nodes.js'
 
-const CHUNK = 64 * 1024
 
 /** What the page server is told. */
 export interface PageServerTask {
@@ -50,16 +49,7 @@ runMain(async () => {
   try {
     const held = await holdFile(server.node, t.file)
     const bytes = await readFile(t.file)
-    await server.node.libp2p.handle(t.streamProtocol, async stream => {
-      try {
-        for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
-          if (!stream.send(bytes.subarray(offset, offset + CHUNK))) await stream.onDrain()
-        }
-        await stream.close()
-      } catch (err: any) {
-        stream.abort(err)
-      }
-    })
+    await server.node.libp2p.handle(t.streamProtocol, sendBytesHandler(bytes))
     const ready: PageServerReady = {
       ready: true,
       peerId: server.node.peerId.toString(),

@@ -4,6 +4,7 @@
 // closes, so it dies with the orchestrator even when that crashes.
 import { createHash, type Hash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import type { StreamHandler } from '@libp2p/interface'
 
 /** The task the orchestrator passed as the first argument. */
 export function task<T> (): T {
@@ -88,4 +89,25 @@ export function runMain (fn: () => Promise<void>): void {
     report({ ok: false, error: String(err?.stack ?? err) })
     process.exit(1)
   })
+}
+
+/** The size of each message the stack's reference stream writes. */
+const STREAM_CHUNK = 64 * 1024
+
+/**
+ * The stack's own reference (item 1's "libp2p one stream", item 6's stream
+ * rows): a handler that writes `bytes` into each stream it is given, in
+ * 64 KiB messages as fast as the stream takes them, then closes it.
+ */
+export function sendBytesHandler (bytes: Uint8Array): StreamHandler {
+  return async stream => {
+    try {
+      for (let offset = 0; offset < bytes.byteLength; offset += STREAM_CHUNK) {
+        if (!stream.send(bytes.subarray(offset, offset + STREAM_CHUNK))) await stream.onDrain()
+      }
+      await stream.close()
+    } catch (err: any) {
+      stream.abort(err)
+    }
+  }
 }

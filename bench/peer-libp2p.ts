@@ -8,12 +8,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { Verifier, report, runMain, task, untilReleased } from './peer-io.js'
+import { Verifier, report, runMain, sendBytesHandler, task, untilReleased } from './peer-io.js'
 import type { FetchTask, SeedTask } from './transfer.js'
 
 /** The benchmark's own protocol: open a stream, receive the whole file. */
 const PROTOCOL = '/weft-bench/one-stream/1.0.0'
-const CHUNK = 64 * 1024
 
 async function node (listen: string[]): Promise<Libp2p> {
   return createLibp2p({
@@ -27,16 +26,7 @@ async function node (listen: string[]): Promise<Libp2p> {
 async function seed ({ file }: SeedTask): Promise<void> {
   const bytes = await readFile(file)
   const libp2p = await node(['/ip4/127.0.0.1/tcp/0'])
-  await libp2p.handle(PROTOCOL, async stream => {
-    try {
-      for (let offset = 0; offset < bytes.byteLength; offset += CHUNK) {
-        if (!stream.send(bytes.subarray(offset, offset + CHUNK))) await stream.onDrain()
-      }
-      await stream.close()
-    } catch (err: any) {
-      stream.abort(err)
-    }
-  })
+  await libp2p.handle(PROTOCOL, sendBytesHandler(bytes))
   report({ ready: true, addrs: libp2p.getMultiaddrs().map(String) })
   await untilReleased()
   await libp2p.stop()
