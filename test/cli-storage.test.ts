@@ -11,7 +11,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { formatBytes, formatDuration, formatRate, progressBar, progressLine } from '../src/cli/progress.js'
-import { storageLine } from '../src/cli/commands/status.js'
+import { repairLine, storageLine } from '../src/cli/commands/status.js'
 import { runWeft, runWeftPiped, spawnNetwork, tempDir, TEST_HOST, WEFT_BIN, type WeftProcess } from './support/weft-process.js'
 
 const MiB = 1_048_576
@@ -241,6 +241,9 @@ describe('weft progress output', () => {
     assert.equal(formatRate(50 * MiB, 3200), '15.6 MiB/s')
     assert.equal(formatDuration(3200), '3.2 s')
     assert.equal(storageLine({ usedBytes: 1.2 * 1024 * MiB, maxBytes: 10 * 1024 * MiB, blocks: 1234, pins: 3 }), '1.2 GiB of 10.0 GiB (12 %), 1,234 blocks, 3 pins')
+    const repair = { sweeps: 3, running: false, lastSweepAt: 1_000_000, lastSweepMs: 1300, blocksChecked: 1234, pushed: 5, released: 2, failures: 1 }
+    assert.equal(repairLine(repair, 1_125_000), 'last sweep 2 min 5 s ago (1.3 s); 1,234 blocks checked, 5 pushed, 2 released, 1 failure since start')
+    assert.equal(repairLine({ ...repair, sweeps: 0, running: true, lastSweepAt: undefined }, 0), 'sweeping now; no sweep finished yet')
   })
 
   it('draws on a terminal at most 10 times a second, and clears itself', () => {

@@ -66,6 +66,13 @@ describe('config', () => {
     assert.throws(() => resolveConfig({ storage: { replication: 2, writeQuorum: 3 } }, 'server'), assertConfigError('storage.writeQuorum', 3))
   })
 
+  it('takes a repair interval of 0 (off) or at least a second, and rejects one in between', () => {
+    assert.equal(resolveConfig({ storage: { repairIntervalMs: 0 } }, 'server').storage.repairIntervalMs, 0)
+    assert.equal(resolveConfig({ storage: { repairIntervalMs: 1000 } }, 'server').storage.repairIntervalMs, 1000)
+    assert.equal(resolveConfig({}, 'server').storage.repairIntervalMs, 600_000)
+    assert.throws(() => resolveConfig({ storage: { repairIntervalMs: 10 } }, 'server'), assertConfigError('storage.repairIntervalMs', 10))
+  })
+
   it('rejects a chunk size above the 1 MiB block limit', () => {
     assert.throws(() => resolveConfig({ storage: { chunkSize: 2_097_152 } }, 'server'), assertConfigError('storage.chunkSize', 2_097_152))
   })

@@ -58,6 +58,12 @@ export interface WeftConfig {
     writeQuorum: number
     /** How long a fetch may look for a block before failing with BlockNotFoundError. */
     fetchTimeoutMs: number
+    /**
+     * Servers: how often replica maintenance sweeps the blocks this server
+     * keeps, restoring replica sets that lost a server (it also sweeps soon
+     * after servers join or leave). 0 turns it off; otherwise at least 1000.
+     */
+    repairIntervalMs: number
   }
 }
 

@@ -2,6 +2,9 @@ import { ConfigError, type ConfigSource } from '../errors.js'
 import { GROUPS, SETTINGS, problemWith, settingFor } from './schema.js'
 import type { WeftConfig, WeftConfigInit } from './config.js'
 
+/** The shortest replica maintenance interval allowed (0 turns it off). */
+export const MIN_REPAIR_INTERVAL_MS = 1000
+
 /**
  * Checks a partial config (a file, the options passed to `createNode`): every
  * key must be known and every value valid. Throws a ConfigError naming the
@@ -37,6 +40,10 @@ export function validateConfig (config: unknown, source: ConfigSource): WeftConf
   const { storage } = layer as WeftConfig
   if (storage.writeQuorum > storage.replication) {
     throw new ConfigError(`setting "storage.writeQuorum" must not exceed storage.replication (${storage.replication}), got ${storage.writeQuorum}`, 'storage.writeQuorum', storage.writeQuorum, source)
+  }
+  // a sweep every few ms would only burn CPU: off, or at least a second apart
+  if (storage.repairIntervalMs > 0 && storage.repairIntervalMs < MIN_REPAIR_INTERVAL_MS) {
+    throw new ConfigError(`setting "storage.repairIntervalMs" must be 0 (off) or at least ${MIN_REPAIR_INTERVAL_MS}, got ${storage.repairIntervalMs}`, 'storage.repairIntervalMs', storage.repairIntervalMs, source)
   }
   return layer as WeftConfig
 }

@@ -98,6 +98,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         replication: config.storage.replication,
         writeQuorum: config.storage.writeQuorum,
         fetchTimeoutMs: config.storage.fetchTimeoutMs,
+        repairIntervalMs: config.storage.repairIntervalMs,
         holdReplicas: isServer,
         cacheFetched: !transient
       })

@@ -4,6 +4,7 @@ import type { NodeServices } from './common-options.js'
 import type { ContentSource } from '../content/source.js'
 import type { GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
 import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
+import type { RepairStats } from '../placement/replicator.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { SingleKadDHT } from '@libp2p/kad-dht'
@@ -23,8 +24,8 @@ export interface NodeStatus {
   connectedPeers: string[]
   /** Peers in the DHT routing table. */
   routingTableSize: number
-  /** Block storage: bytes used of the quota, blocks, pins. */
-  storage: StorageStats
+  /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
+  storage: StorageStats & { repair?: RepairStats }
 }
 
 /** The stores under a node, closed after libp2p stops. */
@@ -162,8 +163,13 @@ export class WeftNode {
       connections,
       connectedPeers: this.libp2p.getPeers().map(p => p.toString()),
       routingTableSize: (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0,
-      storage: this.stores.blocks.stats()
+      storage: this.storageStatus()
     }
+  }
+
+  private storageStatus (): NodeStatus['storage'] {
+    const repair = this.libp2p.services.storage.repairStats()
+    return repair != null ? { ...this.stores.blocks.stats(), repair } : this.stores.blocks.stats()
   }
 
   addEventListener<K extends keyof Libp2pEvents> (type: K, listener: (evt: Libp2pEvents[K]) => void): void {

@@ -58,6 +58,15 @@ export class ReplicaFinder {
     return byDistance(key, [...self, ...peers])
   }
 
+  /**
+   * Forgets the membership learned from lookups, so the next `candidates`
+   * asks the network: for when servers joined or left (a server's replica
+   * maintenance, after a change, must see the newcomer or miss the leaver).
+   */
+  forgetMembership (): void {
+    this.known = undefined
+  }
+
   private remember (peers: PeerId[]): void {
     const fresh = this.known != null && Date.now() - this.known.at < MEMBERSHIP_TTL_MS
     const map = fresh && this.known != null ? this.known.peers : new Map<string, PeerId>()

@@ -30,6 +30,8 @@ export { WeftStorage, type WeftStorageInit, type WeftStorageComponents } from '.
 export type { PutResult, PutOptions, GetOptions, StatResult, Misbehaviour, PutProgressEvents, GetProgressEvents } from './storage-types.js'
 export { BLOCK_PROTOCOL } from './block-protocol.js'
 export { STORE_PROTOCOL } from './store-protocol.js'
+export { HAVE_PROTOCOL, requestHave, type Holding } from './have-protocol.js'
+export type { RepairStats } from '../placement/replicator.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
 export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {

@@ -1,5 +1,6 @@
 /**
- * Limits of the weft wire protocols (`/weft/block/1.0.0`, `/weft/store/1.0.0`).
+ * Limits of the weft wire protocols (`/weft/block/1.0.0`, `/weft/store/1.0.0`,
+ * `/weft/have/1.0.0`).
  * Every peer enforces them on what it receives; docs/protocols.md lists them.
  */
 
@@ -35,6 +36,19 @@ export const STORE_MAX_INBOUND_STREAMS = 16
 
 /** Outbound `/weft/store/1.0.0` streams allowed at once on one connection. */
 export const STORE_MAX_OUTBOUND_STREAMS = 32
+
+/** Inbound `/weft/have/1.0.0` streams allowed at once on one connection. */
+export const HAVE_MAX_INBOUND_STREAMS = 16
+
+/** Outbound `/weft/have/1.0.0` streams allowed at once on one connection. */
+export const HAVE_MAX_OUTBOUND_STREAMS = 16
+
+/**
+ * The largest `/weft/have/1.0.0` message either side reads: a request of
+ * `MAX_CIDS_PER_REQUEST` CIDs of `MAX_CID_BYTES` each, with framing, is
+ * under 8.5 KiB; an answer is one byte per CID.
+ */
+export const MAX_HAVE_MESSAGE_BYTES = 16_384
 
 /** How many StoreRequests a dialler may have sent without an answer. */
 export const STORE_WINDOW = 8

@@ -170,6 +170,8 @@ export interface ProtocolStreamOptions {
   peer?: string
   /** Default `STREAM_IDLE_TIMEOUT_MS`. */
   idleTimeout?: number
+  /** The longest message read (default `MAX_MESSAGE_BYTES`); a protocol of small messages sets less. */
+  maxMessageBytes?: number
   /**
    * Unread bytes to hold before the stream is reset, when the peer may
    * rightly send more than libp2p's default 4 MiB ahead of our reads (the
@@ -189,7 +191,8 @@ const LIBP2P_READ_BUFFER_BYTES = 4 * 1024 * 1024
 
 /**
  * One side of a weft protocol stream: length-prefixed protobuf messages, each
- * at most `MAX_MESSAGE_BYTES`, read from a peer we do not trust.
+ * at most `MAX_MESSAGE_BYTES` (or a protocol's smaller limit), read from a
+ * peer we do not trust.
  *
  * - A read or write fails when nothing moves for `idleTimeout` ms.
  * - Between reads the stream is paused, so a peer that runs ahead is held back
@@ -203,6 +206,7 @@ export class ProtocolStream {
   readonly peer: string | undefined
   readonly #lp: LengthPrefixedStream<Stream>
   readonly #idleTimeout: number
+  readonly #maxMessageBytes: number
   /** Bytes received and bytes consumed as whole messages: equal at a message boundary. */
   #received = 0
   #consumed = 0
@@ -216,11 +220,12 @@ export class ProtocolStream {
     this.stream = stream
     this.peer = options.peer
     this.#idleTimeout = options.idleTimeout ?? STREAM_IDLE_TIMEOUT_MS
+    this.#maxMessageBytes = Math.min(options.maxMessageBytes ?? MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES)
     const maxBufferSize = Math.max(options.maxBufferedBytes ?? 0, LIBP2P_READ_BUFFER_BYTES)
     // a paused stream buffers up to maxReadBufferLength; muxers do not reliably
     // hold the sender back below it (yamux windows grow to 16 MiB, WebRTC has none)
     stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, maxBufferSize)
-    this.#lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES, lengthDecoder: decodeLength, maxBufferSize })
+    this.#lp = lpStream(stream, { maxDataLength: this.#maxMessageBytes, lengthDecoder: decodeLength, maxBufferSize })
     stream.addEventListener('message', (evt) => {
       this.#received += evt.data.byteLength
       // restart the pending read's idle clock (Node's timer.refresh() does not
@@ -329,7 +334,7 @@ export class ProtocolStream {
     switch (err?.name) {
       case 'InvalidDataLengthError':
       case 'InvalidDataLengthLengthError':
-        return new ProtocolError(`${who} sent a message longer than the ${MAX_MESSAGE_BYTES} bytes allowed ${context}`, this.peer, cause)
+        return new ProtocolError(`${who} sent a message longer than the ${this.#maxMessageBytes} bytes allowed ${context}`, this.peer, cause)
       case 'InvalidMessageLengthError':
         return new ProtocolError(`${who} sent an invalid message length ${context}`, this.peer, cause)
       case 'UnexpectedEOFError':

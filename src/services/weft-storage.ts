@@ -4,11 +4,14 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { CustomProgressEvent } from 'progress-events'
 import { readContent, statContent, type BlockSource } from '../content/read.js'
 import { FetchSession } from '../fetch/fetch-session.js'
+import { RepairSchedule, watchReplicaHolders } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
+import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from './block-protocol.js'
-import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS } from './limits.js'
+import { haveRequestHandler, HAVE_PROTOCOL } from './have-protocol.js'
+import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS } from './limits.js'
 import { PeerStreams } from './peer-streams.js'
 import { putContent } from './put-content.js'
 import { storeRequestHandler, STORE_PROTOCOL } from './store-protocol.js'
@@ -24,6 +27,9 @@ export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 
 /** Blocks a get fetches ahead of its reader. */
 export const GET_WINDOW = 16
+
+/** Between periodic replica maintenance sweeps on a server: 10 minutes. */
+export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
 
 export interface WeftStorageInit {
   /**
@@ -54,6 +60,13 @@ export interface WeftStorageInit {
   provide?: boolean
   /** Keep fetched blocks so this node serves them too (default true). */
   cacheFetched?: boolean
+  /**
+   * With `holdReplicas`: sweep the blocks this node keeps this often (and
+   * soon after servers join or leave), restoring each block's replica set
+   * (see docs/storage.md, "Replica maintenance"). 0 turns it off. Default
+   * 10 minutes.
+   */
+  repairIntervalMs?: number
 }
 
 export interface WeftStorageComponents {
@@ -93,6 +106,8 @@ export class WeftStorage implements Startable {
   private readonly finder: ReplicaFinder
   private readonly streams: PeerStreams
   private readonly announcer: Announcer
+  private readonly repairIntervalMs: number
+  private repair: { replicator: Replicator, schedule: RepairSchedule, unwatch: () => void } | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -105,6 +120,7 @@ export class WeftStorage implements Startable {
     this.holdReplicas = init.holdReplicas ?? true
     this.provide = init.provide ?? !this.holdReplicas
     this.cacheFetched = init.cacheFetched ?? true
+    this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
     this.streams = new PeerStreams(components, this.log)
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.finder = new ReplicaFinder({ routing: components.peerRouting, connections: () => components.connectionManager.getConnections().length, ...(this.holdReplicas ? { self: components.peerId } : {}) })
@@ -132,13 +148,45 @@ export class WeftStorage implements Startable {
       await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })
+      await this.components.registrar.handle(HAVE_PROTOCOL, haveRequestHandler(this.blocks, { onError }), {
+        ...common, maxInboundStreams: HAVE_MAX_INBOUND_STREAMS, maxOutboundStreams: HAVE_MAX_OUTBOUND_STREAMS
+      })
+      if (this.repairIntervalMs > 0) this.startRepair()
     }
+  }
+
+  /** Replica maintenance: a server keeps the replica sets of its blocks whole. */
+  private startRepair (): void {
+    const replicator = new Replicator({
+      self: this.components.peerId,
+      replication: this.replication,
+      blocks: this.blocks,
+      finder: this.finder,
+      open: this.streams.open,
+      log: this.log
+    })
+    const schedule = new RepairSchedule({
+      intervalMs: this.repairIntervalMs,
+      sweep: async (signal, reason) => { await replicator.sweep(signal, { membershipChanged: reason === 'membership' }) },
+      log: this.log
+    })
+    const unwatch = watchReplicaHolders(this.components, STORE_PROTOCOL, () => { schedule.membershipChanged() })
+    schedule.start()
+    this.repair = { replicator, schedule, unwatch }
   }
 
   async stop (): Promise<void> {
     this.stopping.abort()
+    if (this.repair != null) {
+      this.repair.unwatch()
+      await this.repair.schedule.stop()
+      this.repair = undefined
+    }
     await this.components.registrar.unhandle(BLOCK_PROTOCOL)
-    if (this.holdReplicas) await this.components.registrar.unhandle(STORE_PROTOCOL)
+    if (this.holdReplicas) {
+      await this.components.registrar.unhandle(STORE_PROTOCOL)
+      await this.components.registrar.unhandle(HAVE_PROTOCOL)
+    }
     if (this.ownsBlocks && this.localBlocks instanceof BlockStore) {
       await this.localBlocks.close()
       this.localBlocks = undefined
@@ -226,6 +274,11 @@ export class WeftStorage implements Startable {
 
   storageStats (): StorageStats {
     return this.blocks.stats()
+  }
+
+  /** What replica maintenance has done since start; undefined where it does not run (pages, transient nodes, interval 0). */
+  repairStats (): RepairStats | undefined {
+    return this.repair?.replicator.status()
   }
 
   /** Peers that sent wrong bytes or broke a protocol while this node fetched from them. */

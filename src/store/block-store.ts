@@ -200,6 +200,25 @@ export class BlockStore implements LocalBlocks {
     return record == null ? undefined : roleOf(record)
   }
 
+  * kept (): Iterable<CID> {
+    // a Map iterator visits entries added while it runs and skips deleted ones
+    for (const record of this.#records.values()) {
+      if (record.replica || record.pins > 0) yield cidOf(record.key)
+    }
+  }
+
+  async release (cid: CID, options?: AbortOptions): Promise<void> {
+    const key = blockKey(cid)
+    await this.#exclusive(async () => {
+      options?.signal?.throwIfAborted()
+      const record = this.#records.get(key)
+      if (record == null || !record.replica) return
+      await this.#datastore.put(recordKey(key), encodeRecord({ ...record, replica: false }))
+      record.replica = false
+      this.#evictable.offer(record)
+    })
+  }
+
   /** Raises the role of a stored block; false when the record went away meanwhile (the caller writes it anew). */
   async #raise (record: BlockRecord, role: BlockRole): Promise<boolean> {
     // Flags, not the derived role: a pinned block put as a replica stays a replica once unpinned.

@@ -46,4 +46,20 @@ export interface LocalBlocks {
   /** Deletes unpinned `cache` blocks (all of them, or until `bytes` are freed); returns bytes freed. */
   gc: (options?: AbortOptions & { bytes?: number }) => Promise<number>
   stats: () => StorageStats
+  /** Why a block is kept, or `undefined` when it is not stored. */
+  roleOf: (cid: CID) => BlockRole | undefined
+  /**
+   * The blocks this node keeps for others or for itself: every block put as a
+   * `replica` (pinned or not) and every pinned block; not `cache` blocks. The
+   * store knows multihashes only, so each comes as a CIDv1 with the `raw`
+   * codec. Lazy over the live index: blocks added or removed meanwhile may
+   * or may not be seen, and nothing is read from disk.
+   */
+  kept: () => Iterable<CID>
+  /**
+   * Stops keeping a block as a replica (others closer to it keep it now): it
+   * becomes `cache`, evictable, unless it is pinned. Does nothing for a block
+   * not stored or not a replica.
+   */
+  release: (cid: CID, options?: AbortOptions) => Promise<void>
 }

@@ -7,7 +7,9 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import type { BlockRole, LocalBlocks, StorageStats } from '../../src/store/local-blocks.js'
 import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 
-/** An in-memory `LocalBlocks` that records every `put` and can be told to fail. */
+const RANK: Record<BlockRole, number> = { cache: 0, replica: 1, pinned: 2 }
+
+/** An in-memory `LocalBlocks` (keyed by CID string) that records every `put` and can be told to fail. */
 export class MemoryBlocks implements LocalBlocks {
   readonly blocks = new Map<string, { bytes: Uint8Array, role: BlockRole }>()
   readonly puts: Array<{ cid: CID, bytes: Uint8Array, role: BlockRole }> = []
@@ -30,13 +32,30 @@ export class MemoryBlocks implements LocalBlocks {
     const err = await this.beforePut?.(cid, bytes)
     if (err != null) throw err
     this.puts.push({ cid, bytes, role })
-    this.blocks.set(cid.toString(), { bytes, role })
+    // like BlockStore, a block put again keeps its strongest role
+    const old = this.blocks.get(cid.toString())?.role
+    this.blocks.set(cid.toString(), { bytes, role: old != null && RANK[old] > RANK[role] ? old : role })
   }
 
   async pin (): Promise<void> {}
   async unpin (): Promise<void> {}
   async isPinned (): Promise<boolean> { return false }
   async gc (): Promise<number> { return 0 }
+
+  roleOf (cid: CID): BlockRole | undefined {
+    return this.blocks.get(cid.toString())?.role
+  }
+
+  * kept (): Iterable<CID> {
+    for (const [key, { role }] of this.blocks) {
+      if (role !== 'cache') yield CID.parse(key)
+    }
+  }
+
+  async release (cid: CID): Promise<void> {
+    const entry = this.blocks.get(cid.toString())
+    if (entry?.role === 'replica') entry.role = 'cache'
+  }
 
   stats (): StorageStats {
     const usedBytes = [...this.blocks.values()].reduce((sum, { bytes }) => sum + bytes.byteLength, 0)

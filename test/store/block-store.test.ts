@@ -208,6 +208,36 @@ describe('BlockStore', () => {
     for (const { cid } of rest) assert.equal(store.roleOf(cid), 'cache')
   })
 
+  it('lists the blocks it keeps (replicas and pinned), not cached ones, each as a raw CIDv1 of its multihash', async () => {
+    const store = await memoryStore()
+    const { root, blocks } = await fileDag(pseudoRandom(16, 4 * 1024))
+    const [replica, cache] = await Promise.all([17, 18].map(async seed => await rawBlock(seed)))
+    await putAll(store, blocks)
+    await store.pin(root)
+    await store.put(replica.cid, replica.bytes, 'replica')
+    await store.put(cache.cid, cache.bytes, 'cache')
+    const kept = [...store.kept()]
+    assert.ok(kept.every(cid => cid.version === 1 && cid.code === raw.code))
+    assert.deepEqual(kept.map(keyOf).sort(), [...blocks, replica].map(block => keyOf(block.cid)).sort())
+  })
+
+  it('releases a replica to cache, where gc may take it, but leaves pinned blocks pinned', async () => {
+    const store = await memoryStore()
+    const { root, blocks } = await fileDag(pseudoRandom(19, 2 * 1024))
+    const replica = await rawBlock(20)
+    await putAll(store, blocks, 'replica')
+    await store.pin(root)
+    await store.put(replica.cid, replica.bytes, 'replica')
+    for (const { cid } of [...blocks, replica]) await store.release(cid)
+    assert.equal(store.roleOf(replica.cid), 'cache')
+    for (const { cid } of blocks) assert.equal(store.roleOf(cid), 'pinned')
+    assert.deepEqual([...store.kept()].map(keyOf).sort(), blocks.map(block => keyOf(block.cid)).sort())
+    assert.equal(await store.gc(), 1000)
+    // unpinned, the released blocks are cache too
+    await store.unpin(root)
+    for (const { cid } of blocks) assert.equal(store.roleOf(cid), 'cache')
+  })
+
   it('frees an unpinned DAG on gc', async () => {
     const store = await memoryStore()
     const { root, blocks } = await fileDag(pseudoRandom(10, 10 * 1024))
@@ -402,7 +432,8 @@ describe('BlockStore', () => {
       await putAll(store, blocks, 'pinned')
       await store.pin(root)
       await store.put(replica.cid, replica.bytes, 'replica')
-      await store.put(cache.cid, cache.bytes, 'cache')
+      await store.put(cache.cid, cache.bytes, 'replica')
+      await store.release(cache.cid)
       const before = store.stats()
       assert.deepEqual(before, { usedBytes: sizeOf(blocks) + 2000, maxBytes: 1_000_000, blocks: blocks.length + 2, pins: 1 })
       await store.close()

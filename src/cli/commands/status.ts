@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { parseCommandLine } from '../args.js'
-import { formatBytes, formatCount } from '../progress.js'
+import { formatBytes, formatCount, formatDuration } from '../progress.js'
 import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
 import type { NodeStatus } from '../../node/weft-node.js'
+import type { RepairStats } from '../../placement/replicator.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -107,7 +108,8 @@ export function formatStatus (node: NodeStatus): string {
     ['connections', connectionCount === 0 ? 'none' : `${connectionCount} (${connections.map(([t, n]) => `${t} ${n}`).join(', ')})`],
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
-    ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)]
+    ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
+    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -119,4 +121,14 @@ export function storageLine (storage: NodeStatus['storage']): string {
   const percent = maxBytes === 0 ? (usedBytes === 0 ? '0' : '100') : usedBytes > 0 && usedBytes * 100 < maxBytes ? '<1' : String(Math.round(usedBytes * 100 / maxBytes))
   return `${formatBytes(usedBytes)} of ${formatBytes(maxBytes)} (${percent} %), ` +
     `${formatCount(blocks)} block${blocks === 1 ? '' : 's'}, ${formatCount(pins)} pin${pins === 1 ? '' : 's'}`
+}
+
+/** `last sweep 2 min 5 s ago (1.3 s); 1,234 blocks checked, 5 pushed, 2 released, 0 failures since start`. */
+export function repairLine (repair: RepairStats, now: number): string {
+  const totals = `${formatCount(repair.blocksChecked)} block${repair.blocksChecked === 1 ? '' : 's'} checked, ` +
+    `${formatCount(repair.pushed)} pushed, ${formatCount(repair.released)} released, ` +
+    `${formatCount(repair.failures)} failure${repair.failures === 1 ? '' : 's'} since start`
+  const running = repair.running ? 'sweeping now; ' : ''
+  if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
+  return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
 }
