@@ -125,6 +125,32 @@ describe('content', () => {
     assert.deepEqual(batches, [4, 4, 2])
   })
 
+  it('asks for one batch first and widens to its window as batches arrive, so the first bytes are not held back', async () => {
+    const bytes = randomBytes(CHUNK * 40)
+    const store = new MemoryBlockstore()
+    const { cid } = await importContent(bytes, store, { chunkSize: CHUNK })
+    let inFlight = 0
+    let most = 0
+    let startedBeforeFirstDone: number | undefined
+    let calls = 0
+    const source: BlockSource = {
+      get: async (block) => toBuffer(store.get(block)),
+      getMany: async (blocks) => {
+        calls++
+        most = Math.max(most, ++inFlight)
+        // let every batch that may start, start
+        await new Promise(resolve => setImmediate(resolve))
+        await new Promise(resolve => setImmediate(resolve))
+        startedBeforeFirstDone ??= calls
+        inFlight--
+        return Promise.all(blocks.map(async block => toBuffer(store.get(block))))
+      }
+    }
+    assert.deepEqual(await toBuffer(readContent(cid, source, { window: 8, batch: 2 })), new Uint8Array(bytes))
+    assert.equal(startedBeforeFirstDone, 1, 'the first batch went alone')
+    assert.equal(most, 4, 'the window of 8 blocks holds 4 batches of 2')
+  })
+
   it('keeps at most its window of fetches in flight when blocks arrive out of order', async () => {
     const bytes = randomBytes(CHUNK * 300)
     const store = new MemoryBlockstore()
