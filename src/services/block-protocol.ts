@@ -11,7 +11,7 @@ import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { HashMismatchError, ProtocolError } from '../errors.js'
 import { MAX_BLOCK_BYTES, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from './pb/block.js'
-import { ProtocolStream, assertSupportedCid, describeCid, describePeer, parseCid, verifyBlock } from './verify.js'
+import { ProtocolStream, assertRequestCids, describeCid, describePeer, parseCid, verifyBlock } from './verify.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -112,10 +112,7 @@ export async function * requestBlocks (stream: Stream, cids: CID[], options: Req
 
   try {
     signal?.throwIfAborted()
-    if (cids.length === 0 || cids.length > MAX_CIDS_PER_REQUEST) {
-      throw new RangeError(`a block request carries 1 to ${MAX_CIDS_PER_REQUEST} CIDs, not ${cids.length}`)
-    }
-    cids.forEach(assertSupportedCid)
+    assertRequestCids(cids, 'block request')
 
     await wire.write({ cids: cids.map(cid => cid.bytes) }, BlockRequest, 'block request', { signal })
     await wire.closeWrite({ signal })

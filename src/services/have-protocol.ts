@@ -11,7 +11,7 @@
 import { ProtocolError } from '../errors.js'
 import { MAX_CIDS_PER_REQUEST, MAX_HAVE_MESSAGE_BYTES } from './limits.js'
 import { HaveRequest, HaveResponse } from './pb/have.js'
-import { ProtocolStream, assertSupportedCid, describePeer, parseCid } from './verify.js'
+import { ProtocolStream, assertRequestCids, describePeer, parseCid } from './verify.js'
 import type { BlockRole, LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -88,10 +88,7 @@ export async function requestHave (stream: Stream, cids: CID[], options: Request
   signal?.addEventListener('abort', onAbort, { once: true })
   try {
     signal?.throwIfAborted()
-    if (cids.length === 0 || cids.length > MAX_CIDS_PER_REQUEST) {
-      throw new RangeError(`a have request carries 1 to ${MAX_CIDS_PER_REQUEST} CIDs, not ${cids.length}`)
-    }
-    cids.forEach(assertSupportedCid)
+    assertRequestCids(cids, 'have request')
     await wire.write({ cids: cids.map(cid => cid.bytes) }, HaveRequest, 'have request', { signal })
     await wire.closeWrite({ signal })
     const response = await wire.read(HaveResponse, 'have answer', { signal })

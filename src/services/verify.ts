@@ -11,7 +11,7 @@ import { identity } from 'multiformats/hashes/identity'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { HashMismatchError, InvalidCIDError, ProtocolError } from '../errors.js'
-import { MAX_CID_BYTES, MAX_MESSAGE_BYTES, STREAM_IDLE_TIMEOUT_MS } from './limits.js'
+import { MAX_CID_BYTES, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES, STREAM_IDLE_TIMEOUT_MS } from './limits.js'
 import type { AbortOptions, Stream } from '@libp2p/interface'
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import type { MultibaseDecoder } from 'multiformats/bases/interface'
@@ -91,6 +91,18 @@ export function assertSupportedCid (cid: CID): void {
   if (!SUPPORTED_HASHES.has(cid.multihash.code)) {
     throw new InvalidCIDError(`CID ${cid} uses the unsupported hash function ${hashName(cid.multihash.code)}; weft verifies sha2-256 and identity`, cid.toString())
   }
+}
+
+/**
+ * Checks the CIDs a dialler is about to ask for: 1 to `MAX_CIDS_PER_REQUEST`
+ * of them (else a RangeError naming `what`, e.g. "block request"), each one
+ * weft can send and verify (else `InvalidCIDError`).
+ */
+export function assertRequestCids (cids: CID[], what: string): void {
+  if (cids.length === 0 || cids.length > MAX_CIDS_PER_REQUEST) {
+    throw new RangeError(`a ${what} carries 1 to ${MAX_CIDS_PER_REQUEST} CIDs, not ${cids.length}`)
+  }
+  cids.forEach(assertSupportedCid)
 }
 
 /** A CID received as bytes, for messages: its string form, or what is wrong with it. */

@@ -6,47 +6,10 @@ import { blockRequestHandler, requestBlocks } from '../../src/services/block-pro
 import { MAX_BLOCK_BYTES, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/services/limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from '../../src/services/pb/block.js'
 import { MemoryBlocks, closed, collect, dialHandler, randomPeerId, rawBlock } from './fakes.js'
+import { SERVER, answer, hostileResponder, isProtocolError, varint } from './hostile.js'
 import type { BlockRequestHandlerOptions } from '../../src/services/block-protocol.js'
-import type { OutgoingMessage } from '../../src/services/verify.js'
 import type { Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-
-const SERVER = '12D3KooWServerPeerNamedInErrors'
-
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  bytes.push(value)
-  return Uint8Array.from(bytes)
-}
-
-/** A client stream whose other end runs `respond`: a responder written by hand. */
-async function hostileResponder (respond: (stream: Stream, request: BlockRequest) => Promise<void>): Promise<Stream> {
-  const handler = async (inbound: Stream): Promise<void> => {
-    const pb = pbStream(inbound)
-    const request = await pb.read(BlockRequest)
-    await respond(pb.unwrap(), request)
-  }
-  const { stream, handled } = await dialHandler(handler, await randomPeerId())
-  handled.catch(() => {})
-  return stream
-}
-
-async function answer (stream: Stream, response: OutgoingMessage<BlockResponse>): Promise<void> {
-  await pbStream(stream).write(response as Partial<BlockResponse>, BlockResponse)
-}
-
-function isProtocolError (pattern: RegExp): (err: unknown) => true {
-  return (err) => {
-    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`)
-    assert.equal(err.peer, SERVER)
-    assert.match(err.message, pattern)
-    return true
-  }
-}
 
 async function serverFor (blocks: MemoryBlocks, options: BlockRequestHandlerOptions = {}): Promise<{ stream: Stream, inbound: Stream, handled: Promise<void> }> {
   return dialHandler(blockRequestHandler(blocks, options), await randomPeerId())
@@ -113,8 +76,8 @@ describe('block protocol', () => {
 
   it('rejects a responder that sends wrong bytes with a HashMismatchError naming it', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async (s) => {
-      await answer(s, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: new TextEncoder().encode('not a') })
+    const stream = await hostileResponder(BlockRequest, async (s) => {
+      await answer(s, BlockResponse, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: new TextEncoder().encode('not a') })
     })
 
     await assert.rejects(collect(requestBlocks(stream, [a.cid], { peer: SERVER })), (err) => {
@@ -128,7 +91,7 @@ describe('block protocol', () => {
 
   it('rejects an oversized message from its length prefix, without waiting for the body', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async (s) => {
+    const stream = await hostileResponder(BlockRequest, async (s) => {
       // announce 64 MiB, send a little, then stall: a client that buffered would hang
       s.send(varint(64 * 1024 * 1024))
       s.send(new Uint8Array(1024))
@@ -149,7 +112,7 @@ describe('block protocol', () => {
       Uint8Array.from([2, 0x10, 0x63]) // status 99: no such BlockStatus
     ]
     for (const bytes of garbage) {
-      const stream = await hostileResponder(async (s) => { s.send(bytes) })
+      const stream = await hostileResponder(BlockRequest, async (s) => { s.send(bytes) })
       await assert.rejects(collect(requestBlocks(stream, [a.cid], { peer: SERVER })), isProtocolError(/./))
       assert.equal(stream.status, 'aborted')
     }
@@ -158,8 +121,8 @@ describe('block protocol', () => {
   it('rejects an answer out of order or for a CID that was not asked for', async () => {
     const [a, b, c] = await Promise.all([rawBlock('a'), rawBlock('b'), rawBlock('c')])
     for (const wrong of [b, c]) {
-      const stream = await hostileResponder(async (s) => {
-        await answer(s, { cid: wrong.cid.bytes, status: BlockStatus.BLOCK_OK, data: wrong.bytes })
+      const stream = await hostileResponder(BlockRequest, async (s) => {
+        await answer(s, BlockResponse, { cid: wrong.cid.bytes, status: BlockStatus.BLOCK_OK, data: wrong.bytes })
       })
       await assert.rejects(collect(requestBlocks(stream, [a.cid, b.cid], { peer: SERVER })),
         isProtocolError(new RegExp(`answered for ${wrong.cid} where the answer for ${a.cid} was due`)))
@@ -173,15 +136,15 @@ describe('block protocol', () => {
       [{ cid: a.cid.bytes, status: BlockStatus.BLOCK_OK }, /BLOCK_OK but no data/]
     ]
     for (const [response, pattern] of cases) {
-      const stream = await hostileResponder(async (s) => { await answer(s, response) })
+      const stream = await hostileResponder(BlockRequest, async (s) => { await answer(s, BlockResponse, response) })
       await assert.rejects(collect(requestBlocks(stream, [a.cid], { peer: SERVER })), isProtocolError(pattern))
     }
   })
 
   it('rejects a responder that closes before the last answer', async () => {
     const [a, b] = await Promise.all([rawBlock('a'), rawBlock('b')])
-    const stream = await hostileResponder(async (s) => {
-      await answer(s, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: a.bytes })
+    const stream = await hostileResponder(BlockRequest, async (s) => {
+      await answer(s, BlockResponse, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: a.bytes })
       await s.close()
     })
 
@@ -239,7 +202,7 @@ describe('block protocol', () => {
 
   it('stops a request when its signal aborts, throwing the reason', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async () => {}) // reads the request, never answers
+    const stream = await hostileResponder(BlockRequest, async () => {}) // reads the request, never answers
     const controller = new AbortController()
     const reason = new Error('caller gave up')
     setTimeout(() => { controller.abort(reason) }, 50)
@@ -250,8 +213,8 @@ describe('block protocol', () => {
 
   it('aborts the stream when the caller stops reading early', async () => {
     const [a, b] = await Promise.all([rawBlock('a'), rawBlock('b')])
-    const stream = await hostileResponder(async (s) => {
-      await answer(s, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: a.bytes })
+    const stream = await hostileResponder(BlockRequest, async (s) => {
+      await answer(s, BlockResponse, { cid: a.cid.bytes, status: BlockStatus.BLOCK_OK, data: a.bytes })
     })
 
     for await (const answer of requestBlocks(stream, [a.cid, b.cid], { peer: SERVER })) {

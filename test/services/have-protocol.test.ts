@@ -9,45 +9,8 @@ import { haveRequestHandler, requestHave, type HaveRequestHandlerOptions } from 
 import { MAX_CIDS_PER_REQUEST, MAX_HAVE_MESSAGE_BYTES } from '../../src/services/limits.js'
 import { HaveRequest, HaveResponse } from '../../src/services/pb/have.js'
 import { MemoryBlocks, closed, dialHandler, randomPeerId, rawBlock } from './fakes.js'
-import type { OutgoingMessage } from '../../src/services/verify.js'
+import { SERVER, answer, hostileResponder, isProtocolError, varint } from './hostile.js'
 import type { Stream } from '@libp2p/interface'
-
-const SERVER = '12D3KooWServerPeerNamedInErrors'
-
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  bytes.push(value)
-  return Uint8Array.from(bytes)
-}
-
-/** A client stream whose other end reads the request and then runs `respond`: a responder written by hand. */
-async function hostileResponder (respond: (stream: Stream, request: HaveRequest) => Promise<void>): Promise<Stream> {
-  const handler = async (inbound: Stream): Promise<void> => {
-    const pb = pbStream(inbound)
-    const request = await pb.read(HaveRequest)
-    await respond(pb.unwrap(), request)
-  }
-  const { stream, handled } = await dialHandler(handler, await randomPeerId())
-  handled.catch(() => {})
-  return stream
-}
-
-async function answer (stream: Stream, response: OutgoingMessage<HaveResponse>): Promise<void> {
-  await pbStream(stream).write(response as Partial<HaveResponse>, HaveResponse)
-}
-
-function isProtocolError (pattern: RegExp): (err: unknown) => true {
-  return (err) => {
-    assert.ok(err instanceof ProtocolError, `expected a ProtocolError, got ${String(err)}`)
-    assert.equal(err.peer, SERVER)
-    assert.match(err.message, pattern)
-    return true
-  }
-}
 
 async function serverFor (blocks: MemoryBlocks, options: HaveRequestHandlerOptions = {}): Promise<{ stream: Stream, inbound: Stream, handled: Promise<void> }> {
   return dialHandler(haveRequestHandler(blocks, options), await randomPeerId())
@@ -152,7 +115,7 @@ describe('have protocol', () => {
   it('rejects an answer with too few or too many holdings', async () => {
     const [a, b] = await Promise.all([rawBlock('a'), rawBlock('b')])
     for (const holdings of [Uint8Array.from([2]), Uint8Array.from([2, 2, 2])]) {
-      const stream = await hostileResponder(async (s) => { await answer(s, { holdings }) })
+      const stream = await hostileResponder(HaveRequest, async (s) => { await answer(s, HaveResponse, { holdings }) })
       await assert.rejects(requestHave(stream, [a.cid, b.cid], { peer: SERVER }),
         isProtocolError(new RegExp(`answered ${holdings.length} holdings to a have request of 2 CIDs`)))
       assert.equal(stream.status, 'aborted')
@@ -161,7 +124,7 @@ describe('have protocol', () => {
 
   it('rejects an unknown holding value', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async (s) => { await answer(s, { holdings: Uint8Array.from([3]) }) })
+    const stream = await hostileResponder(HaveRequest, async (s) => { await answer(s, HaveResponse, { holdings: Uint8Array.from([3]) }) })
     await assert.rejects(requestHave(stream, [a.cid], { peer: SERVER }), isProtocolError(new RegExp(`answered ${a.cid} with the unknown holding 3`)))
   })
 
@@ -171,11 +134,11 @@ describe('have protocol', () => {
       [async (s) => { s.send(new Uint8Array(12).fill(0xff)) }, /./],
       [async (s) => { s.send(Uint8Array.from([3, 0x0a, 0xff, 0xff])) }, /sent a malformed have answer/],
       [async (s) => { s.send(varint(MAX_HAVE_MESSAGE_BYTES + 1)) }, new RegExp(`longer than the ${MAX_HAVE_MESSAGE_BYTES} bytes allowed`)],
-      [async (s) => { await answer(s, { holdings: Uint8Array.from([2]) }); await answer(s, { holdings: Uint8Array.from([2]) }) }, /sent more after its have answer/],
+      [async (s) => { await answer(s, HaveResponse, { holdings: Uint8Array.from([2]) }); await answer(s, HaveResponse, { holdings: Uint8Array.from([2]) }) }, /sent more after its have answer/],
       [async (s) => { await s.close() }, /closed the stream while we waited for its have answer/]
     ]
     for (const [respond, pattern] of responders) {
-      const stream = await hostileResponder(respond)
+      const stream = await hostileResponder(HaveRequest, respond)
       await assert.rejects(requestHave(stream, [a.cid], { peer: SERVER }), isProtocolError(pattern))
       // a responder that closed its side first leaves nothing to abort
       assert.ok(['aborted', 'closed'].includes(stream.status), stream.status)
@@ -200,7 +163,7 @@ describe('have protocol', () => {
 
   it('stops a request when its signal aborts, throwing the reason', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async () => {}) // reads the request, never answers
+    const stream = await hostileResponder(HaveRequest, async () => {}) // reads the request, never answers
     const controller = new AbortController()
     const reason = new Error('caller gave up')
     setTimeout(() => { controller.abort(reason) }, 50)

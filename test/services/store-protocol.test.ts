@@ -6,12 +6,11 @@ import { MAX_BLOCK_BYTES, MAX_MESSAGE_BYTES, STORE_WINDOW } from '../../src/serv
 import { StoreRequest, StoreResponse, StoreStatus } from '../../src/services/pb/store.js'
 import { pushBlocks, storeRequestHandler } from '../../src/services/store-protocol.js'
 import { MemoryBlocks, collect, dialHandler, randomPeerId, rawBlock } from './fakes.js'
+import { SERVER, varint } from './hostile.js'
 import type { BlockToStore, StoreRequestHandlerOptions } from '../../src/services/store-protocol.js'
 import type { OutgoingMessage } from '../../src/services/verify.js'
 import type { Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-
-const SERVER = '12D3KooWServerPeerNamedInErrors'
 
 async function serverFor (blocks: MemoryBlocks, options: StoreRequestHandlerOptions = {}): Promise<{ stream: Stream, inbound: Stream, handled: Promise<void> }> {
   return dialHandler(storeRequestHandler(blocks, options), await randomPeerId())
@@ -45,16 +44,6 @@ async function hostileResponder (respond: Respond): Promise<Stream> {
   const { stream, handled } = await dialHandler(handler, await randomPeerId())
   handled.catch(() => {})
   return stream
-}
-
-function varint (value: number): Uint8Array {
-  const bytes: number[] = []
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  bytes.push(value)
-  return Uint8Array.from(bytes)
 }
 
 async function blocksOf (count: number, size?: number): Promise<BlockToStore[]> {
