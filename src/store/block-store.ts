@@ -3,7 +3,8 @@ import { decodeRecord, encodeRecord, roleOf, type BlockRecord } from './block-re
 import { dagLinks, IDENTITY_HASH, isLeafCodec } from './dag-links.js'
 import { EvictionQueue } from './eviction-queue.js'
 import { blockKey, BLOCKS_PREFIX, cidOf, PENDING_PREFIX, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
-import { BlockNotFoundError, BlockTooLargeError, BlockWriteError, QuotaExceededError } from '../errors.js'
+import { writeError } from './write-error.js'
+import { BlockNotFoundError, BlockTooLargeError, QuotaExceededError } from '../errors.js'
 import { MAX_BLOCK_BYTES } from '../services/limits.js'
 import type { BlockRole, LocalBlocks, StorageStats } from './local-blocks.js'
 import type { AbortOptions } from '@libp2p/interface'
@@ -431,38 +432,4 @@ async function concat (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>)
     offset += part.byteLength
   }
   return out
-}
-
-function writeError (cid: CID, err: any): BlockWriteError {
-  const code = systemErrorCode(err)
-  const reason = code === 'ENOSPC'
-    ? 'the disk is full'
-    : isBrowserQuota(err) ? 'the browser\'s storage for this site is full' : reasonOf(err)
-  return new BlockWriteError(cid.toString(), code, reason, { cause: err })
-}
-
-/** IndexedDB's DOMException when the site's storage quota is used up, however a store wrapped it. */
-function isBrowserQuota (err: any): boolean {
-  for (let e = err; e != null; e = e.cause) {
-    if (e.name === 'QuotaExceededError' || /QuotaExceededError/.test(String(e.message ?? ''))) return true
-  }
-  return false
-}
-
-/** The first message along the error's causes; its name where none has one (a DOMException may have none). */
-function reasonOf (err: any): string {
-  for (let e = err; e != null; e = e.cause) {
-    if (typeof e.message === 'string' && e.message.trim() !== '') return e.message
-  }
-  return String(err?.name ?? err)
-}
-
-/** `ENOSPC` and friends, from the error or its causes (blockstore-fs keeps only the message). */
-function systemErrorCode (err: any): string | undefined {
-  for (let e = err; e != null; e = e.cause) {
-    if (typeof e.code === 'string' && /^E[A-Z]{3,}$/.test(e.code)) return e.code
-    const match = /\b(E[A-Z]{3,})\b/.exec(String(e.message ?? ''))
-    if (match != null) return match[1]
-  }
-  return undefined
 }
