@@ -6,7 +6,8 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { createNode, type WeftNode } from '../src/index.js'
-import { TEST_HOST, removeDir, spawnNetwork, spawnServer, tempDir, type WeftProcess } from './support/weft-process.js'
+import { statusWhen } from './support/status.js'
+import { TEST_HOST, removeDir, spawnNetwork, spawnServer, tempDir } from './support/weft-process.js'
 
 /** An in-process server node on the test host, for driving queries from the test. */
 async function testNode (dataDir: string, bootstrap: string[] = []): Promise<WeftNode> {
@@ -31,7 +32,7 @@ describe('servers on loopback', () => {
     const a = await spawnServer({ http: true })
     const b = await spawnServer({ bootstrap: [a.multiaddrs[0]] })
     try {
-      const status = await statusOnceConnected(a, b.peerId)
+      const status = await statusWhen(a, s => s.connectedPeers.includes(b.peerId), 20_000)
       assert.ok((status.connections.tcp ?? 0) >= 1, JSON.stringify(status))
     } finally {
       await Promise.all([a.stop(), b.stop()])
@@ -113,15 +114,3 @@ describe('servers on loopback', () => {
     }
   })
 })
-
-/** Polls a server's /weft/status.json until it reports a connection to `peer` (the only view into another process). */
-async function statusOnceConnected (server: WeftProcess, peer: string): Promise<any> {
-  const deadline = Date.now() + 20_000
-  for (;;) {
-    const res = await fetch(new URL('/weft/status.json', server.httpUrl))
-    const status = await res.json()
-    if (status.connectedPeers.includes(peer)) return status
-    if (Date.now() > deadline) throw new Error(`${server.peerId} never connected to ${peer}: ${JSON.stringify(status)}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}

@@ -250,11 +250,18 @@ describe('replicator', () => {
     const net = await network({ replication: 2, peers: 1 })
     await blocksOf(1, 'replica', [net.local])
     // a peer that takes the request and never answers
-    net.peers[0].have = async (stream) => { await pbStream(stream).read(HaveRequest) }
+    let onAsked = (): void => {}
+    const asked = new Promise<void>(resolve => { onAsked = resolve })
+    net.peers[0].have = async (stream) => {
+      await pbStream(stream).read(HaveRequest)
+      onAsked()
+    }
     const controller = new AbortController()
     const reason = new Error('node stopping')
     const sweep = net.replicator.sweep(controller.signal)
-    setTimeout(() => { controller.abort(reason) }, 50)
+    // stopped while it waits on the silent peer
+    await asked
+    controller.abort(reason)
 
     await assert.rejects(sweep, (err) => err === reason)
     assert.equal(net.replicator.status().running, false)
