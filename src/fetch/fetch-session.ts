@@ -57,8 +57,12 @@ export class FetchSession {
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
-  /** The verified bytes of a block, or BlockNotFoundError after `timeoutMs`. */
-  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  /**
+   * The verified bytes of a block, or BlockNotFoundError after `timeoutMs`.
+   * `saidNo`: a peer that already answered it does not have the block (in a
+   * batch); it is not asked again, and counts among the peers asked.
+   */
+  async get (cid: CID, options: { signal?: AbortSignal, saidNo?: PeerId } = {}): Promise<Uint8Array> {
     const local = await this.init.blocks.get(cid)
     if (local != null) {
       this.counters.blocksLocal++
@@ -66,7 +70,7 @@ export class FetchSession {
     }
     const timeout = AbortSignal.timeout(this.init.timeoutMs)
     const signal = AbortSignal.any([this.signal, timeout, ...(options.signal != null ? [options.signal] : [])])
-    const tried = new Set<string>()
+    const tried = new Set<string>(options.saidNo != null ? [options.saidNo.toString()] : [])
     /** Why asks failed, other than "I don't have it": told in the error, so a broken link is not mistaken for absence. */
     const failures: string[] = []
     const from = async (peers: PeerId[]): Promise<Uint8Array | undefined> => this.fromPeers(peers, cid, tried, failures, signal)
@@ -98,12 +102,17 @@ export class FetchSession {
     const missing = cids.filter((_, i) => found[i] == null)
     this.counters.blocksLocal += cids.length - missing.length
     const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
+    let lacking = new Set<string>()
     if (peer != null) {
       const signal = AbortSignal.any([this.signal, ...(options.signal != null ? [options.signal] : [])])
-      const sent = await this.askBatch(peer, missing, signal)
-      for (const [i, cid] of cids.entries()) found[i] ??= sent.get(cid.toString())
+      const sent = await this.request(peer, missing, signal)
+      for (const [i, cid] of cids.entries()) found[i] ??= sent.blocks.get(cid.toString())
+      lacking = sent.lacking
     }
-    return Promise.all(cids.map(async (cid, i) => found[i] ?? this.get(cid, options)))
+    return Promise.all(cids.map(async (cid, i) => found[i] ?? this.get(cid, {
+      ...options,
+      ...(peer != null && lacking.has(cid.toString()) ? { saidNo: peer } : {})
+    })))
   }
 
   /**
@@ -153,25 +162,22 @@ export class FetchSession {
 
   private async askOnce (peer: PeerId, cid: CID, signal: AbortSignal): Promise<{ bytes: Uint8Array | undefined } | { failed: string }> {
     const sent = await this.request(peer, [cid], signal)
-    if ('failed' in sent) return sent
+    if (sent.failed != null) return { failed: sent.failed }
     return { bytes: sent.blocks.get(cid.toString()) }
   }
 
-  /** Asks one peer for many blocks on one stream; what it sent (a failure part-way keeps what came before). */
-  private async askBatch (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<Map<string, Uint8Array>> {
-    return (await this.request(peer, cids, signal)).blocks
-  }
-
   /**
-   * One block request to one peer: the blocks it sent, by CID string, and
-   * why it failed, if it did. Its holder's counters are kept; a peer that
-   * sent wrong bytes or broke the protocol is dropped for the session.
+   * One block request to one peer: the blocks it sent and those it said it
+   * does not have, by CID string, and why it failed, if it did. Its holder's
+   * counters are kept; a peer that sent wrong bytes or broke the protocol is
+   * dropped for the session.
    */
-  private async request (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<{ blocks: Map<string, Uint8Array> } | { blocks: Map<string, Uint8Array>, failed: string }> {
+  private async request (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<{ blocks: Map<string, Uint8Array>, lacking: Set<string>, failed?: string }> {
     this.holders.add(peer)
     const holder = this.holders.get(peer)
     if (holder != null) holder.inflight += cids.length
     const blocks = new Map<string, Uint8Array>()
+    const lacking = new Set<string>()
     // stored while the next answers are read: a WebRTC stream whose reader
     // falls 4 MiB behind is reset
     const caching: Array<Promise<void>> = []
@@ -183,6 +189,7 @@ export class FetchSession {
       for await (const answer of requestBlocks(stream, cids, { signal, peer: peer.toString(), idleTimeout: REQUEST_TIMEOUT_MS })) {
         if (answer.bytes == null) {
           if (holder != null) holder.misses++
+          lacking.add(answer.cid.toString())
           continue
         }
         if (holder != null) holder.served++
@@ -191,7 +198,7 @@ export class FetchSession {
         if (this.init.cacheFetched) caching.push(this.cache(answer.cid, answer.bytes))
         blocks.set(answer.cid.toString(), answer.bytes)
       }
-      return { blocks }
+      return { blocks, lacking }
     } catch (err) {
       signal.throwIfAborted()
       if (err instanceof HashMismatchError || (err instanceof ProtocolError && !err.transient)) {
@@ -199,9 +206,9 @@ export class FetchSession {
         this.counters.dropped++
         this.init.onMisbehaviour?.(peer, err)
         // no second chance for a peer that lied
-        return { blocks, failed: `dropped: ${err.message}` }
+        return { blocks, lacking, failed: `dropped: ${err.message}` }
       }
-      return { blocks, failed: (err as Error).message }
+      return { blocks, lacking, failed: (err as Error).message }
     } finally {
       if (holder != null) holder.inflight -= cids.length
       await Promise.all(caching)

@@ -121,10 +121,12 @@ describe('fetch session', () => {
       [partial.toString(), blockRequestHandler(new MemoryBlocks(blocks.slice(0, 2)))],
       [full.toString(), blockRequestHandler(new MemoryBlocks(blocks))]
     ])
-    const { session } = sessionOver(peers, [partial, full])
+    const { session, asked } = sessionOver(peers, [partial, full])
     session.holders.add(partial)
 
     assert.deepEqual(await session.getMany(blocks.map(b => b.cid)), blocks.map(b => b.bytes))
+    // the holder that said it lacks two blocks is not asked for them again
+    assert.equal(asked.filter(p => p === partial.toString()).length, 1)
   })
 
   it('drops a holder that lies in a batch and still returns every block', async () => {
