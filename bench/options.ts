@@ -37,7 +37,7 @@ export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,
                      [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64]
-  --quick   16 MiB transfers, 32 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 2,000 idle blocks,
+  --quick   16 MiB transfers, 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
             a 50-node DHT (10 lookups a batch), 16 MiB page transfers with one run per row: under 3 minutes
   full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
         blocks, DHT of 50, 200 and 500 nodes, 64 MiB page transfers: about 30 minutes
@@ -89,9 +89,9 @@ export function parseOptions (argv: string[]): BenchOptions {
     runs,
     dhtSizes: numbers(values['dht-sizes'], 'dht-sizes') ?? (quick ? [50] : [50, 200, 500]),
     dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? (quick ? 10 : 20),
-    putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 32 : 256)) * MIB,
+    putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [16, 128] : [256, 1024])).map(s => s * MIB),
-    idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 2000 : 10_000),
+    idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 1000 : 10_000),
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none'),
     browserSize: (numbers(values['browser-size'], 'browser-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
     browserRuns: quick ? 1 : runs
