@@ -1,3 +1,4 @@
+import { formatBytes as formatSize } from '../src/format-bytes.js'
 import { transportOf, type WeftNode } from '../src/index.js'
 
 /** `12D3KooWAbc…xyz123`: enough of a PeerId to tell peers apart at a glance. */
@@ -75,17 +76,9 @@ export function render (node: WeftNode): void {
     'none yet: waiting for a relay reservation')
 }
 
-const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB']
-
 /** `3.0 MiB`, `512 bytes`: a size as a person reads it. */
 export function formatBytes (bytes: number): string {
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} byte${bytes === 1 ? '' : 's'}` : `${value.toFixed(1)} ${UNITS[unit]}`
+  return formatSize(bytes, n => `${n} byte${n === 1 ? '' : 's'}`)
 }
 
 /** `1 block`, `3 servers`. */

@@ -1,22 +1,10 @@
+import { formatBytes } from '../format-bytes.js'
 import type { Output } from './io.js'
 
 /** Redraws per second, at most. */
 export const REDRAWS_PER_SECOND = 10
 /** Width of the bar itself, in characters. */
 const BAR_WIDTH = 24
-
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-
-/** `512 B`, `1.5 KiB`, `50.0 MiB`: binary units, one decimal above bytes. */
-export function formatBytes (bytes: number): string {
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`
-}
 
 /** `15.6 MiB/s`; `-` when no time has passed. */
 export function formatRate (bytes: number, ms: number): string {

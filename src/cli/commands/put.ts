@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { parseCommandLine } from '../args.js'
-import { formatBytes, formatDuration, formatRate, progressBar } from '../progress.js'
+import { formatBytes } from '../../format-bytes.js'
+import { formatDuration, formatRate, progressBar } from '../progress.js'
 import { loadConfig } from '../../config/load.js'
 import { createNode } from '../../node/create-node.js'
 import { UsageError } from '../../errors.js'
