@@ -36,6 +36,14 @@ export interface WeftConfig {
   connections: {
     maxConnections: number
     dialTimeoutMs: number
+    /**
+     * Connections accepted per second from one IP address. libp2p's default
+     * (5) refuses the sixth server on one machine or behind one NAT, and a
+     * refused peer never joins: servers take many.
+     */
+    inboundPerHostPerSecond: number
+    /** Incoming connections being set up at once (encryption, muxer). */
+    maxIncomingPending: number
   }
   webrtc: {
     /** STUN/TURN urls. Empty by default: nodes must not depend on third-party servers. */

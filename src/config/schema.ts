@@ -25,6 +25,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'relay.reservationTtlMs', kind: 'integer', min: 1000 },
   { key: 'connections.maxConnections', kind: 'integer', min: 1 },
   { key: 'connections.dialTimeoutMs', kind: 'integer', min: 100 },
+  { key: 'connections.inboundPerHostPerSecond', kind: 'integer', min: 1 },
+  { key: 'connections.maxIncomingPending', kind: 'integer', min: 1 },
   { key: 'webrtc.iceServers', kind: 'urls' },
   { key: 'http.enabled', kind: 'boolean' },
   { key: 'http.host', kind: 'host' },

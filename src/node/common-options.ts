@@ -6,6 +6,7 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } 
 import { keychain, type Keychain } from '@libp2p/keychain'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
+import { rejoin, type Rejoin } from './rejoin.js'
 import type { WeftStorage } from '../services/weft-storage.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -25,6 +26,7 @@ export interface NodeServices extends Record<string, unknown> {
   keychain: Keychain
   storage: WeftStorage
   relay?: CircuitRelayService
+  rejoin?: Rejoin
 }
 
 export interface OptionsInput {
@@ -56,7 +58,9 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
     streamMuxers: [yamux()],
     connectionManager: {
       maxConnections: config.connections.maxConnections,
-      dialTimeout: config.connections.dialTimeoutMs
+      dialTimeout: config.connections.dialTimeoutMs,
+      inboundConnectionThreshold: config.connections.inboundPerHostPerSecond,
+      maxIncomingPendingConnections: config.connections.maxIncomingPending
     },
     // The browser build's default gater refuses private addresses and plain
     // `/ws`; a LAN or test network needs both.
@@ -100,8 +104,11 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         fetchTimeoutMs: config.storage.fetchTimeoutMs,
         repairIntervalMs: config.storage.repairIntervalMs,
         holdReplicas: isServer,
+        dhtProtocol: config.dht.protocol,
         cacheFetched: !transient
-      })
+      }),
+      // the CLI's short-lived nodes dial their bootstrap peers themselves
+      ...(config.bootstrap.length > 0 && !transient ? { rejoin: rejoin({ list: config.bootstrap, dhtProtocol: config.dht.protocol }) } : {})
     }
   }
 }
