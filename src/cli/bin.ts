@@ -24,6 +24,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err
 })
 
+// Timers behind AbortSignal.timeout() do not keep Node alive: a command whose
+// last socket closed while it waits on one would end with "unsettled
+// top-level await" (exit 13) instead of its own time-out error. Hold the
+// process open until the command has answered.
+const alive = setInterval(() => {}, 1 << 30)
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -33,6 +38,7 @@ const code = await main(process.argv.slice(2), {
   env: process.env,
   signal: stop.signal
 })
+clearInterval(alive)
 process.exitCode = code
 // libp2p can leave timers behind after stop; do not let them keep us alive
 setTimeout(() => process.exit(code), 2000).unref()
