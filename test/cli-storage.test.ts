@@ -242,8 +242,8 @@ describe('weft progress output', () => {
     assert.equal(formatRate(50 * MiB, 3200), '15.6 MiB/s')
     assert.equal(formatDuration(3200), '3.2 s')
     assert.equal(storageLine({ usedBytes: 1.2 * 1024 * MiB, maxBytes: 10 * 1024 * MiB, blocks: 1234, pins: 3 }), '1.2 GiB of 10.0 GiB (12 %), 1,234 blocks, 3 pins')
-    const repair = { sweeps: 3, running: false, lastSweepAt: 1_000_000, lastSweepMs: 1300, blocksChecked: 1234, pushed: 5, released: 2, failures: 1 }
-    assert.equal(repairLine(repair, 1_125_000), 'last sweep 2 min 5 s ago (1.3 s); 1,234 blocks checked, 5 pushed, 2 released, 1 failure since start')
+    const repair = { sweeps: 3, running: false, lastSweepAt: 1_000_000, lastSweepMs: 1300, blocksChecked: 1234, pushed: 5, released: 2, failures: 1, lookups: 4 }
+    assert.equal(repairLine(repair, 1_125_000), 'last sweep 2 min 5 s ago (1.3 s); 1,234 blocks checked, 5 pushed, 2 released, 1 failure, 4 lookups since start')
     assert.equal(repairLine({ ...repair, sweeps: 0, running: true, lastSweepAt: undefined }, 0), 'sweeping now; no sweep finished yet')
   })
 

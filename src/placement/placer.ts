@@ -3,13 +3,24 @@ import type { ReplicaFinder } from './replica-finder.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
+/**
+ * Rounds a block below its write quorum gets: each waits (RETRY_BASE_MS,
+ * doubling) and asks the network afresh, so a put that starts while servers
+ * are still joining, or meets a server that just failed, waits for the
+ * network instead of failing at once: about 7.5 s in all.
+ */
+export const PLACE_ATTEMPTS = 5
+
+/** The first wait before a block below its quorum is tried again. */
+export const RETRY_BASE_MS = 500
+
 export interface PlacerInit {
   /** Replicas wanted per block. */
   replication: number
-  /** Replicas a block needs for the put to succeed (capped at the servers available). */
+  /** Replicas a block needs for the put to succeed. */
   writeQuorum: number
   /** Finds each block's candidates, closest first (this node among them when it holds replicas). */
-  finder: ReplicaFinder
+  finder: Pick<ReplicaFinder, 'candidates' | 'down'>
   open: OpenStream
   storeProtocol: string
   /** This node, when it holds replicas itself (a server); it is then a candidate like any other. */
@@ -24,7 +35,7 @@ export interface PlacerInit {
 /** Where one block went. */
 export interface BlockPlacement {
   cid: CID
-  /** Acknowledged replicas. */
+  /** Servers that acknowledged it (this node counted only when it holds replicas). */
   replicas: number
   /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
   refusals: string[]
@@ -33,8 +44,11 @@ export interface BlockPlacement {
 /**
  * Pushes blocks to their replica sets for one put. Each block goes to its
  * `replication` closest candidates at once; every refusal or failure is
- * replaced by the next-closest candidate until the block has `replication`
- * replicas or no candidates are left.
+ * replaced by the next-closest candidate. A block still short of
+ * `replication` asks the network for servers it may not know of yet, once;
+ * a block short of `writeQuorum` keeps trying, with backoff, up to
+ * PLACE_ATTEMPTS rounds. Servers that fail are reported to the finder, so
+ * the blocks after them go elsewhere from the start.
  */
 export class Placer {
   private readonly session: StoreSession
@@ -43,46 +57,39 @@ export class Placer {
     this.session = new StoreSession(init.open, init.storeProtocol, init.signal, init.window)
   }
 
-  /** The most candidates any block's lookup found: how many servers this put can count on. */
-  mostCandidates = 0
-  private networkIsSmall = false
-
   async place (cid: CID, bytes: Uint8Array): Promise<BlockPlacement> {
-    const { replication, signal } = this.init
-    let candidates = await this.init.finder.candidates(cid, signal)
+    const { replication, writeQuorum, signal } = this.init
     const refusals: string[] = []
+    /** Servers asked this round or before, and those that keep the block: a replica is a server, counted once. */
     const tried = new Set<string>()
-    let replicas = await this.storeAtClosest(candidates, cid, bytes, replication, tried, refusals)
-    if (replicas < replication && !this.networkIsSmall) {
-      // too few candidates, or too many refused: a fresh lookup may know
-      // servers the remembered membership (or a cut-short lookup) did not
-      const known = candidates.length
-      candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
-      // a network with fewer servers than `replication` gives every block
-      // fewer: once a fresh lookup shows no one new, stop asking per block
-      if (candidates.length <= known) this.networkIsSmall = true
-      replicas += await this.storeAtClosest(candidates, cid, bytes, replication - replicas, tried, refusals)
+    const holders = new Set<string>()
+    await this.storeAtClosest(await this.init.finder.candidates(cid, signal), cid, bytes, tried, holders, refusals)
+    for (let attempt = 1; holders.size < replication && attempt < PLACE_ATTEMPTS; attempt++) {
+      // at the quorum, one fresh look for closer servers is enough: repair completes the set
+      if (holders.size >= writeQuorum && attempt > 1) break
+      if (attempt > 1) await delay(RETRY_BASE_MS * 2 ** (attempt - 2), signal)
+      const candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
+      // below the quorum, servers that refused (no room yet, a broken stream) are asked again
+      if (holders.size < writeQuorum && attempt > 1) for (const peer of candidates) if (!holders.has(peer.toString())) tried.delete(peer.toString())
+      await this.storeAtClosest(candidates, cid, bytes, tried, holders, refusals)
     }
-    this.mostCandidates = Math.max(this.mostCandidates, candidates.length, tried.size)
-    return { cid, replicas, refusals }
+    return { cid, replicas: holders.size, refusals }
   }
 
-  /** Stores at the closest untried candidates, replacing each failure with the next; returns how many took it. */
-  private async storeAtClosest (candidates: PeerId[], cid: CID, bytes: Uint8Array, wanted: number, tried: Set<string>, refusals: string[]): Promise<number> {
+  /** Stores at the closest untried candidates until `replication` servers hold it, replacing each failure with the next. */
+  private async storeAtClosest (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<void> {
     const untried = candidates.filter(p => !tried.has(p.toString()))
-    let stored = 0
     let next = 0
-    while (stored < wanted && next < untried.length) {
-      const batch = untried.slice(next, next + wanted - stored)
+    while (holders.size < this.init.replication && next < untried.length) {
+      const batch = untried.slice(next, next + this.init.replication - holders.size)
       next += batch.length
       for (const peer of batch) tried.add(peer.toString())
       const results = await Promise.all(batch.map(async peer => this.storeAt(peer, cid, bytes)))
       for (const [i, result] of results.entries()) {
-        if (result == null) stored++
+        if (result == null) holders.add(batch[i].toString())
         else refusals.push(`${batch[i].toString()}: ${result}`)
       }
     }
-    return stored
   }
 
   /** Ends the put's streams. */
@@ -102,7 +109,26 @@ export class Placer {
       return answer.message != null ? `${answer.status} (${answer.message})` : answer.status
     } catch (err) {
       this.init.signal.throwIfAborted()
+      // a server that cannot be reached is left out of the replica sets of
+      // the blocks after this one, for this put and the node's next ones
+      this.init.finder.down(peer)
       return `failed: ${(err as Error).message}`
     }
   }
+}
+
+/** Waits `ms`, or rejects with the signal's reason. */
+async function delay (ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted()
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }

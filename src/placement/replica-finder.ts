@@ -1,5 +1,6 @@
-import { byDistance } from './xor.js'
-import type { PeerId, PeerRouting } from '@libp2p/interface'
+import { Neighbourhood } from './neighbourhood.js'
+import { kadId, kadNumber, peerKadId } from './xor.js'
+import type { Logger, PeerId, PeerRouting } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 /** kad-dht's K: a lookup answers with at most this many peers. */
@@ -11,111 +12,180 @@ export const LOOKUP_CONCURRENCY = 4
 /** How long one lookup may take; it then answers with what it found. */
 export const LOOKUP_TIMEOUT_MS = 20_000
 
-/** How long a small network's full membership, learned from lookups, is trusted. */
-export const MEMBERSHIP_TTL_MS = 30_000
+/**
+ * A `fresh` request is answered by a lookup that ended this recently and
+ * covers its key: the blocks of one put that all fell short (a network
+ * smaller than `replication`) share one lookup instead of one each.
+ */
+export const FRESH_WINDOW_MS = 2_000
+
+/** Candidates handed out beyond the replica set: replacements for members that refuse or fail. */
+export const SPARE_CANDIDATES = 10
 
 export interface ReplicaFinderInit {
   routing: Pick<PeerRouting, 'getClosestPeers'>
   /** How many peers this node is connected to: with none, kad-dht's lookup waits for one forever. */
   connections: () => number
-  /** This node, when it holds replicas itself: then it is a candidate like any other. */
-  self?: PeerId
+  /** Replicas wanted per block: how many closest servers must be known for sure. */
+  replication: number
+  /** This node, when it holds replicas (a DHT server taking replicas): a candidate like any other. */
+  self: () => PeerId | undefined
+  log?: Logger
+}
+
+/** What finding replica sets cost, for the status and the benchmark. */
+export interface FinderStats {
+  /** DHT lookups run. */
+  lookups: number
+  /** Replica sets answered from the neighbourhood without a lookup. */
+  answeredLocally: number
+  /** Servers known (and not down). */
+  servers: number
 }
 
 /**
- * Finds a block's replica candidates: the DHT servers XOR-closest to the
- * block's key (its multihash), closest first.
+ * Finds a block's replica candidates: the servers XOR-closest to the block's
+ * key (its multihash), closest first.
  *
- * A lookup answers with up to K peers. When it answers with fewer, it has
- * seen every server there is, so for a while the closest servers of any other
- * key are computed from those peers without asking the network again. A file
- * of a thousand blocks then costs a handful of lookups in a small network,
- * and one lookup per block (LOOKUP_CONCURRENCY at a time) in a large one.
+ * Candidates come from the `Neighbourhood`: every server this node learned
+ * of, from lookups and from identified connections. A lookup is run only for
+ * a key the neighbourhood does not cover yet, and what it shows covers the
+ * keys around it too (see `Neighbourhood`), so a put of a thousand blocks
+ * costs about one lookup per region its replica sets span, and a lookup's
+ * answer is never taken as all there is: a lookup cut short by a busy peer
+ * adds what it found and hides nothing known from elsewhere.
  */
 export class ReplicaFinder {
-  private known: { peers: Map<string, PeerId>, at: number } | undefined
-  private running = 0
-  private readonly queue: Array<() => void> = []
+  private readonly map = new Neighbourhood()
+  private readonly inFlight = new Set<Promise<void>>()
+  private readonly stats = { lookups: 0, answeredLocally: 0 }
+  private selfKad: { peer: PeerId, kad: bigint } | undefined
 
   constructor (private readonly init: ReplicaFinderInit) {}
 
   /**
    * `withSelf: false` leaves this node out (a fetch, which has looked in its
-   * own store already). `fresh: true` asks the network even when the
-   * membership is known: for when the known peers fell short (a lookup cut
-   * short by a busy peer must not hide the rest of the network for long).
+   * own store already). `fresh: true` runs a lookup even where the
+   * neighbourhood covers the key (unless one ended in the last
+   * FRESH_WINDOW_MS): for when the known servers fell short.
    */
   async candidates (cid: CID, signal: AbortSignal, options: { withSelf?: boolean, fresh?: boolean } = {}): Promise<PeerId[]> {
     const key = cid.multihash.bytes
-    const self = this.init.self != null && options.withSelf !== false ? [this.init.self] : []
-    const known = this.known
-    if (options.fresh !== true && known != null && Date.now() - known.at < MEMBERSHIP_TTL_MS) {
-      return byDistance(key, [...self, ...known.peers.values()])
+    const target = kadNumber(await kadId(key))
+    const self = await this.self()
+    const { replication } = this.init
+    if (options.fresh === true) {
+      if (!this.map.covers(target, replication, self, Date.now() - FRESH_WINDOW_MS)) await this.lookup(key, target, signal)
+    } else {
+      let looked = false
+      while (!this.map.covers(target, replication, self)) {
+        if (this.inFlight.size < LOOKUP_CONCURRENCY) {
+          await this.lookup(key, target, signal)
+          looked = true
+          break
+        }
+        // another lookup may cover this key too: wait for one to end, then look again
+        await raceSignal(Promise.race(this.inFlight), signal)
+      }
+      if (!looked) this.stats.answeredLocally++
     }
-    const found = await this.lookup(key, signal)
-    if (found.length < LOOKUP_SIZE) this.remember(found)
-    const peers = found.filter(p => this.init.self?.equals(p) !== true)
-    return byDistance(key, [...self, ...peers])
+    const count = replication + SPARE_CANDIDATES
+    const closest = this.map.closest(target, count, options.withSelf === false ? undefined : self)
+    return options.withSelf === false && self != null ? closest.filter(p => !p.equals(self.peer)) : closest
   }
 
   /**
-   * Forgets the membership learned from lookups, so the next `candidates`
-   * asks the network: for when servers joined or left (a server's replica
-   * maintenance, after a change, must see the newcomer or miss the leaver).
+   * Runs a lookup for `key` (a server's own id, before a repair sweep): its
+   * region then answers for the blocks around it.
+   */
+  async explore (key: Uint8Array, signal: AbortSignal): Promise<void> {
+    await this.lookup(key, kadNumber(await kadId(key)), signal)
+  }
+
+  /** A server seen alive outside lookups (it identified on a connection with the store protocol). */
+  async seen (peer: PeerId): Promise<void> {
+    this.map.seen(peer, kadNumber(await peerKadId(peer)))
+  }
+
+  /** A server that failed a dial or a push: left out of replica sets for a while. */
+  down (peer: PeerId): void {
+    this.map.down(peer)
+  }
+
+  /** A peer that is no server after all (it does not speak the store protocol). */
+  forget (peer: PeerId): void {
+    this.map.forget(peer)
+  }
+
+  /**
+   * Forgets what lookups showed, so the next `candidates` asks the network:
+   * for when servers joined or left (a server's replica maintenance, after a
+   * change, must see the newcomer or miss the leaver).
    */
   forgetMembership (): void {
-    this.known = undefined
+    this.map.forgetRegions()
   }
 
-  private remember (peers: PeerId[]): void {
-    const fresh = this.known != null && Date.now() - this.known.at < MEMBERSHIP_TTL_MS
-    const map = fresh && this.known != null ? this.known.peers : new Map<string, PeerId>()
-    for (const peer of peers) map.set(peer.toString(), peer)
-    // a union that reached K is no longer "everyone": go back to lookups
-    this.known = map.size < LOOKUP_SIZE ? { peers: map, at: fresh && this.known != null ? this.known.at : Date.now() } : undefined
+  status (): FinderStats {
+    return { ...this.stats, servers: this.map.size }
   }
 
-  private async lookup (key: Uint8Array, signal: AbortSignal): Promise<PeerId[]> {
+  private async self (): Promise<{ peer: PeerId, kad: bigint } | undefined> {
+    const peer = this.init.self()
+    if (peer == null) return undefined
+    if (this.selfKad == null || !this.selfKad.peer.equals(peer)) this.selfKad = { peer, kad: kadNumber(await peerKadId(peer)) }
+    return this.selfKad
+  }
+
+  /** One lookup, counted among those in flight; learns what it found. Never rejects but with the caller's signal. */
+  private async lookup (key: Uint8Array, target: bigint, signal: AbortSignal): Promise<void> {
     // a node alone (a first server, a page that lost its server) has no one
     // to ask; the lookup would wait for a peer instead of answering "no one"
-    if (this.init.connections() === 0) return []
-    signal = AbortSignal.any([signal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
-    await this.slot(signal)
+    if (this.init.connections() === 0) return
+    const running = this.run(key, target, signal)
+    this.inFlight.add(running)
     try {
-      const found: PeerId[] = []
-      try {
-        for await (const peer of this.init.routing.getClosestPeers(key, { signal })) {
-          if (!found.some(p => p.equals(peer.id))) found.push(peer.id)
-        }
-      } catch (err) {
-        // a lookup cut short by its own time limit still tells what it found
-        if (!signal.aborted || (signal.reason as Error)?.name !== 'TimeoutError') throw err
-      }
-      return found
+      await running
     } finally {
-      this.running--
-      this.queue.shift()?.()
+      this.inFlight.delete(running)
     }
+    signal.throwIfAborted()
   }
 
-  private async slot (signal: AbortSignal): Promise<void> {
-    if (this.running < LOOKUP_CONCURRENCY) {
-      this.running++
-      return
+  private async run (key: Uint8Array, target: bigint, callerSignal: AbortSignal): Promise<void> {
+    this.stats.lookups++
+    const signal = AbortSignal.any([callerSignal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
+    const found: bigint[] = []
+    const seen = new Set<string>()
+    let complete = true
+    try {
+      for await (const peer of this.init.routing.getClosestPeers(key, { signal })) {
+        if (seen.has(peer.id.toString()) || this.init.self()?.equals(peer.id) === true) continue
+        seen.add(peer.id.toString())
+        const kad = kadNumber(await peerKadId(peer.id))
+        this.map.seen(peer.id, kad)
+        found.push(kad)
+      }
+    } catch (err) {
+      // a lookup cut short still tells what it found; it shows no region
+      complete = false
+      if (!callerSignal.aborted) this.init.log?.('lookup for %b ended early: %s', key, (err as Error).message)
     }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.queue.indexOf(go)
-        if (i >= 0) this.queue.splice(i, 1)
-        reject(signal.reason)
-      }
-      const go = (): void => {
-        signal.removeEventListener('abort', onAbort)
-        this.running++
-        resolve()
-      }
-      this.queue.push(go)
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
+    if (complete) this.map.learned(target, found, LOOKUP_SIZE)
+  }
+}
+
+/** `promise`, or the signal's reason once it aborts. */
+async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted()
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }

@@ -30,7 +30,7 @@ export interface ReplicatorInit {
   replication: number
   blocks: Pick<LocalBlocks, 'kept' | 'get' | 'roleOf' | 'release'>
   /** Replica sets, closest first, this server among them. */
-  finder: Pick<ReplicaFinder, 'candidates' | 'forgetMembership'>
+  finder: Pick<ReplicaFinder, 'candidates' | 'forgetMembership' | 'explore' | 'status' | 'down'>
   open: OpenStream
   log: Logger
 }
@@ -53,6 +53,8 @@ export interface RepairStats {
   released: number
   /** Lookups, peers and pushes that failed (each logged with the peer or block). */
   failures: number
+  /** DHT lookups this node ran while sweeping (its own neighbourhood's, and those of blocks outside it). */
+  lookups: number
 }
 
 export interface SweepOptions {
@@ -100,7 +102,7 @@ interface SweepState {
  * counted and logged, never thrown; only the signal ends a sweep early.
  */
 export class Replicator {
-  private readonly stats: RepairStats = { sweeps: 0, running: false, blocksChecked: 0, pushed: 0, released: 0, failures: 0 }
+  private readonly stats: RepairStats = { sweeps: 0, running: false, blocksChecked: 0, pushed: 0, released: 0, failures: 0, lookups: 0 }
 
   constructor (private readonly init: ReplicatorInit) {}
 
@@ -113,9 +115,13 @@ export class Replicator {
     if (this.stats.running) throw new Error('a sweep is running already')
     const started = Date.now()
     this.stats.running = true
+    const lookupsBefore = this.init.finder.status().lookups
     if (options.membershipChanged === true) this.init.finder.forgetMembership()
     const state: Omit<SweepState, 'session'> = { signal, down: new Set(), noHave: new Set(), pushSlots: new Slots(PUSHES_IN_FLIGHT) }
     try {
+      // the blocks a server keeps lie mostly around its own id: one lookup of
+      // it covers their replica sets, and only the rest cost lookups of their own
+      await this.exploreOwnRegion(signal)
       let batch: CID[] = []
       for (const cid of this.init.blocks.kept()) {
         signal.throwIfAborted()
@@ -127,10 +133,20 @@ export class Replicator {
       }
       if (batch.length > 0) await this.repairBatch(batch, state)
     } finally {
+      this.stats.lookups += this.init.finder.status().lookups - lookupsBefore
       this.stats.running = false
       this.stats.sweeps++
       this.stats.lastSweepAt = Date.now()
       this.stats.lastSweepMs = this.stats.lastSweepAt - started
+    }
+  }
+
+  private async exploreOwnRegion (signal: AbortSignal): Promise<void> {
+    try {
+      await this.init.finder.explore(this.init.self.toMultihash().bytes, signal)
+    } catch (err) {
+      signal.throwIfAborted()
+      this.fail('looking up this server\'s own neighbourhood failed: %s', (err as Error).message)
     }
   }
 
@@ -217,6 +233,7 @@ export class Replicator {
         return cids.map(() => 'none')
       }
       state.down.add(peer.toString())
+      this.init.finder.down(peer)
       this.fail('could not ask %p about %d block(s), from %c: %s', peer, cids.length, cids[0], err?.message)
       return undefined
     }
@@ -240,6 +257,7 @@ export class Replicator {
     } catch (err) {
       signal.throwIfAborted()
       state.down.add(peer.toString())
+      this.init.finder.down(peer)
       this.fail('pushing %c to %p failed: %s', cid, peer, (err as Error).message)
       return false
     } finally {

@@ -21,7 +21,7 @@ interface Waiting {
  * One pipelined store stream to one peer for the life of a put: blocks bound
  * for the same peer share it, so a file's hundreds of blocks cost one dial
  * and one protocol negotiation per peer, not per block. When the stream fails
- * the peer is done for this put; its pending blocks fail and go elsewhere.
+ * its pending blocks fail and go elsewhere; a later push opens a new one.
  */
 class PeerPusher {
   private readonly queue: Pushable<{ cid: CID, bytes: Uint8Array }> = pushable({ objectMode: true })
@@ -30,6 +30,11 @@ class PeerPusher {
 
   constructor (readonly peer: PeerId, stream: Promise<Stream>, signal: AbortSignal, window: number) {
     void this.run(stream, signal, window)
+  }
+
+  /** Whether the stream failed: every later push is refused at once. */
+  get failed (): boolean {
+    return this.failure != null
   }
 
   async push (cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
@@ -67,7 +72,8 @@ export class StoreSession {
   async push (peer: PeerId, cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
     const key = peer.toString()
     let pusher = this.pushers.get(key)
-    if (pusher == null) {
+    // a stream that failed is not reused: a later block (a retry) dials afresh
+    if (pusher == null || pusher.failed) {
       pusher = new PeerPusher(peer, this.open(peer, this.protocol, this.signal), this.signal, this.window)
       this.pushers.set(key, pusher)
     }

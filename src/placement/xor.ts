@@ -31,3 +31,10 @@ export async function byDistance (key: Uint8Array, peers: PeerId[]): Promise<Pee
   const withIds = await Promise.all(peers.map(async id => ({ id, kad: await peerKadId(id) })))
   return withIds.sort((a, b) => compareDistance(target, a.kad, b.kad)).map(p => p.id)
 }
+
+/** A Kademlia id as a number, for XOR distances by arithmetic (sums and differences, as the region test needs). */
+export function kadNumber (kad: Uint8Array): bigint {
+  let n = 0n
+  for (const byte of kad) n = (n << 8n) | BigInt(byte)
+  return n
+}

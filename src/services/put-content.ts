@@ -39,8 +39,7 @@ interface ShortBlock { cid: CID, replicas: number, refusals: string[] }
 
 /**
  * Chunks content into blocks and stores each at its replica set. Resolves
- * once every block has `writeQuorum` replicas (fewer only when fewer servers
- * exist); otherwise rejects with QuorumNotReachedError listing the blocks
+ * once every block has `writeQuorum` replicas; otherwise rejects with QuorumNotReachedError listing the blocks
  * short of it, after trying every block, so one bad block never hides how the
  * rest went. `replicate: false` keeps the file only here, pinned and announced.
  */
@@ -76,8 +75,8 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   } finally {
     placer.close()
   }
-  // the quorum is capped by the servers that exist, as the lookups saw them
-  assertQuorum(Math.min(ctx.writeQuorum, placer.mostCandidates), ctx.writeQuorum, short)
+  // the quorum is what the user asked for, never what the lookups happened to see
+  assertQuorum(ctx.writeQuorum, short, ctx.finder.status().servers + (ctx.self != null ? 1 : 0))
   const pinned = await pinCopy(ctx, imported.cid)
   if (pinned) ctx.announce(imported.cid)
   return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, blocks, pinned }
@@ -108,18 +107,23 @@ function importOptions (ctx: PutContext, options: PutOptions, signal: AbortSigna
   }
 }
 
-/** Throws QuorumNotReachedError naming every block with fewer than `needed` replicas (all of them when `needed` is 0: no server was found). */
-function assertQuorum (needed: number, writeQuorum: number, placements: ShortBlock[]): void {
+/** Throws QuorumNotReachedError naming every block with fewer than `writeQuorum` replicas, and why. */
+function assertQuorum (writeQuorum: number, placements: ShortBlock[], servers: number): void {
   const short = new Map<string, number>()
   const refusals: string[] = []
   for (const placed of placements) {
-    if (needed === 0 || placed.replicas < needed) {
+    if (placed.replicas < writeQuorum) {
       short.set(placed.cid.toString(), placed.replicas)
       refusals.push(...placed.refusals)
     }
   }
   if (short.size === 0) return
-  const detail = refusals.length > 0 ? `refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : 'no server peers found: is this node connected?'
+  const found = servers === 0
+    ? 'no server found: is this node connected?'
+    : servers < writeQuorum
+      ? `only ${servers} server(s) found, fewer than the write quorum (lower storage.writeQuorum to store on fewer)`
+      : `${servers} servers found`
+  const detail = refusals.length > 0 ? `${found}; refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : found
   throw new QuorumNotReachedError(writeQuorum, short, detail)
 }
 

@@ -28,6 +28,9 @@ export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 /** Blocks a get fetches ahead of its reader. */
 export const GET_WINDOW = 16
 
+/** weft's kad-dht protocol. */
+export const DEFAULT_DHT_PROTOCOL = '/weft/kad/1.0.0'
+
 /** Between periodic replica maintenance sweeps on a server: 10 minutes. */
 export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
 
@@ -49,9 +52,14 @@ export interface WeftStorageInit {
   fetchTimeoutMs?: number
   /**
    * Take replicas pushed by others over the store protocol. Servers do;
-   * browsers and other transient nodes should not (default true).
+   * browsers and other transient nodes should not (default true). A node
+   * counts itself among a block's replica holders only while its DHT runs in
+   * server mode (others find replica holders through the DHT: a DHT client
+   * holding a copy is a cache, not a replica).
    */
   holdReplicas?: boolean
+  /** The kad-dht protocol, to tell whether this node is a DHT server (default `/weft/kad/1.0.0`). */
+  dhtProtocol?: string
   /**
    * Announce a provider record for a file this node holds whole but not as a
    * replica (its own uploads and finished reads), so others can fetch from it
@@ -107,6 +115,8 @@ export class WeftStorage implements Startable {
   private readonly streams: PeerStreams
   private readonly announcer: Announcer
   private readonly repairIntervalMs: number
+  private readonly dhtProtocol: string
+  private unwatchServers: (() => void) | undefined
   private repair: { replicator: Replicator, schedule: RepairSchedule, unwatch: () => void } | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
@@ -123,7 +133,19 @@ export class WeftStorage implements Startable {
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
     this.streams = new PeerStreams(components, this.log)
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
-    this.finder = new ReplicaFinder({ routing: components.peerRouting, connections: () => components.connectionManager.getConnections().length, ...(this.holdReplicas ? { self: components.peerId } : {}) })
+    this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
+    this.finder = new ReplicaFinder({
+      routing: components.peerRouting,
+      connections: () => components.connectionManager.getConnections().length,
+      replication: this.replication,
+      self: () => this.replicaHolder() ? components.peerId : undefined,
+      log: this.log
+    })
+  }
+
+  /** Whether this node is a replica holder others can find: it takes replicas and its DHT answers queries. */
+  private replicaHolder (): boolean {
+    return this.holdReplicas && this.components.registrar.getProtocols().includes(this.dhtProtocol)
   }
 
   readonly [Symbol.toStringTag] = '@weft/storage'
@@ -139,6 +161,7 @@ export class WeftStorage implements Startable {
       this.localBlocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: this.maxBytes })
       this.ownsBlocks = true
     }
+    this.unwatchServers = this.watchServers()
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
     await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, { onError }), {
@@ -175,8 +198,24 @@ export class WeftStorage implements Startable {
     this.repair = { replicator, schedule, unwatch }
   }
 
+  /**
+   * Every peer that identifies with the store protocol is a server the
+   * neighbourhood knows of, and one that identifies without it is none
+   * (kad-dht lookups also name DHT servers that hold no replicas).
+   */
+  private watchServers (): () => void {
+    const onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
+      const { peerId, protocols } = evt.detail
+      if (protocols.includes(STORE_PROTOCOL)) void this.finder.seen(peerId)
+      else this.finder.forget(peerId)
+    }
+    this.components.events.addEventListener('peer:identify', onIdentify)
+    return () => { this.components.events.removeEventListener('peer:identify', onIdentify) }
+  }
+
   async stop (): Promise<void> {
     this.stopping.abort()
+    this.unwatchServers?.()
     if (this.repair != null) {
       this.repair.unwatch()
       await this.repair.schedule.stop()
@@ -195,8 +234,7 @@ export class WeftStorage implements Startable {
 
   /**
    * Chunks content into blocks and stores each at its replica set. Resolves
-   * once every block has `writeQuorum` replicas (fewer only when fewer
-   * servers exist); otherwise rejects with QuorumNotReachedError listing the
+   * once every block has `writeQuorum` replicas; otherwise rejects with QuorumNotReachedError listing the
    * blocks short of it, after trying every block, so one bad block never
    * hides how the rest went.
    */
@@ -205,7 +243,7 @@ export class WeftStorage implements Startable {
       blocks: this.blocks,
       finder: this.finder,
       open: this.streams.open,
-      ...(this.holdReplicas ? { self: this.components.peerId } : {}),
+      ...(this.replicaHolder() ? { self: this.components.peerId } : {}),
       chunkSize: this.chunkSize,
       replication: this.replication,
       writeQuorum: this.writeQuorum,

@@ -44,7 +44,7 @@ async function network (options: { replication: number, peers: number, orderOf?:
   const opened: string[] = []
   const errors: string[] = []
   let order: PeerId[] = [self, ...peers.map(p => p.id)]
-  const lookups: { forgotten: number, failFor?: CID } = { forgotten: 0 }
+  const lookups: { forgotten: number, explored: number, failFor?: CID } = { forgotten: 0, explored: 0 }
   const log = Object.assign(() => {}, {
     // debug's placeholders (%c a CID, %p a peer, %s…), filled in as the logger would
     error: (format: string, ...args: unknown[]) => { errors.push(format.replace(/%[a-z]/g, () => String(args.shift()))) },
@@ -60,7 +60,10 @@ async function network (options: { replication: number, peers: number, orderOf?:
         if (lookups.failFor?.equals(cid) === true) throw new Error('lookup timed out')
         return options.orderOf?.(cid, self, peers) ?? order
       },
-      forgetMembership: () => { lookups.forgotten++ }
+      forgetMembership: () => { lookups.forgotten++ },
+      explore: async () => { lookups.explored++ },
+      status: () => ({ lookups: lookups.explored, answeredLocally: 0, servers: peers.length }),
+      down: () => {}
     },
     open: async (peerId, protocol) => {
       const index = peers.findIndex(p => p.id.equals(peerId))
@@ -95,7 +98,7 @@ describe('replicator', () => {
     assert.deepEqual(net.peers.map(p => roleAt(p.blocks, block.cid)), ['replica', 'replica', undefined, undefined])
     assert.deepEqual(net.peers[0].blocks.puts.length, 1, 'the holder was not sent the block again')
     assert.deepEqual(net.opened.sort(), ['0:have', '1:have', '1:store'])
-    assert.deepEqual({ ...net.replicator.status(), lastSweepAt: 0, lastSweepMs: 0 }, { sweeps: 1, running: false, lastSweepAt: 0, lastSweepMs: 0, blocksChecked: 1, pushed: 1, released: 0, failures: 0 })
+    assert.deepEqual({ ...net.replicator.status(), lastSweepAt: 0, lastSweepMs: 0 }, { sweeps: 1, running: false, lastSweepAt: 0, lastSweepMs: 0, blocksChecked: 1, pushed: 1, released: 0, failures: 0, lookups: 1 })
   })
 
   it('asks each peer once about a whole batch of blocks and pushes them on one stream', async () => {

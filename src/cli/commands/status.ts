@@ -128,7 +128,8 @@ export function storageLine (storage: NodeStatus['storage']): string {
 export function repairLine (repair: RepairStats, now: number): string {
   const totals = `${formatCount(repair.blocksChecked)} block${repair.blocksChecked === 1 ? '' : 's'} checked, ` +
     `${formatCount(repair.pushed)} pushed, ${formatCount(repair.released)} released, ` +
-    `${formatCount(repair.failures)} failure${repair.failures === 1 ? '' : 's'} since start`
+    `${formatCount(repair.failures)} failure${repair.failures === 1 ? '' : 's'}, ` +
+    `${formatCount(repair.lookups)} lookup${repair.lookups === 1 ? '' : 's'} since start`
   const running = repair.running ? 'sweeping now; ' : ''
   if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
   return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
