@@ -9,7 +9,8 @@
 
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { HashMismatchError, ProtocolError } from '../errors.js'
-import { MAX_BLOCK_BYTES, MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './limits.js'
+import { MAX_BLOCK_BYTES } from '../store/limits.js'
+import { MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from './pb/block.js'
 import { ProtocolStream, assertRequestCids, describeCid, describePeer, parseCid, verifyBlock } from './verify.js'
 import type { LocalBlocks } from '../store/local-blocks.js'

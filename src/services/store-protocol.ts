@@ -10,7 +10,8 @@
 
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { ProtocolError } from '../errors.js'
-import { MAX_BLOCK_BYTES, STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
+import { MAX_BLOCK_BYTES } from '../store/limits.js'
+import { STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
 import { StoreRequest, StoreResponse, StoreStatus } from './pb/store.js'
 import { ProtocolStream, assertSupportedCid, describeCid, describePeer, parseCid, verifyBlock } from './verify.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
