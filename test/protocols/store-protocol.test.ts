@@ -9,7 +9,7 @@ import { MAX_BLOCK_BYTES } from '../../src/store/limits.js'
 import { MemoryBlocks, collect, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
 import { SERVER, varint } from './hostile.js'
 import type { BlockToStore, StoreRequestHandlerOptions } from '../../src/protocols/store-protocol.js'
-import type { OutgoingMessage } from '../../src/protocols/verify.js'
+import type { OutgoingMessage } from '../../src/protocols/protocol-stream.js'
 import type { Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
