@@ -1,5 +1,5 @@
 import { BlockNotFoundError, HashMismatchError, ProtocolError } from '../errors.js'
-import { requestBlocks } from '../services/block-protocol.js'
+import { requestBlocks } from '../protocols/block-protocol.js'
 import { Holders } from './holders.js'
 import type { ReplicaFinder } from '../placement/replica-finder.js'
 import type { OpenStream } from '../placement/store-session.js'

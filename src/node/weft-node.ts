@@ -1,4 +1,4 @@
-import { parseCidString } from '../services/verify.js'
+import { parseCidString } from '../protocols/cid-parsing.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
 import type { ContentSource } from '../content/source.js'

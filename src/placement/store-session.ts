@@ -1,5 +1,5 @@
 import { pushable, type Pushable } from 'it-pushable'
-import { pushBlocks, type StoreOutcome } from '../services/store-protocol.js'
+import { pushBlocks, type StoreOutcome } from '../protocols/store-protocol.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 

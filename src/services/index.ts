@@ -28,9 +28,9 @@ import { WeftStorage, type WeftStorageComponents, type WeftStorageInit } from '.
 
 export { WeftStorage, type WeftStorageInit, type WeftStorageComponents } from './weft-storage.js'
 export type { PutResult, PutOptions, GetOptions, StatResult, Misbehaviour, PutProgressEvents, GetProgressEvents } from './storage-types.js'
-export { BLOCK_PROTOCOL } from './block-protocol.js'
-export { STORE_PROTOCOL } from './store-protocol.js'
-export { HAVE_PROTOCOL, requestHave, type Holding } from './have-protocol.js'
+export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
+export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
+export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
 export type { RepairStats } from '../placement/replicator.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */

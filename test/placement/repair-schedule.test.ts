@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it, mock } from 'node:test'
 import { REPAIR_MIN_GAP_MS, REPAIR_SETTLE_MS, RepairSchedule, watchReplicaHolders, type SweepReason } from '../../src/placement/repair-schedule.js'
-import { randomPeerId } from '../services/fakes.js'
+import { randomPeerId } from '../support/fakes.js'
 import type { Libp2pEvents, Logger, TypedEventTarget } from '@libp2p/interface'
 
 const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as unknown as Logger

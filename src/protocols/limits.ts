@@ -2,10 +2,10 @@
  * Limits of the weft wire protocols (`/weft/block/1.0.0`, `/weft/store/1.0.0`,
  * `/weft/have/1.0.0`).
  * Every peer enforces them on what it receives; docs/protocols.md lists them.
+ * The largest block, `MAX_BLOCK_BYTES`, is the store's (`src/store/limits.ts`).
  */
 
-/** The largest block weft accepts anywhere: 1 MiB. */
-export const MAX_BLOCK_BYTES = 1_048_576
+import { MAX_BLOCK_BYTES } from '../store/limits.js'
 
 /**
  * The largest length-prefixed message either protocol reads: one block plus

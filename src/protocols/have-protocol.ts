@@ -9,9 +9,10 @@
  */
 
 import { ProtocolError } from '../errors.js'
+import { assertRequestCids, describePeer, parseCid } from './cid-parsing.js'
 import { MAX_CIDS_PER_REQUEST, MAX_HAVE_MESSAGE_BYTES } from './limits.js'
 import { HaveRequest, HaveResponse } from './pb/have.js'
-import { ProtocolStream, assertRequestCids, describePeer, parseCid } from './verify.js'
+import { ProtocolStream } from './protocol-stream.js'
 import type { BlockRole, LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError } from '../../src/errors.js'
-import { dialHandler, randomPeerId } from './fakes.js'
-import type { OutgoingMessage } from '../../src/services/verify.js'
+import { dialHandler, randomPeerId } from '../support/fakes.js'
+import type { OutgoingMessage } from '../../src/protocols/protocol-stream.js'
 import type { Stream } from '@libp2p/interface'
 import type { ProtobufDecoder, ProtobufEncoder } from '@libp2p/utils'
 
