@@ -1,5 +1,5 @@
 import { kadId, kadNumber, peerKadId } from '../../src/placement/xor.js'
-import { randomPeerId, rawBlock } from '../services/fakes.js'
+import { randomPeerId, rawBlock } from '../support/fakes.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
