@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { QuotaExceededError } from '../../src/errors.js'
+import { Placer } from '../../src/placement/placer.js'
+import { STORE_WINDOW } from '../../src/protocols/limits.js'
+import { storeRequestHandler, STORE_PROTOCOL } from '../../src/protocols/store-protocol.js'
+import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean }
+
+/**
+ * Servers in memory behind the real store handler, and a Placer over them
+ * whose finder answers `order` (and `freshOrder` when asked afresh): the
+ * placement decisions are tested, not XOR.
+ */
+async function network (options: { servers: number, replication: number, writeQuorum: number }): Promise<{
+  servers: FakeServer[]
+  placer: Placer
+  finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
+}> {
+  const uploader = await randomPeerId()
+  const servers: FakeServer[] = await Promise.all(Array.from({ length: options.servers }, async () => ({ id: await randomPeerId(), blocks: new MemoryBlocks() })))
+  const finder = { order: servers.map(s => s.id), freshOrder: undefined as PeerId[] | undefined, fresh: 0, down: [] as string[] }
+  const placer = new Placer({
+    replication: options.replication,
+    writeQuorum: options.writeQuorum,
+    finder: {
+      candidates: async (_cid: CID, _signal: AbortSignal, opts: { fresh?: boolean } = {}) => {
+        if (opts.fresh === true) finder.fresh++
+        return opts.fresh === true ? finder.freshOrder ?? finder.order : finder.order
+      },
+      down: (peer: PeerId) => { finder.down.push(peer.toString()) }
+    },
+    open: async (peer) => {
+      const server = servers.find(s => s.id.equals(peer)) ?? assert.fail(`no server ${peer.toString()}`)
+      if (server.down === true) throw Object.assign(new Error('connection refused'), { name: 'DialError' })
+      return (await dialHandler(storeRequestHandler(server.blocks), uploader)).stream
+    },
+    storeProtocol: STORE_PROTOCOL,
+    storeHere: async () => { assert.fail('the uploader holds no replicas') },
+    window: STORE_WINDOW,
+    signal: AbortSignal.timeout(30_000)
+  })
+  return { servers, placer, finder }
+}
+
+const holders = (servers: FakeServer[], cid: CID): boolean[] => servers.map(s => s.blocks.roleOf(cid) === 'replica')
+
+describe('placer', () => {
+  it('stores a block at its replication closest servers, and nowhere else', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2 })
+    const block = await rawBlock('one')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, true, true, false, false, false])
+  })
+
+  it('replaces a server that refuses (its quota) and one that is down by the next closest', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2 })
+    net.servers[0].blocks.beforePut = (cid, bytes) => new QuotaExceededError(cid.toString(), bytes.byteLength, 10, 10)
+    net.servers[1].down = true
+    const block = await rawBlock('two')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [false, false, true, true, true, false])
+    assert.equal(placed.refusals.length, 2)
+    assert.match(placed.refusals.join('; '), /quota/)
+    assert.deepEqual(net.finder.down, [net.servers[1].id.toString()], 'the server that is down is reported, the full one is not')
+  })
+
+  it('counts a replica per server: a block tried again never counts one server twice', async () => {
+    const net = await network({ servers: 1, replication: 5, writeQuorum: 3 })
+    const block = await rawBlock('three')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 1)
+  })
+
+  it('asks afresh for servers when a block falls short, and reaches the quorum through one that appeared', async () => {
+    const net = await network({ servers: 4, replication: 3, writeQuorum: 3 })
+    // the first answer knew only two servers; the network shows the rest when asked again
+    net.finder.order = net.servers.slice(0, 2).map(s => s.id)
+    net.finder.freshOrder = net.servers.map(s => s.id)
+    const block = await rawBlock('four')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, true, true, false])
+    assert.equal(net.finder.fresh, 1)
+  })
+
+  it('at the quorum but short of replication, asks afresh once and stops', async () => {
+    const net = await network({ servers: 3, replication: 5, writeQuorum: 3 })
+    const block = await rawBlock('five')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.equal(net.finder.fresh, 1)
+  })
+
+  it('below the quorum, keeps asking with backoff and stores at a server that was refusing', async () => {
+    const net = await network({ servers: 2, replication: 2, writeQuorum: 2 })
+    let refusals = 2
+    net.servers[1].blocks.beforePut = (cid, bytes) => refusals-- > 0 ? new QuotaExceededError(cid.toString(), bytes.byteLength, 10, 10) : undefined
+    const block = await rawBlock('six')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 2)
+    assert.ok(net.finder.fresh >= 2, `${net.finder.fresh} fresh asks`)
+  })
+})
