@@ -81,14 +81,16 @@ export class Neighbourhood {
   }
 
   /**
-   * Records what a lookup for `centre` showed: `found` are its answers
-   * (already passed to `seen`), `limit` how many a lookup can return.
+   * Records what a lookup for `centre` showed: `found` are the servers it
+   * learned of (already passed to `seen`), `limit` how many a lookup returns.
+   * The region reaches to the `limit`-th closest of them: a lookup walks
+   * towards its centre, so it knows the servers nearest it best.
    */
   learned (centre: bigint, found: bigint[], limit: number): void {
     let radius: bigint | undefined
     if (found.length >= limit) {
-      radius = 0n
-      for (const kad of found) if ((kad ^ centre) > radius) radius = kad ^ centre
+      const distances = found.map(kad => kad ^ centre).sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
+      radius = distances[limit - 1]
     }
     const now = this.now()
     this.regions = this.regions.filter(region => now - region.at < REGION_TTL_MS)

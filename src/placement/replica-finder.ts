@@ -155,23 +155,35 @@ export class ReplicaFinder {
   private async run (key: Uint8Array, target: bigint, callerSignal: AbortSignal): Promise<void> {
     this.stats.lookups++
     const signal = AbortSignal.any([callerSignal, AbortSignal.timeout(LOOKUP_TIMEOUT_MS)])
-    const found: bigint[] = []
-    const seen = new Set<string>()
+    const found = new Map<string, PeerId>()
+    // servers the answering peers named: in their routing tables, so DHT
+    // servers, even when this node's own request to them timed out (a busy
+    // network), which would keep them out of the lookup's answer
+    const named = new Map<string, PeerId>()
+    const onProgress = (evt: { type: string, detail?: any }): void => {
+      if (evt.type !== 'kad-dht:query:peer-response') return
+      for (const peer of evt.detail?.closer ?? []) named.set(peer.id.toString(), peer.id)
+    }
     let complete = true
     try {
-      for await (const peer of this.init.routing.getClosestPeers(key, { signal })) {
-        if (seen.has(peer.id.toString()) || this.init.self()?.equals(peer.id) === true) continue
-        seen.add(peer.id.toString())
-        const kad = kadNumber(await peerKadId(peer.id))
-        this.map.seen(peer.id, kad)
-        found.push(kad)
+      for await (const peer of this.init.routing.getClosestPeers(key, { signal, onProgress })) {
+        found.set(peer.id.toString(), peer.id)
       }
     } catch (err) {
       // a lookup cut short still tells what it found; it shows no region
       complete = false
       if (!callerSignal.aborted) this.init.log?.('lookup for %b ended early: %s', key, (err as Error).message)
     }
-    if (complete) this.map.learned(target, found, LOOKUP_SIZE)
+    for (const [id, peer] of found) named.set(id, peer)
+    const self = this.init.self()
+    const kads: bigint[] = []
+    for (const peer of named.values()) {
+      if (self?.equals(peer) === true) continue
+      const kad = kadNumber(await peerKadId(peer))
+      this.map.seen(peer, kad)
+      kads.push(kad)
+    }
+    if (complete) this.map.learned(target, kads, LOOKUP_SIZE)
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LOOKUP_SIZE, ReplicaFinder } from '../../src/placement/replica-finder.js'
+import { LOOKUP_SIZE, ReplicaFinder, type ReplicaFinderInit } from '../../src/placement/replica-finder.js'
 import { blockCids, servers, targetOf, trueClosest, type Server } from './kad-space.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 
@@ -24,7 +24,7 @@ function fakeRouting (all: Server[], answer?: (closest: PeerId[]) => PeerId[]): 
   return state
 }
 
-function finder (routing: ReturnType<typeof fakeRouting>['routing'], self?: PeerId): ReplicaFinder {
+function finder (routing: ReplicaFinderInit['routing'], self?: PeerId): ReplicaFinder {
   return new ReplicaFinder({ routing, connections: () => 1, replication: REPLICATION, self: () => self })
 }
 
@@ -59,6 +59,22 @@ describe('replica finder', () => {
     const [cid] = await blockCids(1)
     const candidates = await replicas.candidates(cid, AbortSignal.timeout(5000))
     assert.deepEqual(candidates.slice(0, REPLICATION).map(String), trueClosest(all, await targetOf(cid.multihash.bytes), REPLICATION).map(String))
+  })
+
+  it('learns the servers an answering peer named even when its own requests to them timed out', async () => {
+    const all = await servers(10)
+    // kad-dht answers only with peers it heard back from: here the one it started from
+    const routing = {
+      async * getClosestPeers (_key: Uint8Array, options: { onProgress?: (evt: { type: string, detail: unknown }) => void } = {}): AsyncGenerator<PeerInfo> {
+        options.onProgress?.({ type: 'kad-dht:query:peer-response', detail: { from: all[0].peer, closer: all.slice(1).map(s => ({ id: s.peer, multiaddrs: [] })) } })
+        yield { id: all[0].peer, multiaddrs: [] }
+      }
+    }
+    const replicas = finder(routing)
+    const [cid] = await blockCids(1)
+    const candidates = await replicas.candidates(cid, AbortSignal.timeout(5000))
+    assert.deepEqual(candidates.slice(0, REPLICATION).map(String), trueClosest(all, await targetOf(cid.multihash.bytes), REPLICATION).map(String))
+    assert.equal(replicas.status().servers, 10)
   })
 
   it('counts this node among the candidates when it holds replicas, and leaves it out of a fetch', async () => {
