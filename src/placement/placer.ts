@@ -1,4 +1,4 @@
-import { StoreSession, type OpenStream } from './store-session.js'
+import { StoreSession, type ForwardRequest, type OpenStream, type PushAnswer } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -29,6 +29,12 @@ export interface PlacerInit {
   storeHere: (cid: CID, bytes: Uint8Array) => Promise<void>
   /** Blocks in flight per peer stream. */
   window: number
+  /**
+   * Send each block once, to the closest member of its replica set, which
+   * pushes it on to the others (default true). Where that member does not
+   * forward (an older server) or some pushes fail, the rest go from here.
+   */
+  forward?: boolean
   signal: AbortSignal
 }
 
@@ -37,13 +43,17 @@ export interface BlockPlacement {
   cid: CID
   /** Servers that acknowledged it (this node counted only when it holds replicas). */
   replicas: number
+  /** Pushes the first holder was still making to other members when it answered. */
+  pending: number
   /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
   refusals: string[]
 }
 
 /**
- * Pushes blocks to their replica sets for one put. Each block goes to its
- * `replication` closest candidates at once; every refusal or failure is
+ * Pushes blocks to their replica sets for one put. Each block goes once, to
+ * its closest candidate, which pushes it on to the rest of the set (see
+ * `Forwarder`); what that does not cover goes from here to the
+ * next-closest candidates at once. Every refusal or failure is
  * replaced by the next-closest candidate. A block still short of
  * `replication` asks the network for servers it may not know of yet, once;
  * a block short of `writeQuorum` keeps trying, with backoff, up to
@@ -57,31 +67,63 @@ export class Placer {
     this.session = new StoreSession(init.open, init.storeProtocol, init.signal, init.window)
   }
 
+  /** Block bytes this put has sent (a block sent to three servers counts three times). */
+  bytesSent = 0
+
   async place (cid: CID, bytes: Uint8Array): Promise<BlockPlacement> {
     const { replication, writeQuorum, signal } = this.init
     const refusals: string[] = []
     /** Servers asked this round or before, and those that keep the block: a replica is a server, counted once. */
     const tried = new Set<string>()
     const holders = new Set<string>()
-    await this.storeAtClosest(await this.init.finder.candidates(cid, signal), cid, bytes, tried, holders, refusals)
-    for (let attempt = 1; holders.size < replication && attempt < PLACE_ATTEMPTS; attempt++) {
+    const first = await this.init.finder.candidates(cid, signal)
+    const pending = await this.storeForwarded(first, cid, bytes, tried, holders, refusals)
+    const wanted = replication - pending
+    await this.storeAtClosest(first, cid, bytes, wanted, tried, holders, refusals)
+    for (let attempt = 1; holders.size < wanted && attempt < PLACE_ATTEMPTS; attempt++) {
       // at the quorum, one fresh look for closer servers is enough: repair completes the set
       if (holders.size >= writeQuorum && attempt > 1) break
       if (attempt > 1) await delay(RETRY_BASE_MS * 2 ** (attempt - 2), signal)
       const candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
       // below the quorum, servers that refused (no room yet, a broken stream) are asked again
       if (holders.size < writeQuorum && attempt > 1) for (const peer of candidates) if (!holders.has(peer.toString())) tried.delete(peer.toString())
-      await this.storeAtClosest(candidates, cid, bytes, tried, holders, refusals)
+      await this.storeAtClosest(candidates, cid, bytes, wanted, tried, holders, refusals)
     }
-    return { cid, replicas: holders.size, refusals }
+    return { cid, replicas: holders.size, pending, refusals }
   }
 
-  /** Stores at the closest untried candidates until `replication` servers hold it, replacing each failure with the next. */
-  private async storeAtClosest (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<void> {
+  /**
+   * Sends the block to its closest candidate only, asking it to push the
+   * block on to the rest of the replica set; returns how many of those
+   * pushes it was still making when it answered. Every member named counts
+   * as tried: those that failed are replaced from here, by the next closest.
+   */
+  private async storeForwarded (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<number> {
+    const { replication, writeQuorum } = this.init
+    const set = candidates.slice(0, replication)
+    // a server uploading keeps its own replica and pushes to the rest itself
+    if (this.init.forward === false || set.length < 2 || set.some(p => this.init.self?.equals(p) === true)) return 0
+    const [head, ...rest] = set
+    tried.add(head.toString())
+    const answer = await this.pushTo(head, cid, bytes, { forward: rest, waitFor: writeQuorum - 1 })
+    if (typeof answer === 'string') {
+      refusals.push(`${head.toString()}: ${answer}`)
+      return 0
+    }
+    holders.add(head.toString())
+    // an answer without any (an older server that does not forward): the rest go from here
+    if (answer.holders == null && answer.pending == null) return 0
+    for (const peer of rest) tried.add(peer.toString())
+    for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
+    return Math.min(answer.pending ?? 0, rest.length)
+  }
+
+  /** Stores at the closest untried candidates until `wanted` servers hold it, replacing each failure with the next. */
+  private async storeAtClosest (candidates: PeerId[], cid: CID, bytes: Uint8Array, wanted: number, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<void> {
     const untried = candidates.filter(p => !tried.has(p.toString()))
     let next = 0
-    while (holders.size < this.init.replication && next < untried.length) {
-      const batch = untried.slice(next, next + this.init.replication - holders.size)
+    while (holders.size < wanted && next < untried.length) {
+      const batch = untried.slice(next, next + wanted - holders.size)
       next += batch.length
       for (const peer of batch) tried.add(peer.toString())
       const results = await Promise.all(batch.map(async peer => this.storeAt(peer, cid, bytes)))
@@ -99,13 +141,25 @@ export class Placer {
 
   /** Stores a block at one peer; returns why not, or undefined when stored. */
   private async storeAt (peer: PeerId, cid: CID, bytes: Uint8Array): Promise<string | undefined> {
-    try {
-      if (this.init.self?.equals(peer) === true) {
+    if (this.init.self?.equals(peer) === true) {
+      try {
         await this.init.storeHere(cid, bytes)
         return undefined
+      } catch (err) {
+        this.init.signal.throwIfAborted()
+        return `failed: ${(err as Error).message}`
       }
-      const answer = await this.session.push(peer, cid, bytes)
-      if (answer.status === 'stored') return undefined
+    }
+    const answer = await this.pushTo(peer, cid, bytes)
+    return typeof answer === 'string' ? answer : undefined
+  }
+
+  /** Pushes a block to a peer; returns its answer when it stored the block, else why not. */
+  private async pushTo (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer | string> {
+    try {
+      this.bytesSent += bytes.byteLength
+      const answer = await this.session.push(peer, cid, bytes, forward)
+      if (answer.status === 'stored') return answer
       return answer.message != null ? `${answer.status} (${answer.message})` : answer.status
     } catch (err) {
       this.init.signal.throwIfAborted()

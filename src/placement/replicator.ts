@@ -1,6 +1,7 @@
 import { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
 import { MAX_CIDS_PER_REQUEST, STORE_WINDOW } from '../protocols/limits.js'
 import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
+import { Slots } from './slots.js'
 import { StoreSession, type OpenStream } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
@@ -295,40 +296,6 @@ export class Replicator {
   private fail (format: string, ...args: unknown[]): void {
     this.stats.failures++
     this.init.log.error(`repair: ${format}`, ...args)
-  }
-}
-
-/** A counting semaphore whose waits end with the signal. */
-class Slots {
-  private readonly waiting: Array<() => void> = []
-
-  constructor (private free: number) {}
-
-  async take (signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted()
-    if (this.free > 0) {
-      this.free--
-      return
-    }
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.waiting.indexOf(go)
-        if (i >= 0) this.waiting.splice(i, 1)
-        reject(signal.reason)
-      }
-      const go = (): void => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      }
-      this.waiting.push(go)
-      signal.addEventListener('abort', onAbort, { once: true })
-    })
-  }
-
-  give (): void {
-    const next = this.waiting.shift()
-    if (next != null) next()
-    else this.free++
   }
 }
 

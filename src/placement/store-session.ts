@@ -1,5 +1,5 @@
 import { pushable, type Pushable } from 'it-pushable'
-import { pushBlocks, type StoreOutcome } from '../protocols/store-protocol.js'
+import { pushBlocks, type BlockToStore, type StoreOutcome } from '../protocols/store-protocol.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -10,6 +10,16 @@ export type OpenStream = (peer: PeerId, protocol: string, signal: AbortSignal) =
 export interface PushAnswer {
   status: StoreOutcome
   message?: string
+  /** Forward targets that confirmed keeping the block (when it was pushed with some). */
+  holders?: PeerId[]
+  /** Pushes to forward targets still going on at the peer. */
+  pending?: number
+}
+
+/** Asks the peer to push the block on to other members of its replica set. */
+export interface ForwardRequest {
+  forward: PeerId[]
+  waitFor: number
 }
 
 interface Waiting {
@@ -24,7 +34,7 @@ interface Waiting {
  * its pending blocks fail and go elsewhere; a later push opens a new one.
  */
 class PeerPusher {
-  private readonly queue: Pushable<{ cid: CID, bytes: Uint8Array }> = pushable({ objectMode: true })
+  private readonly queue: Pushable<BlockToStore> = pushable({ objectMode: true })
   private readonly waiting: Waiting[] = []
   private failure: Error | undefined
 
@@ -37,10 +47,10 @@ class PeerPusher {
     return this.failure != null
   }
 
-  async push (cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
+  async push (cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer> {
     if (this.failure != null) throw this.failure
     const answer = new Promise<PushAnswer>((resolve, reject) => { this.waiting.push({ resolve, reject }) })
-    this.queue.push({ cid, bytes })
+    this.queue.push(forward != null ? { cid, bytes, ...forward } : { cid, bytes })
     return answer
   }
 
@@ -52,7 +62,8 @@ class PeerPusher {
     try {
       const stream = await opening
       for await (const answer of pushBlocks(stream, this.queue, { signal, peer: this.peer.toString(), window })) {
-        this.waiting.shift()?.resolve(answer.message != null ? { status: answer.status, message: answer.message } : { status: answer.status })
+        const { cid: _cid, ...rest } = answer
+        this.waiting.shift()?.resolve(rest)
       }
       if (this.waiting.length > 0) throw new Error(`peer ${this.peer.toString()} closed the store stream with ${this.waiting.length} block(s) unanswered`)
     } catch (err) {
@@ -69,7 +80,7 @@ export class StoreSession {
 
   constructor (private readonly open: OpenStream, private readonly protocol: string, private readonly signal: AbortSignal, private readonly window: number) {}
 
-  async push (peer: PeerId, cid: CID, bytes: Uint8Array): Promise<PushAnswer> {
+  async push (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer> {
     const key = peer.toString()
     let pusher = this.pushers.get(key)
     // a stream that failed is not reused: a later block (a retry) dials afresh
@@ -77,7 +88,7 @@ export class StoreSession {
       pusher = new PeerPusher(peer, this.open(peer, this.protocol, this.signal), this.signal, this.window)
       this.pushers.set(key, pusher)
     }
-    return pusher.push(cid, bytes)
+    return pusher.push(cid, bytes, forward)
   }
 
   /** Ends every stream (after their pending blocks are answered). */

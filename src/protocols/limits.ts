@@ -53,6 +53,9 @@ export const MAX_HAVE_MESSAGE_BYTES = 16_384
 /** How many StoreRequests a dialler may have sent without an answer. */
 export const STORE_WINDOW = 8
 
+/** Forward targets one store request may name: a replica set's members beside the receiver, with room for wide settings. */
+export const MAX_FORWARD_TARGETS = 16
+
 /**
  * How many block bytes a dialler may have sent without an answer (one block
  * may always be in flight). Kept under the 4 MiB a libp2p stream buffers

@@ -8,11 +8,13 @@
  * verification is stored. See docs/protocols.md.
  */
 
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { ProtocolError } from '../errors.js'
 import { MAX_BLOCK_BYTES } from '../store/limits.js'
 import { assertSupportedCid, describeCid, describePeer, parseCid } from './cid-parsing.js'
-import { STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
+import { MAX_FORWARD_TARGETS, STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
 import { StoreRequest, StoreResponse, StoreStatus } from './pb/store.js'
 import { ProtocolStream } from './protocol-stream.js'
 import { verifyBlock } from './verify-block.js'
@@ -35,19 +37,41 @@ export interface StoreAnswer {
   cid: CID
   status: StoreOutcome
   message?: string
+  /** Forward targets that confirmed keeping the block by the time of the answer. */
+  holders?: PeerId[]
+  /** Pushes to forward targets the responder goes on with after the answer. */
+  pending?: number
 }
 
 /** A block to push. */
 export interface BlockToStore {
   cid: CID
   bytes: Uint8Array
+  /** Other members of the replica set the responder is asked to push the block on to. */
+  forward?: PeerId[]
+  /** How many of `forward` must confirm before the responder answers. */
+  waitFor?: number
 }
+
+/** What a forwarding responder did with a block's forward targets. */
+export interface Forwarded {
+  holders: PeerId[]
+  pending: number
+}
+
+/**
+ * Pushes a stored block on to `targets`, resolving once `waitFor` of them
+ * confirmed (or all settled); the rest go on in the background.
+ */
+export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId) => Promise<Forwarded>
 
 export interface StoreRequestHandlerOptions {
   /** Whether this node keeps `cid` for `peer` (e.g. it is among the closest servers); default yes. */
   accept?: (cid: CID, peer: PeerId) => boolean | Promise<boolean>
   /** Called after a block was verified and stored. */
   onStored?: (cid: CID, bytes: Uint8Array, peer: PeerId) => void
+  /** Pushes a stored block on to the targets its request names; without it, they are ignored. */
+  forward?: Forward
   /**
    * Called with each error the handler swallows: the one that made it abort a
    * stream (usually a `ProtocolError`), or a local failure answered INTERNAL.
@@ -81,6 +105,8 @@ const OUTCOME_OF: Partial<Record<StoreStatus, StoreOutcome>> = {
 interface Verdict {
   status: StoreStatus
   message?: string
+  holders?: Uint8Array[]
+  pending?: number
 }
 
 /**
@@ -114,8 +140,10 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   }
 
   let cid: CID
+  let targets: PeerId[]
   try {
     cid = parseCid(request.cid, peer.toString())
+    targets = parseTargets(request.forward)
   } catch (err: any) {
     return { status: StoreStatus.INVALID, message: err.message }
   }
@@ -146,7 +174,29 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   }
 
   options.onStored?.(cid, data, peer)
-  return { status: StoreStatus.STORED }
+  if (options.forward == null || targets.length === 0) return { status: StoreStatus.STORED }
+  try {
+    const forwarded = await options.forward(cid, data, targets, Math.min(request.waitFor, targets.length), peer)
+    return { status: StoreStatus.STORED, holders: forwarded.holders.map(p => p.toMultihash().bytes), pending: forwarded.pending }
+  } catch (err: any) {
+    // stored here all the same: the uploader pushes to the others itself
+    options.onError?.(err, peer)
+    return { status: StoreStatus.STORED }
+  }
+}
+
+/** The PeerIds a store request asks to forward to; throws naming what is wrong. */
+function parseTargets (forward: Uint8Array[]): PeerId[] {
+  if (forward.length > MAX_FORWARD_TARGETS) {
+    throw new Error(`asked to forward to ${forward.length} peers, more than the ${MAX_FORWARD_TARGETS} allowed`)
+  }
+  return forward.map((bytes, i) => {
+    try {
+      return peerIdFromMultihash(Digest.decode(bytes))
+    } catch {
+      throw new Error(`forward target ${i} is not a PeerId`)
+    }
+  })
 }
 
 /** A local failure: the peer learns only that it happened, the node gets the error. */
@@ -203,7 +253,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
         const next = await source.next()
         signal?.throwIfAborted()
         if (next.done === true) break
-        const { cid, bytes } = next.value
+        const { cid, bytes, forward, waitFor } = next.value
         const local = refuseLocally(cid, bytes)
         if (local != null) {
           pending.push({ cid, size: 0, local })
@@ -217,7 +267,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
         pending.push({ cid, size: bytes.byteLength })
         pendingBytes += bytes.byteLength
         notify()
-        await wire.write({ cid: cid.bytes, data: bytes }, StoreRequest, `store request for ${cid}`, { signal })
+        await wire.write({ cid: cid.bytes, data: bytes, forward: forward?.map(p => p.toMultihash().bytes) ?? [], waitFor: waitFor ?? 0 }, StoreRequest, `store request for ${cid}`, { signal })
       }
       sourceDone = true
       await wire.closeWrite({ signal })
@@ -297,5 +347,14 @@ async function readAnswer (wire: ProtocolStream, cid: CID, signal: AbortSignal |
   if (status == null) {
     throw new ProtocolError(`${who} answered ${cid} with the status ${response.status}`, wire.peer)
   }
-  return response.message === '' ? { cid, status } : { cid, status, message: response.message }
+  const answer: StoreAnswer = response.message === '' ? { cid, status } : { cid, status, message: response.message }
+  if (status === 'stored' && (response.holders.length > 0 || response.pending > 0)) {
+    try {
+      answer.holders = response.holders.map(bytes => peerIdFromMultihash(Digest.decode(bytes)))
+    } catch {
+      throw new ProtocolError(`${who} named a holder of ${cid} that is not a PeerId`, wire.peer)
+    }
+    answer.pending = response.pending
+  }
+  return answer
 }

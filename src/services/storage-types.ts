@@ -10,17 +10,25 @@ export interface PutResult {
   cid: CID
   /** File size in bytes. */
   size: number
-  /** Replicas of the least-replicated block: every block has at least this many. */
+  /** Replicas of the least-replicated block: every block has at least this many (servers that confirmed keeping it). */
   replicas: number
+  /**
+   * Pushes to further members of replica sets that servers were still making
+   * when they answered: the replicas that will follow `replicas` (summed over
+   * blocks). Servers finish them, and repair any that fail.
+   */
+  pending: number
   /** Blocks in the file's DAG. */
   blocks: number
+  /** Block bytes this node sent: about the file's size when servers forward, `replication` times it when they do not. */
+  bytesSent: number
   /** Whether this node kept a pinned copy (not when its own quota is too small). */
   pinned: boolean
 }
 
 export type PutProgressEvents =
   CustomProgressEvent<{ bytes: number }, 'weft:put:read'> |
-  CustomProgressEvent<{ cid: CID, replicas: number, bytes: number }, 'weft:put:placed'>
+  CustomProgressEvent<{ cid: CID, replicas: number, pending: number, bytes: number }, 'weft:put:placed'>
 
 export type GetProgressEvents =
   CustomProgressEvent<{ cid: CID, fetched: number, local: number }, 'weft:get:block'>

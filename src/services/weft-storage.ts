@@ -4,15 +4,16 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { CustomProgressEvent } from 'progress-events'
 import { readContent, statContent, type BlockSource } from '../content/read.js'
 import { FetchSession } from '../fetch/fetch-session.js'
+import { Forwarder } from '../placement/forwarder.js'
 import { RepairSchedule, watchReplicaHolders } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 import { parseCidString } from '../protocols/cid-parsing.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
-import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS } from '../protocols/limits.js'
+import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
 import { PeerStreams } from '../protocols/peer-streams.js'
-import { storeRequestHandler, STORE_PROTOCOL } from '../protocols/store-protocol.js'
+import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { putContent } from './put-content.js'
@@ -117,6 +118,7 @@ export class WeftStorage implements Startable {
   private readonly repairIntervalMs: number
   private readonly dhtProtocol: string
   private unwatchServers: (() => void) | undefined
+  private forwarder: Forwarder | undefined
   private repair: { replicator: Replicator, schedule: RepairSchedule, unwatch: () => void } | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
@@ -168,7 +170,18 @@ export class WeftStorage implements Startable {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
     })
     if (this.holdReplicas) {
-      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError }), {
+      const forwarder = this.forwarder = new Forwarder({
+        self: this.components.peerId,
+        replication: this.replication,
+        finder: this.finder,
+        open: this.streams.open,
+        storeProtocol: STORE_PROTOCOL,
+        window: STORE_WINDOW,
+        log: this.log,
+        signal: this.stopping.signal
+      })
+      const forward: Forward = async (cid, bytes, targets, waitFor) => forwarder.forward(cid, bytes, targets, waitFor)
+      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError, forward }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })
       await this.components.registrar.handle(HAVE_PROTOCOL, haveRequestHandler(this.blocks, { onError }), {
@@ -222,6 +235,7 @@ export class WeftStorage implements Startable {
       this.repair = undefined
     }
     await this.components.registrar.unhandle(BLOCK_PROTOCOL)
+    this.forwarder?.close()
     if (this.holdReplicas) {
       await this.components.registrar.unhandle(STORE_PROTOCOL)
       await this.components.registrar.unhandle(HAVE_PROTOCOL)

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { QuotaExceededError } from '../../src/errors.js'
 import { Placer } from '../../src/placement/placer.js'
 import { STORE_WINDOW } from '../../src/protocols/limits.js'
-import { storeRequestHandler, STORE_PROTOCOL } from '../../src/protocols/store-protocol.js'
+import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../../src/protocols/store-protocol.js'
 import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -15,7 +15,7 @@ interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean }
  * whose finder answers `order` (and `freshOrder` when asked afresh): the
  * placement decisions are tested, not XOR.
  */
-async function network (options: { servers: number, replication: number, writeQuorum: number }): Promise<{
+async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean }): Promise<{
   servers: FakeServer[]
   placer: Placer
   finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
@@ -36,7 +36,15 @@ async function network (options: { servers: number, replication: number, writeQu
     open: async (peer) => {
       const server = servers.find(s => s.id.equals(peer)) ?? assert.fail(`no server ${peer.toString()}`)
       if (server.down === true) throw Object.assign(new Error('connection refused'), { name: 'DialError' })
-      return (await dialHandler(storeRequestHandler(server.blocks), uploader)).stream
+      // a forwarding server stores straight into the servers it is asked to forward to
+      const forward: Forward | undefined = options.forwarding === true
+        ? async (cid, bytes, targets) => {
+          const took = servers.filter(s => targets.some(t => t.equals(s.id)) && s.down !== true)
+          for (const s of took) await s.blocks.put(cid, bytes, 'replica')
+          return { holders: took.map(s => s.id), pending: 0 }
+        }
+        : undefined
+      return (await dialHandler(storeRequestHandler(server.blocks, { forward }), uploader)).stream
     },
     storeProtocol: STORE_PROTOCOL,
     storeHere: async () => { assert.fail('the uploader holds no replicas') },
@@ -49,6 +57,38 @@ async function network (options: { servers: number, replication: number, writeQu
 const holders = (servers: FakeServer[], cid: CID): boolean[] => servers.map(s => s.blocks.roleOf(cid) === 'replica')
 
 describe('placer', () => {
+  it('sends each block once, to its closest server, which forwards it to the rest of the replica set', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
+    const block = await rawBlock('sent once')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, true, true, false, false, false])
+    assert.equal(net.placer.bytesSent, block.bytes.byteLength)
+    assert.equal(net.servers[0].blocks.puts.length, 1)
+  })
+
+  it('pushes from the uploader to the next closest where a forwarded push failed', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
+    net.servers[1].down = true
+    const block = await rawBlock('one forward failed')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true, false, false])
+    assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+  })
+
+  it('pushes to every member itself where the closest server does not forward (an older server)', async () => {
+    const net = await network({ servers: 4, replication: 3, writeQuorum: 2 })
+    const block = await rawBlock('no forwarding')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, true, true, false])
+    assert.equal(net.placer.bytesSent, 3 * block.bytes.byteLength)
+  })
+
   it('stores a block at its replication closest servers, and nowhere else', async () => {
     const net = await network({ servers: 6, replication: 3, writeQuorum: 2 })
     const block = await rawBlock('one')

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pbStream } from '@libp2p/utils'
 import { ProtocolError, QuotaExceededError } from '../../src/errors.js'
-import { MAX_MESSAGE_BYTES, STORE_WINDOW } from '../../src/protocols/limits.js'
+import { MAX_FORWARD_TARGETS, MAX_MESSAGE_BYTES, STORE_WINDOW } from '../../src/protocols/limits.js'
 import { StoreRequest, StoreResponse, StoreStatus } from '../../src/protocols/pb/store.js'
 import { pushBlocks, storeRequestHandler } from '../../src/protocols/store-protocol.js'
 import { MAX_BLOCK_BYTES } from '../../src/store/limits.js'
@@ -52,6 +52,45 @@ async function blocksOf (count: number, size?: number): Promise<BlockToStore[]> 
 }
 
 describe('store protocol', () => {
+  it('passes a block\'s forward targets to the responder\'s forwarder and returns the holders and pending it reports', async () => {
+    const [block] = await blocksOf(1)
+    const targets = await Promise.all([randomPeerId(), randomPeerId(), randomPeerId()])
+    const asked: Array<{ targets: string[], waitFor: number }> = []
+    const { stream } = await serverFor(new MemoryBlocks(), {
+      forward: async (_cid, _bytes, to, waitFor) => {
+        asked.push({ targets: to.map(String), waitFor })
+        return { holders: to.slice(0, 2), pending: 1 }
+      }
+    })
+    const [answer] = await collect(pushBlocks(stream, [{ ...block, forward: targets, waitFor: 2 }]))
+    assert.deepEqual(asked, [{ targets: targets.map(String), waitFor: 2 }])
+    assert.equal(answer.status, 'stored')
+    assert.deepEqual(answer.holders?.map(String), targets.slice(0, 2).map(String))
+    assert.equal(answer.pending, 1)
+  })
+
+  it('answers a block without forward targets with no holders, even where the responder forwards', async () => {
+    const [block] = await blocksOf(1)
+    const { stream } = await serverFor(new MemoryBlocks(), { forward: async () => assert.fail('nothing to forward') })
+    const [answer] = await collect(pushBlocks(stream, [block]))
+    assert.deepEqual(answer, { cid: block.cid, status: 'stored' })
+  })
+
+  it('refuses a request naming more forward targets than allowed, or one that is no PeerId, as INVALID and stores nothing', async () => {
+    const [block] = await blocksOf(1)
+    const store = new MemoryBlocks()
+    const { stream } = await serverFor(store, { forward: async () => assert.fail('nothing to forward') })
+    const many = await Promise.all(Array.from({ length: MAX_FORWARD_TARGETS + 1 }, async () => (await randomPeerId()).toMultihash().bytes))
+    const answers = await sendByHand(stream, [
+      { cid: block.cid.bytes, data: block.bytes, forward: many, waitFor: 0 },
+      { cid: block.cid.bytes, data: block.bytes, forward: [new Uint8Array([1, 2, 3])], waitFor: 0 }
+    ])
+    assert.deepEqual(answers.map(a => a.status), [StoreStatus.INVALID, StoreStatus.INVALID])
+    assert.match(answers[0].message, new RegExp(`${MAX_FORWARD_TARGETS + 1} peers, more than the ${MAX_FORWARD_TARGETS}`))
+    assert.match(answers[1].message, /forward target 0 is not a PeerId/)
+    assert.equal(store.puts.length, 0)
+  })
+
   it('stores valid blocks as replicas and answers STORED', async () => {
     const blocks = await blocksOf(3)
     const store = new MemoryBlocks()

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises'
 import { parseCommandLine } from '../args.js'
 import { formatBytes } from '../../format-bytes.js'
-import { formatDuration, formatRate, progressBar } from '../progress.js'
+import { formatCount, formatDuration, formatRate, progressBar } from '../progress.js'
 import { loadConfig } from '../../config/load.js'
 import { createNode } from '../../node/create-node.js'
 import { UsageError } from '../../errors.js'
@@ -52,8 +52,10 @@ export const put: Command = {
         const elapsed = performance.now() - started
         io.stdout.write(`${result.cid.toString()}\n`)
         if (!quiet) {
+          const following = result.pending > 0 ? `, ${formatCount(result.pending)} more being made by servers` : ''
           io.stderr.write(`stored ${formatBytes(result.size)} in ${result.blocks} block${result.blocks === 1 ? '' : 's'}, ` +
-            `${result.replicas} replica${result.replicas === 1 ? '' : 's'} each (${formatDuration(elapsed)}, ${formatRate(result.size, elapsed)})\n`)
+            `${result.replicas} replica${result.replicas === 1 ? '' : 's'} each${following} (${formatDuration(elapsed)}, ${formatRate(result.size, elapsed)}, ` +
+            `${formatBytes(result.bytesSent)} sent)\n`)
         }
       } finally {
         await node.stop()
