@@ -78,7 +78,8 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.equal(lines.length, 2, stored.stdout)
     assert.equal(lines[1], '')
     const cid = CID.parse(lines[0])
-    assert.match(stored.stderr, /^stored 3\.0 MiB in 5 blocks, [1-9]\d* replicas? each \(\d+(\.\d)? (s|min \d+ s), [\d.]+ [KMG]?i?B\/s\)\n$/)
+    // three servers, quorum 3: every block on all three, each byte sent once (5 blocks: 3 MiB and 123 bytes)
+    assert.match(stored.stderr, /^stored 3\.0 MiB in 5 blocks, 3 replicas each \(\d+(\.\d)? (s|min \d+ s), [\d.]+ [KMG]?i?B\/s, 3\.0 MiB sent\)\n$/)
 
     const output = join(dir, 'output.bin')
     const fetched = await runWeft(['get', cid.toString(), '-o', output, ...bootstrap])

@@ -62,10 +62,11 @@ export async function reachable (node: WeftNode, timeoutMs = REACHABLE_TIMEOUT_M
   })
 }
 
-/** Where a put's result says the file lives. */
-export function storedWhere (result: Pick<PutResult, 'replicas'>, replicate: boolean): string {
+/** Where a put's result says the file lives: the servers that confirmed every block, and whether more copies are still being made. */
+export function storedWhere (result: Pick<PutResult, 'replicas' | 'pending'>, replicate: boolean): string {
   if (!replicate) return 'only in this tab: the link works while this tab stays open'
-  return `on ${plural(result.replicas, 'server')}`
+  const following = result.pending > 0 ? ', more copies on their way' : ''
+  return `on ${plural(result.replicas, 'server')}${following}`
 }
 
 /** Wires the page's "Add a file" section to the node once it is `ready`. */

@@ -25,8 +25,9 @@ async function startNode (bootstrap) {
       ping: ping(),
       // weft's DHT protocol, in server mode; loopback addresses are fine here
       dht: kadDHT({ protocol: '/weft/kad/1.0.0', clientMode: false, peerInfoMapper: passthroughMapper }),
-      // the one line this example is about
-      storage: weftStorage()
+      // the one line this example is about; two nodes can keep two copies
+      // of each block, so the put asks for two (weft's default is three)
+      storage: weftStorage({ writeQuorum: 2 })
     }
   })
   if (bootstrap != null) {

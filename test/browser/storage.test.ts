@@ -48,10 +48,13 @@ describe('files shared between pages and servers', () => {
     const bytes = randomBytes(3 * MiB + 4321)
     const page = await network.open()
     const shared = await page.shareFile('random.bin', bytes)
-    // 4 servers, 5 replicas wanted: every server holds every block
-    assert.equal(shared.replicas, network.servers.length)
-    assert.equal(shared.stored, `on ${network.servers.length} servers`)
+    // the put resolves once 3 servers (the quorum) keep every block, and says
+    // whether the first holders are still passing blocks on
+    assert.ok(shared.replicas >= 3 && shared.replicas <= network.servers.length, `${shared.replicas} replicas`)
+    assert.match(shared.stored, new RegExp(`^on ${shared.replicas} servers(, more copies on their way)?$`))
     assert.equal(shared.link, `${network.servers[0].httpUrl}#/${shared.cid}/random.bin`)
+    // 4 servers, 5 replicas wanted: every server ends up keeping every block (4 leaves and the root)
+    for (const server of network.servers) await statusWhen(server, s => s.storage.blocks >= 5)
     await page.page.context().close()
 
     const reader = await transientNode(network.servers[2].multiaddrs[0])
