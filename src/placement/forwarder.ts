@@ -19,7 +19,7 @@ export interface ForwarderInit {
   /** This server. */
   self: PeerId
   replication: number
-  finder: Pick<ReplicaFinder, 'candidates' | 'down'>
+  finder: Pick<ReplicaFinder, 'knownClosest' | 'down'>
   open: OpenStream
   storeProtocol: string
   /** Blocks in flight per peer stream. */
@@ -84,10 +84,14 @@ export class Forwarder {
     this.session.close()
   }
 
-  /** The targets this server also sees among the block's closest servers. */
+  /**
+   * The targets this server also sees among the block's closest servers it
+   * knows. No lookup: the check is on every forwarded block's path, and a
+   * target refused for want of knowledge costs only the uploader's push.
+   */
   private async responsible (cid: CID, targets: PeerId[]): Promise<PeerId[]> {
-    const closest = await this.init.finder.candidates(cid, this.init.signal, { withSelf: true })
-    const allowed = new Set(closest.slice(0, this.init.replication + FORWARD_SLACK).map(String))
+    const closest = await this.init.finder.knownClosest(cid, this.init.replication + FORWARD_SLACK)
+    const allowed = new Set(closest.map(String))
     const accepted = targets.filter(peer => allowed.has(peer.toString()) && !peer.equals(this.init.self))
     this.stats.refusedTargets += targets.length - accepted.length
     return accepted

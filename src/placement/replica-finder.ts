@@ -95,6 +95,17 @@ export class ReplicaFinder {
   }
 
   /**
+   * The known servers closest to a block, this node among them when it holds
+   * replicas, without asking the network whatever the neighbourhood covers:
+   * for checks on a hot path that a wrong "no" only makes costlier (a
+   * forwarding server's check of the targets it is given).
+   */
+  async knownClosest (cid: CID, count: number): Promise<PeerId[]> {
+    const target = kadNumber(await kadId(cid.multihash.bytes))
+    return this.map.closest(target, count, await this.self())
+  }
+
+  /**
    * Runs a lookup for `key` (a server's own id, before a repair sweep): its
    * region then answers for the blocks around it.
    */

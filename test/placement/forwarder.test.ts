@@ -19,7 +19,7 @@ async function network (count: number, replication: number): Promise<{ self: Pee
     self,
     replication,
     finder: {
-      candidates: async () => [self, ...servers.map(s => s.id)],
+      knownClosest: async (_cid, count) => [self, ...servers.map(s => s.id)].slice(0, count),
       down: (peer) => { down.push(peer.toString()) }
     },
     open: async (peer) => {
