@@ -3,11 +3,14 @@
 // its 5 XOR-closest servers at once (storage.replication 5) and needs 3
 // acknowledgements (writeQuorum 3); `put` resolves when every block's pushes
 // have all been answered, so with five healthy servers it waits for all five.
+import { mkdtemp } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runPeer, startPeer, type RunningPeer } from './process.js'
+import { startTestnet, type Testnet } from '../src/testing/testnet.js'
+import { runPeer } from './process.js'
 import { formatSummary, type Section } from './report.js'
 import { mibPerSecond, summarize, type Summary } from './stats.js'
-import type { ServerTask, UploadResult, UploadTask } from './weft-worker.js'
+import type { UploadResult, UploadTask } from './weft-worker.js'
 
 const WORKER = fileURLToPath(new URL('./weft-worker.js', import.meta.url))
 
@@ -29,17 +32,15 @@ export interface PutFigure {
   error?: string
 }
 
-/** Starts five servers, then puts `size` fresh random bytes from a new transient process per run (one warm-up, then `runs`). */
+/** Starts five server processes (a testnet), then puts `size` fresh random bytes from a new transient process per run (one warm-up, then `runs`). */
 export async function measurePut (size: number, runs: number, tmpDir: string): Promise<PutFigure> {
-  const servers: RunningPeer[] = []
+  let net: Testnet | undefined
   try {
-    for (let i = 0; i < PUT_SERVERS; i++) {
-      const task: ServerTask = { role: 'server', tmpDir, peers: servers.map(s => s.info) }
-      servers.push(await startPeer(WORKER, task, 60_000))
-    }
+    net = await startTestnet({ servers: PUT_SERVERS, processes: PUT_SERVERS, dataDir: await mkdtemp(join(tmpDir, 'weft-testnet-')) })
+    const servers = net.servers.map(s => ({ addrs: s.multiaddrs }))
     const results: UploadResult[] = []
     for (let run = 0; run <= runs; run++) {
-      const task: UploadTask = { role: 'upload', servers: servers.map(s => s.info), size }
+      const task: UploadTask = { role: 'upload', servers, size }
       const result = await runPeer<UploadResult>(WORKER, task, 120_000 + size / 2 ** 20 * 1000)
       if (!result.ok) throw new Error(`run ${run}: put reported ${result.bytes} bytes`)
       if (run > 0) results.push(result)
@@ -57,7 +58,7 @@ export async function measurePut (size: number, runs: number, tmpDir: string): P
   } catch (err: any) {
     return { size, status: 'failed', error: String(err.message ?? err) }
   } finally {
-    await Promise.all(servers.map(async s => s.release()))
+    await net?.stop()
   }
 }
 

@@ -1,6 +1,5 @@
-// The weft processes of items 3 and 5 besides the transfer peers:
-// - server: a plain weft server joined to the servers before it (item 3's
-//   five), living until released;
+// The weft processes of items 3 and 5 besides the transfer peers (item 3's
+// five servers are a testnet, src/testing/testnet.ts):
 // - upload: a transient node that puts `size` fresh random bytes at those
 //   servers and times it (item 3);
 // - idle: a server that stores `blocks` small blocks straight into its block
@@ -13,15 +12,8 @@ import { runInNewContext } from 'node:vm'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { peakRssBytes, report, runMain, task, untilReleased } from './peer-io.js'
+import { peakRssBytes, report, runMain, task } from './peer-io.js'
 import { addrsOf, startServer, startTransient, untilRoutingTable } from './weft-nodes.js'
-
-export interface ServerTask {
-  role: 'server'
-  tmpDir: string
-  /** Ready lines of the servers started before this one. */
-  peers: Array<Record<string, unknown>>
-}
 
 export interface UploadTask {
   role: 'upload'
@@ -66,16 +58,6 @@ export interface IdleResult {
   restarted: IdleMemory
   storeMs: number
   blocks: number
-}
-
-async function server (t: ServerTask): Promise<void> {
-  const s = await startServer({ tmpDir: t.tmpDir, bootstrap: addrsOf(t.peers) })
-  try {
-    report({ ready: true, addrs: s.node.getMultiaddrs().map(String) })
-    await untilReleased()
-  } finally {
-    await s.stop()
-  }
 }
 
 async function upload (t: UploadTask): Promise<void> {
@@ -144,8 +126,7 @@ async function idle (t: IdleTask): Promise<void> {
 }
 
 runMain(async () => {
-  const t = task<ServerTask | UploadTask | IdleTask>()
-  if (t.role === 'server') await server(t)
-  else if (t.role === 'upload') await upload(t)
+  const t = task<UploadTask | IdleTask>()
+  if (t.role === 'upload') await upload(t)
   else await idle(t)
 })

@@ -5,9 +5,10 @@ import { id } from './commands/id.js'
 import { put } from './commands/put.js'
 import { start } from './commands/start.js'
 import { status } from './commands/status.js'
+import { testnet } from './commands/testnet.js'
 import type { Command, CommandIO } from './io.js'
 
-export const COMMANDS: readonly Command[] = [start, put, get, status, id]
+export const COMMANDS: readonly Command[] = [start, put, get, status, id, testnet]
 
 /**
  * Errors that mean the command line itself is wrong (exit 2): a flag, a

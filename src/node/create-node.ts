@@ -19,6 +19,12 @@ export interface CreateNodeOptions {
    * contends for a running server's data directory.
    */
   transient?: boolean
+  /**
+   * A full node (a server listens, holds replicas, caches) whose stores live
+   * in memory: a fresh PeerId each start and nothing written to `dataDir`.
+   * For test networks of many servers, where disk state is not what is tested.
+   */
+  inMemory?: boolean
 }
 
 /**
@@ -42,7 +48,7 @@ export interface CreateNodeOptions {
 export async function createNode (init: WeftConfigInit = {}, options: CreateNodeOptions = {}): Promise<WeftNode> {
   const transient = options.transient === true
   const config = resolveConfig(transient ? { ...init, listen: [], announce: [], http: { ...init.http, enabled: false } } : init, defaultRole)
-  const stores = transient ? await memoryStores(config) : await diskStores(config)
+  const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
     const privateKey = await loadOrCreateSelfKey(stores.datastore)
     const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.datastore, blocks: stores.blocks, transient }))

@@ -1,8 +1,9 @@
 /**
  * @packageDocumentation
  *
- * Helpers for tests and benchmarks: a whole weft network in one call, and
- * what a perfect DHT lookup would answer in it.
+ * Helpers for tests and benchmarks: a whole weft network in one call (in one
+ * process with `createTestNetwork`, or as real servers over several processes
+ * with `startTestnet`), and what a perfect DHT lookup would answer in it.
  *
  * @example
  * ```ts
@@ -16,5 +17,7 @@
  * ```
  */
 export { createTestNetwork, type TestNetwork, type TestNetworkOptions, type TestTransport } from './network.js'
+export { startTestnet, type Testnet, type TestnetOptions, type TestnetServer, type TestnetProcessInfo } from './testnet.js'
+export { TestnetError } from './testnet-protocol.js'
 export { compareDistance, kadId, knownPeers, peerKadId, trueClosest, type KnownPeer } from './closest.js'
 export { tracedLookup, type TracedLookup } from './lookup.js'
