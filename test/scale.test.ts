@@ -1,8 +1,8 @@
 // Issue 12's scale specs: 10 and 20 server processes (each server its own
 // OS process, stores on disk), three puts of 32 MiB in a row, each through a
 // different server as a user runs `weft put`, right after the testnet is up,
-// each reaching the write quorum and got back byte-identical through another
-// server. Expected to fail until placement is fixed (issue 12, items 1-2).
+// each reaching the write quorum, sending each byte about once (the first
+// holder forwards), and got back byte-identical through another server.
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -16,9 +16,15 @@ const MiB = 1_048_576
 /** storage.writeQuorum's default: every block must reach it. */
 const WRITE_QUORUM = 3
 
-/** The replica count of `weft put`'s summary line ("stored 32.0 MiB in 33 blocks, 3 replicas each (…)"), or undefined. */
+/** The replica count of `weft put`'s summary line ("stored 32.0 MiB in 33 blocks, 3 replicas each, … (…, 32.0 MiB sent)"), or undefined. */
 function replicasOf (stderr: string): number | undefined {
-  const match = /, (\d+) replicas? each \(/.exec(stderr)
+  const match = /, (\d+) replicas? each[, ]/.exec(stderr)
+  return match == null ? undefined : Number(match[1])
+}
+
+/** The MiB the uploader sent, from the same line, or undefined. */
+function sentMiBOf (stderr: string): number | undefined {
+  const match = /, ([\d.]+) MiB sent\)/.exec(stderr)
   return match == null ? undefined : Number(match[1])
 }
 
@@ -58,6 +64,9 @@ for (const servers of [10, 20]) {
         assert.equal(stored.code, 0, `weft put exited ${String(stored.code)}: ${stored.stderr}`)
         const replicas = replicasOf(stored.stderr)
         assert.ok(replicas != null && replicas >= WRITE_QUORUM, `every block needs ${WRITE_QUORUM} replicas; weft put said: ${stored.stderr.trim()}`)
+        // five copies pushed from here would be 160 MiB; a push a busy first holder could not pass on is sent again from here
+        const sent = sentMiBOf(stored.stderr)
+        assert.ok(sent != null && sent < 2 * 32, `the uploader sent each byte about once; weft put said: ${stored.stderr.trim()}`)
 
         const output = join(dir, `output-${i}.bin`)
         const fetched = await runWeft(['get', stored.stdout.trim(), '-o', output, '--bootstrap', from.multiaddrs[0]])

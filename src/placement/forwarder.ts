@@ -1,4 +1,5 @@
 import { Slots } from './slots.js'
+import { unreachable } from './unreachable.js'
 import { StoreSession, type OpenStream } from './store-session.js'
 import type { Forwarded } from '../protocols/store-protocol.js'
 import type { ReplicaFinder } from './replica-finder.js'
@@ -116,7 +117,7 @@ export class Forwarder {
     } catch (err) {
       this.stats.failures++
       if (!this.init.signal.aborted) {
-        this.init.finder.down(peer)
+        if (unreachable(err)) this.init.finder.down(peer)
         this.init.log('forwarding %c to %p failed: %s', cid, peer, (err as Error).message)
       }
       return false

@@ -104,13 +104,15 @@ export class Neighbourhood {
 
   /**
    * The live known servers closest to `target`, closest first, at most
-   * `count`; `extra` (this node, when it holds replicas) competes like any other.
+   * `count`; `extra` (this node, when it holds replicas) competes like any
+   * other. `withDown`: servers left out for failing count too (who belongs
+   * to a replica set, rather than who to push to).
    */
-  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }): PeerId[] {
+  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean } = {}): PeerId[] {
     const now = this.now()
     const ranked: Array<{ peer: PeerId, distance: bigint }> = []
     for (const known of this.known.values()) {
-      if (known.downUntil > now) continue
+      if (known.downUntil > now && options.withDown !== true) continue
       if (extra != null && known.peer.equals(extra.peer)) continue
       ranked.push({ peer: known.peer, distance: known.kad ^ target })
     }

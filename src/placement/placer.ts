@@ -1,3 +1,4 @@
+import { unreachable } from './unreachable.js'
 import { StoreSession, type ForwardRequest, type OpenStream, type PushAnswer } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
 import type { PeerId } from '@libp2p/interface'
@@ -165,7 +166,7 @@ export class Placer {
       this.init.signal.throwIfAborted()
       // a server that cannot be reached is left out of the replica sets of
       // the blocks after this one, for this put and the node's next ones
-      this.init.finder.down(peer)
+      if (unreachable(err)) this.init.finder.down(peer)
       return `failed: ${(err as Error).message}`
     }
   }

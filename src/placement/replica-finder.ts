@@ -102,7 +102,8 @@ export class ReplicaFinder {
    */
   async knownClosest (cid: CID, count: number): Promise<PeerId[]> {
     const target = kadNumber(await kadId(cid.multihash.bytes))
-    return this.map.closest(target, count, await this.self())
+    // a member that failed a push lately is still a member
+    return this.map.closest(target, count, await this.self(), { withDown: true })
   }
 
   /**

@@ -2,6 +2,7 @@ import { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-prot
 import { MAX_CIDS_PER_REQUEST, STORE_WINDOW } from '../protocols/limits.js'
 import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 import { Slots } from './slots.js'
+import { unreachable } from './unreachable.js'
 import { StoreSession, type OpenStream } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
@@ -234,7 +235,7 @@ export class Replicator {
         return cids.map(() => 'none')
       }
       state.down.add(peer.toString())
-      this.init.finder.down(peer)
+      if (unreachable(err)) this.init.finder.down(peer)
       this.fail('could not ask %p about %d block(s), from %c: %s', peer, cids.length, cids[0], err?.message)
       return undefined
     }
@@ -258,7 +259,7 @@ export class Replicator {
     } catch (err) {
       signal.throwIfAborted()
       state.down.add(peer.toString())
-      this.init.finder.down(peer)
+      if (unreachable(err)) this.init.finder.down(peer)
       this.fail('pushing %c to %p failed: %s', cid, peer, (err as Error).message)
       return false
     } finally {

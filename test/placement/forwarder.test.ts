@@ -24,7 +24,7 @@ async function network (count: number, replication: number): Promise<{ self: Pee
     },
     open: async (peer) => {
       const server = servers.find(s => s.id.equals(peer)) ?? assert.fail('unknown server')
-      if (server.down === true) throw new Error('connection refused')
+      if (server.down === true) throw Object.assign(new Error('connection refused'), { name: 'DialError' })
       server.blocks.beforePut = async () => { await server.hold }
       return (await dialHandler(storeRequestHandler(server.blocks, { onStored: () => server.onStored?.() }), self)).stream
     },

@@ -70,6 +70,14 @@ describe('neighbourhood', () => {
     assert.ok(map.closest(target, 1)[0].equals(all[0].peer))
   })
 
+  it('still counts a down server as a member of a replica set when asked who belongs to it', async () => {
+    const all = await servers(4)
+    const map = new Neighbourhood()
+    for (const s of all) map.seen(s.peer, s.kad)
+    map.down(all[0].peer)
+    assert.ok(map.closest(all[0].kad, 1, undefined, { withDown: true })[0].equals(all[0].peer))
+  })
+
   it('brings a down server back after DOWN_MS', async () => {
     let now = 0
     const all = await servers(3)
