@@ -7,6 +7,7 @@ import { BlockStore } from '../store/block-store.js'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
 import { commonOptions } from '../node/common-options.js'
+import { selfLookupDone } from '../node/self-lookup.js'
 import { WeftNode } from '../node/weft-node.js'
 import type { WeftConfigInit } from '../config/config.js'
 
@@ -92,7 +93,7 @@ export async function createTestNetwork (n: number, options: TestNetworkOptions 
       const wave = Math.min(n - nodes.length, MAX_WAVE, Math.max(1, Math.floor(nodes.length * WAVE_GROWTH)))
       await Promise.all(Array.from({ length: wave }, async () => {
         const node = await testNode(options)
-        const joined = selfLookupDone(node)
+        const joined = selfLookupDone(node, SELF_LOOKUP_WAIT_MS)
         const targets = pick(nodes, degree, random)
         const index = nodes.push(node) - 1
         await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()).catch(err => {
@@ -144,30 +145,4 @@ function pick<T> (from: T[], count: number, random: () => number): T[] {
     ;[copy[i], copy[j]] = [copy[j], copy[i]]
   }
   return copy.slice(0, count)
-}
-
-/**
- * Resolves when kad-dht's first self-lookup on `node` has finished. kad-dht
- * runs it by itself and announces it with `kad-dht:query:self`; if it failed
- * (no event in time), an explicit lookup of the node's id takes its place.
- */
-async function selfLookupDone (node: WeftNode): Promise<void> {
-  const target = node.libp2p as unknown as EventTarget
-  let onSelf: () => void = () => {}
-  const announced = new Promise<boolean>(resolve => {
-    onSelf = () => { resolve(true) }
-    target.addEventListener('kad-dht:query:self', onSelf, { once: true })
-  })
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, SELF_LOOKUP_WAIT_MS) })
-  try {
-    if (!await Promise.race([announced, late])) {
-      // a lookup that fails here leaves a thinner routing table, which the
-      // measurements then show: the node has still joined
-      await node.getClosestPeers(node.peerId.toMultihash().bytes).catch(() => [])
-    }
-  } finally {
-    clearTimeout(timer)
-    target.removeEventListener('kad-dht:query:self', onSelf)
-  }
 }

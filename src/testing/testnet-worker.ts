@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '../node/create-node.js'
+import { selfLookupDone } from '../node/self-lookup.js'
 import { knownPeers, trueClosest } from './closest.js'
 import { TestnetError, type StartNode, type StartedNode, type WorkerInit, type WorkerReply, type WorkerRequest } from './testnet-protocol.js'
 import type { WeftNode } from '../node/weft-node.js'
@@ -64,31 +65,9 @@ async function start (spec: StartNode): Promise<StartedNode> {
   }, { inMemory: init.inMemory })
   // listened for before any peer is known: kad-dht's self-lookup waits for
   // the routing table's first peer, so the event cannot have fired yet
-  const joined = selfLookupDone(node)
+  const joined = selfLookupDone(node, SELF_LOOKUP_WAIT_MS)
   nodes.set(node.peerId.toString(), { node, spec, joined })
   return { index: spec.index, peerId: node.peerId.toString(), multiaddrs: node.getMultiaddrs().map(String) }
-}
-
-/**
- * Resolves when kad-dht's first self-lookup on `node` has finished
- * (`kad-dht:query:self`); if none is announced in SELF_LOOKUP_WAIT_MS (it
- * failed), an explicit lookup of the node's id takes its place.
- */
-async function selfLookupDone (node: WeftNode): Promise<void> {
-  const target = node.libp2p as unknown as EventTarget
-  let onSelf: () => void = () => {}
-  const announced = new Promise<boolean>(resolve => {
-    onSelf = () => { resolve(true) }
-    target.addEventListener('kad-dht:query:self', onSelf, { once: true })
-  })
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, SELF_LOOKUP_WAIT_MS) })
-  try {
-    if (!await Promise.race([announced, late])) await selfLookup(node, SELF_LOOKUP_WAIT_MS)
-  } finally {
-    clearTimeout(timer)
-    target.removeEventListener('kad-dht:query:self', onSelf)
-  }
 }
 
 /**
