@@ -6,6 +6,7 @@ import { ConfigError, defaultsFor, resolveConfig } from '../src/index.js'
 import { loadConfig } from '../src/config/load.js'
 import { envNameFor, flagNameFor } from '../src/config/schema.js'
 import { tempDir } from './support/weft-process.js'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from '../src/services/storage-defaults.js'
 
 const PEER = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWNMJtL2xNkDuKTnM4jHMDqLZjnBik4L5o719wGJNiAdAQ'
 
@@ -142,5 +143,18 @@ describe('config', () => {
     assert.equal(envNameFor('relay.maxReservations'), 'WEFT_RELAY_MAX_RESERVATIONS')
     assert.equal(envNameFor('dataDir'), 'WEFT_DATA_DIR')
     assert.equal(flagNameFor('connections.dialTimeoutMs'), 'connections.dial-timeout-ms')
+  })
+})
+
+describe('shipped defaults', () => {
+  it('give nodes the same storage settings weftStorage() uses without a config', () => {
+    for (const role of ['server', 'browser'] as const) {
+      const { storage, dht } = defaultsFor(role)
+      assert.deepEqual(
+        { chunkSize: storage.chunkSize, replication: storage.replication, writeQuorum: storage.writeQuorum, fetchTimeoutMs: storage.fetchTimeoutMs, protocol: dht.protocol },
+        { chunkSize: DEFAULT_CHUNK_SIZE, replication: DEFAULT_REPLICATION, writeQuorum: DEFAULT_WRITE_QUORUM, fetchTimeoutMs: DEFAULT_FETCH_TIMEOUT_MS, protocol: DEFAULT_DHT_PROTOCOL },
+        role)
+    }
+    assert.equal(defaultsFor('server').storage.repairIntervalMs, DEFAULT_REPAIR_INTERVAL_MS)
   })
 })

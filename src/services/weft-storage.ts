@@ -16,24 +16,13 @@ import { PeerStreams } from '../protocols/peer-streams.js'
 import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
 import type { GetOptions, Misbehaviour, PutOptions, PutResult, StatResult } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
-
-/** Quota of the in-memory block store used when none is given. */
-export const DEFAULT_MEMORY_BYTES = 1_073_741_824
-
-/** Blocks a get fetches ahead of its reader. */
-export const GET_WINDOW = 16
-
-/** weft's kad-dht protocol. */
-export const DEFAULT_DHT_PROTOCOL = '/weft/kad/1.0.0'
-
-/** Between periodic replica maintenance sweeps on a server: 10 minutes. */
-export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
 
 export interface WeftStorageInit {
   /**
@@ -125,10 +114,10 @@ export class WeftStorage implements Startable {
     this.log = components.logger.forComponent('weft:storage')
     this.localBlocks = init.blocks
     this.maxBytes = init.maxBytes ?? DEFAULT_MEMORY_BYTES
-    this.chunkSize = init.chunkSize ?? 1_048_576
-    this.replication = init.replication ?? 5
-    this.writeQuorum = Math.min(init.writeQuorum ?? 3, this.replication)
-    this.fetchTimeoutMs = init.fetchTimeoutMs ?? 30_000
+    this.chunkSize = init.chunkSize ?? DEFAULT_CHUNK_SIZE
+    this.replication = init.replication ?? DEFAULT_REPLICATION
+    this.writeQuorum = Math.min(init.writeQuorum ?? DEFAULT_WRITE_QUORUM, this.replication)
+    this.fetchTimeoutMs = init.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
     this.holdReplicas = init.holdReplicas ?? true
     this.provide = init.provide ?? !this.holdReplicas
     this.cacheFetched = init.cacheFetched ?? true
@@ -292,7 +281,7 @@ export class WeftStorage implements Startable {
       }
     }
     yield * readContent(root, source, {
-      window: GET_WINDOW,
+      window: DEFAULT_READ_WINDOW,
       signal,
       ...(options.offset != null ? { offset: options.offset } : {}),
       ...(options.length != null ? { length: options.length } : {})

@@ -1,0 +1,26 @@
+/**
+ * The storage service's defaults, named once. `config/server.json` and
+ * `config/browser.json` hold the same values for nodes made by `createNode`
+ * (a spec checks they agree); these apply to `weftStorage()` added to any
+ * libp2p node without them.
+ */
+export { DEFAULT_CHUNK_SIZE } from '../content/import.js'
+export { DEFAULT_READ_WINDOW } from '../content/read.js'
+
+/** Servers each block is stored at. */
+export const DEFAULT_REPLICATION = 5
+
+/** Servers that must keep every block before a put succeeds. */
+export const DEFAULT_WRITE_QUORUM = 3
+
+/** How long finding one block may take. */
+export const DEFAULT_FETCH_TIMEOUT_MS = 30_000
+
+/** Between periodic replica maintenance sweeps on a server: 10 minutes. */
+export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
+
+/** Quota of the in-memory block store used when none is given: 1 GiB. */
+export const DEFAULT_MEMORY_BYTES = 1_073_741_824
+
+/** weft's kad-dht protocol. */
+export const DEFAULT_DHT_PROTOCOL = '/weft/kad/1.0.0'
