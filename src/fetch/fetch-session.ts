@@ -16,8 +16,17 @@ export const PROVIDER_RETRY_MS = 5_000
 /** Pause before asking a peer again after a failure that was not its fault. */
 export const RETRY_PAUSE_MS = 100
 
-/** How long one peer may take to answer for one block before the next is asked. */
+/** How long one peer may take to answer for one block before the request fails. */
 export const REQUEST_TIMEOUT_MS = 15_000
+
+/**
+ * How long a peer asked for a block may stay silent before the next is asked
+ * as well (a hedged request): the first good answer wins. A busy server can
+ * take far longer than this to send 1 MiB; without the hedge one such peer
+ * held a get for its whole time-out (seen: a root block not found in 30 s,
+ * one peer asked, four others holding it).
+ */
+export const HEDGE_MS = 4_000
 
 export interface FetchInit {
   blocks: LocalBlocks
@@ -28,6 +37,8 @@ export interface FetchInit {
   contentRouting: Pick<ContentRouting, 'findProviders'>
   /** How long finding one block may take in all. */
   timeoutMs: number
+  /** How long an asked peer may stay silent before the next is asked beside it (default HEDGE_MS). */
+  hedgeMs?: number
   /** Keep fetched blocks in the local store (as `cache`) so this node serves them too. */
   cacheFetched: boolean
   /** Told when a peer sends wrong bytes or breaks the protocol. */
@@ -127,13 +138,30 @@ export class FetchSession {
     return peers
   }
 
+  /**
+   * Asks `peers` in order, one at a time, until one sends the block; a peer
+   * silent for HEDGE_MS is not waited for alone: the next is asked beside it.
+   */
   private async fromPeers (peers: PeerId[], cid: CID, tried: Set<string>, failures: string[], signal: AbortSignal): Promise<Uint8Array | undefined> {
-    for (const peer of peers) {
-      const key = peer.toString()
-      if (tried.has(key) || this.holders.isDropped(peer)) continue
-      tried.add(key)
-      const bytes = await this.ask(peer, cid, signal, failures)
-      if (bytes != null) return bytes
+    const queue = peers.filter(peer => !tried.has(peer.toString()) && !this.holders.isDropped(peer))
+    const asking = new Set<Promise<Uint8Array | undefined>>()
+    let next = 0
+    const askNext = (): void => {
+      const peer = queue[next++]
+      tried.add(peer.toString())
+      const asked: Promise<Uint8Array | undefined> = this.ask(peer, cid, signal, failures).finally(() => { asking.delete(asked) })
+      asking.add(asked)
+      // one still asking when another answered is not awaited any more
+      asked.catch(() => {})
+    }
+    if (queue.length > 0) askNext()
+    while (asking.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const hedge = next < queue.length ? new Promise<'hedge'>(resolve => { timer = setTimeout(() => { resolve('hedge') }, this.init.hedgeMs ?? HEDGE_MS) }) : undefined
+      const first = await Promise.race([...asking, ...(hedge != null ? [hedge] : [])]).finally(() => { clearTimeout(timer) })
+      if (first instanceof Uint8Array) return first
+      // silent for too long, or said no: ask the next one too
+      if (next < queue.length && (first === 'hedge' || asking.size === 0)) askNext()
     }
     return undefined
   }

@@ -20,7 +20,7 @@ const liar: StreamHandler = async (stream) => {
 }
 
 /** A network of in-memory peers: each PeerId answers with its handler. */
-function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local = new MemoryBlocks()): { session: FetchSession, local: MemoryBlocks, asked: string[], misbehaved: string[] } {
+function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local = new MemoryBlocks(), extra: Partial<FetchInit> = {}): { session: FetchSession, local: MemoryBlocks, asked: string[], misbehaved: string[] } {
   const asked: string[] = []
   const misbehaved: string[] = []
   const init: FetchInit = {
@@ -36,14 +36,31 @@ function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local 
     contentRouting: { findProviders: async function * () {} } as any,
     timeoutMs: 5000,
     cacheFetched: true,
-    onMisbehaviour: (peer) => { misbehaved.push(peer.toString()) }
+    onMisbehaviour: (peer) => { misbehaved.push(peer.toString()) },
+    ...extra
   }
   // the root only matters for provider lookups, which these peers do not use
   const root = CID.parse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
   return { session: new FetchSession(init, root, AbortSignal.timeout(10_000)), local, asked, misbehaved }
 }
 
+/** Reads the request and never answers: a peer too busy to send anything before the get's time-out. */
+const silent: StreamHandler = async (stream) => {
+  await pbStream(stream).read(BlockRequest)
+}
+
 describe('fetch session', () => {
+  it('asks the next holder beside a silent one and takes the block from whichever answers', async () => {
+    const block = await rawBlock('from the second')
+    const [busy, honest] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[busy.toString(), silent], [honest.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+    // the silent peer alone would hold the block past the session's 5 s time-out
+    const { session, asked } = sessionOver(peers, [busy, honest], new MemoryBlocks(), { hedgeMs: 100 })
+
+    assert.deepEqual(await session.get(block.cid), block.bytes)
+    assert.deepEqual(asked, [busy.toString(), honest.toString()])
+  })
+
   it('drops a peer that sends wrong bytes, takes the block from an honest one and never keeps the lie', async () => {
     const block = await rawBlock('the real block')
     const [hostile, honest] = [await randomPeerId(), await randomPeerId()]
