@@ -58,7 +58,7 @@ export interface BlockPlacement {
  * replaced by the next-closest candidate. A block still short of
  * `replication` asks the network for servers it may not know of yet, once;
  * a block short of `writeQuorum` keeps trying, with backoff, up to
- * PLACE_ATTEMPTS rounds. Servers that fail are reported to the finder, so
+ * PLACE_ATTEMPTS rounds. Servers that cannot be reached are reported to the finder, so
  * the blocks after them go elsewhere from the start.
  */
 export class Placer {
