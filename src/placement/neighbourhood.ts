@@ -109,16 +109,7 @@ export class Neighbourhood {
    * to a replica set, rather than who to push to).
    */
   closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean } = {}): PeerId[] {
-    const now = this.now()
-    const ranked: Array<{ peer: PeerId, distance: bigint }> = []
-    for (const known of this.known.values()) {
-      if (known.downUntil > now && options.withDown !== true) continue
-      if (extra != null && known.peer.equals(extra.peer)) continue
-      ranked.push({ peer: known.peer, distance: known.kad ^ target })
-    }
-    if (extra != null) ranked.push({ peer: extra.peer, distance: extra.kad ^ target })
-    ranked.sort((a, b) => a.distance < b.distance ? -1 : a.distance > b.distance ? 1 : 0)
-    return ranked.slice(0, count).map(r => r.peer)
+    return this.ranked(target, extra, options.withDown === true).slice(0, count).map(r => r.peer)
   }
 
   /**
@@ -141,16 +132,19 @@ export class Neighbourhood {
 
   /** The distance from `target` to its `n`-th closest live server, or undefined when fewer are known. */
   private nthDistance (target: bigint, n: number, extra?: { peer: PeerId, kad: bigint }): bigint | undefined {
+    return this.ranked(target, extra, false)[n - 1]?.distance
+  }
+
+  /** The known servers (and `extra`) by XOR distance to `target`, closest first; those down left out unless `withDown`. */
+  private ranked (target: bigint, extra: { peer: PeerId, kad: bigint } | undefined, withDown: boolean): Array<{ peer: PeerId, distance: bigint }> {
     const now = this.now()
-    const distances: bigint[] = []
+    const ranked: Array<{ peer: PeerId, distance: bigint }> = []
     for (const known of this.known.values()) {
-      if (known.downUntil > now) continue
+      if (known.downUntil > now && !withDown) continue
       if (extra != null && known.peer.equals(extra.peer)) continue
-      distances.push(known.kad ^ target)
+      ranked.push({ peer: known.peer, distance: known.kad ^ target })
     }
-    if (extra != null) distances.push(extra.kad ^ target)
-    if (distances.length < n) return undefined
-    distances.sort((a, b) => a < b ? -1 : a > b ? 1 : 0)
-    return distances[n - 1]
+    if (extra != null) ranked.push({ peer: extra.peer, distance: extra.kad ^ target })
+    return ranked.sort((a, b) => a.distance < b.distance ? -1 : a.distance > b.distance ? 1 : 0)
   }
 }
