@@ -1,3 +1,4 @@
+import delay from 'delay'
 import { unreachable } from './unreachable.js'
 import { StoreSession, type ForwardRequest, type OpenStream, type PushAnswer } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
@@ -84,7 +85,7 @@ export class Placer {
     for (let attempt = 1; holders.size < wanted && attempt < PLACE_ATTEMPTS; attempt++) {
       // at the quorum, one fresh look for closer servers is enough: repair completes the set
       if (holders.size >= writeQuorum && attempt > 1) break
-      if (attempt > 1) await delay(RETRY_BASE_MS * 2 ** (attempt - 2), signal)
+      if (attempt > 1) await delay(RETRY_BASE_MS * 2 ** (attempt - 2), { signal })
       const candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
       // below the quorum, servers that refused (no room yet, a broken stream) are asked again
       if (holders.size < writeQuorum && attempt > 1) for (const peer of candidates) if (!holders.has(peer.toString())) tried.delete(peer.toString())
@@ -170,20 +171,4 @@ export class Placer {
       return `failed: ${(err as Error).message}`
     }
   }
-}
-
-/** Waits `ms`, or rejects with the signal's reason. */
-async function delay (ms: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted()
-  await new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }

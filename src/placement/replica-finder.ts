@@ -1,3 +1,4 @@
+import { raceSignal } from 'race-signal'
 import { Neighbourhood } from './neighbourhood.js'
 import { kadId, kadNumber, peerKadId } from './xor.js'
 import type { Logger, PeerId, PeerRouting } from '@libp2p/interface'
@@ -196,20 +197,5 @@ export class ReplicaFinder {
       kads.push(kad)
     }
     if (complete) this.map.learned(target, kads, LOOKUP_SIZE)
-  }
-}
-
-/** `promise`, or the signal's reason once it aborts. */
-async function raceSignal<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted()
-  let onAbort = (): void => {}
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([promise, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
   }
 }
