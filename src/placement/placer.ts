@@ -80,7 +80,9 @@ export class Placer {
     const holders = new Set<string>()
     const first = await this.init.finder.candidates(cid, signal)
     const pending = await this.storeForwarded(first, cid, bytes, tried, holders, refusals)
-    const wanted = replication - pending
+    // pushes a first holder still makes are a promise, not a replica: the
+    // quorum is always reached by servers that confirmed
+    const wanted = Math.max(replication - pending, writeQuorum)
     await this.storeAtClosest(first, cid, bytes, wanted, tried, holders, refusals)
     for (let attempt = 1; holders.size < wanted && attempt < PLACE_ATTEMPTS; attempt++) {
       // at the quorum, one fresh look for closer servers is enough: repair completes the set

@@ -15,7 +15,7 @@ interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean }
  * whose finder answers `order` (and `freshOrder` when asked afresh): the
  * placement decisions are tested, not XOR.
  */
-async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean }): Promise<{
+async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean, forward?: Forward }): Promise<{
   servers: FakeServer[]
   placer: Placer
   finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
@@ -37,13 +37,13 @@ async function network (options: { servers: number, replication: number, writeQu
       const server = servers.find(s => s.id.equals(peer)) ?? assert.fail(`no server ${peer.toString()}`)
       if (server.down === true) throw Object.assign(new Error('connection refused'), { name: 'DialError' })
       // a forwarding server stores straight into the servers it is asked to forward to
-      const forward: Forward | undefined = options.forwarding === true
+      const forward: Forward | undefined = options.forward ?? (options.forwarding === true
         ? async (cid, bytes, targets) => {
           const took = servers.filter(s => targets.some(t => t.equals(s.id)) && s.down !== true)
           for (const s of took) await s.blocks.put(cid, bytes, 'replica')
           return { holders: took.map(s => s.id), pending: 0 }
         }
-        : undefined
+        : undefined)
       return (await dialHandler(storeRequestHandler(server.blocks, { forward }), uploader)).stream
     },
     storeProtocol: STORE_PROTOCOL,
@@ -77,6 +77,16 @@ describe('placer', () => {
     assert.equal(placed.replicas, 3)
     assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true, false, false])
     assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+  })
+
+  it('reaches the quorum with servers that confirmed, not with pushes a first holder says it is still making', async () => {
+    // a first holder that answers at once with every push still going
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forward: async (_cid, _bytes, targets) => ({ holders: [], pending: targets.length }) })
+    const block = await rawBlock('promised, not kept')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.ok(placed.replicas >= 2, `${placed.replicas} servers confirmed`)
+    assert.equal(holders(net.servers, block.cid).filter(Boolean).length, placed.replicas)
   })
 
   it('pushes to every member itself where the closest server does not forward (an older server)', async () => {
