@@ -6,6 +6,7 @@ import { resolveConfig } from '../config/resolve.js'
 import { openBlockBytes } from '../store/block-bytes.js'
 import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
+import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
 import { WeftNode, type NodeStores } from './weft-node.js'
 import type { WeftConfig, WeftConfigInit } from '../config/config.js'
@@ -51,7 +52,7 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
     const privateKey = await loadOrCreateSelfKey(stores.datastore)
-    const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.datastore, blocks: stores.blocks, transient }))
+    const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.libp2pDatastore ?? stores.datastore, blocks: stores.blocks, transient }))
     return new WeftNode(config, libp2p, stores)
   } catch (err) {
     await stores.close()
@@ -64,10 +65,13 @@ async function diskStores (config: WeftConfig): Promise<NodeStores> {
   try {
     const bytes = await openBlockBytes(config.dataDir)
     const blocks = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes })
+    const forLibp2p = await libp2pDatastore(datastore)
     return {
       datastore,
+      libp2pDatastore: forLibp2p.datastore,
       blocks,
       close: async () => {
+        await forLibp2p.peers.close()
         await blocks.close()
         await bytes.close()
         await datastore.close()

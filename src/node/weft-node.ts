@@ -31,6 +31,8 @@ export interface NodeStatus {
 /** The stores under a node, closed after libp2p stops. */
 export interface NodeStores {
   datastore: Datastore
+  /** What libp2p is given instead of `datastore`, when it differs (peer records held in memory). */
+  libp2pDatastore?: Datastore
   blocks: LocalBlocks
   close: () => Promise<void>
 }
