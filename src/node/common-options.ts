@@ -15,8 +15,14 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 
-/** The shortest time the connection monitor's ping may take before the connection counts as dead. */
-const PING_TIMEOUT_MIN_MS = 10_000
+/**
+ * The shortest time a peer may take to answer a ping or a DHT request before
+ * it counts as gone. libp2p's adaptive time-outs start at 5 s and follow the
+ * answers seen while idle, so a busy server (a ping or a request queued
+ * behind megabytes of blocks, or a machine whose cores are all taken) is
+ * treated as dead exactly when it is working hardest.
+ */
+const SLOW_PEER_MIN_MS = 10_000
 
 /** Ping streams allowed per connection and direction (ping's own default is 1 out, 2 in). */
 const PING_STREAMS = 4
@@ -63,7 +69,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
     // "fails", the connection drops, and every server's replica maintenance
     // sees servers leave and join (seen: 20 servers on one machine dropping
     // dozens of connections a minute under load, each drop a repair sweep).
-    connectionMonitor: { pingTimeout: { minTimeout: PING_TIMEOUT_MIN_MS } },
+    connectionMonitor: { pingTimeout: { minTimeout: SLOW_PEER_MIN_MS } },
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
@@ -104,7 +110,14 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // second after start by default; a client (a CLI get, a page) runs it
         // as soon as it has a peer, so its first lookup does not wait for a timer
         ...(isServer ? {} : { initialQuerySelfInterval: 0 }),
-        peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper
+        peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
+        // kad-dht pings a server before it enters the routing table and
+        // gives each request the same adaptive time-out: with 20 servers on
+        // two busy cores, requests timed out at 5 s, lookups came back with
+        // one server, and connected servers never entered each other's tables
+        networkDialTimeout: { minTimeout: SLOW_PEER_MIN_MS },
+        pingNewContactTimeout: { minTimeout: SLOW_PEER_MIN_MS },
+        pingOldContactTimeout: { minTimeout: SLOW_PEER_MIN_MS }
       }),
       storage: weftStorage({
         blocks,
