@@ -17,6 +17,7 @@ import { assertSupportedCid, describeCid, describePeer, parseCid } from './cid-p
 import { MAX_FORWARD_TARGETS, STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
 import { StoreRequest, StoreResponse, StoreStatus } from './pb/store.js'
 import { ProtocolStream } from './protocol-stream.js'
+import { abortOnFailure } from './request-abort.js'
 import { verifyBlock } from './verify-block.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
@@ -228,8 +229,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
 
   const wire = new ProtocolStream(stream, { peer, idleTimeout: options.idleTimeout })
   const source = Symbol.asyncIterator in blocks ? blocks[Symbol.asyncIterator]() : blocks[Symbol.iterator]()
-  const onAbort = (): void => { stream.abort(signal?.reason) }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const abort = abortOnFailure(stream, signal)
   /** Blocks taken from `source` and not yet answered, in order; `local` when answered without asking. */
   const pending: Array<{ cid: CID, size: number, local?: StoreAnswer }> = []
   let pendingBytes = 0
@@ -299,13 +299,12 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
       // the window counts answers the caller has not taken yet
       notify()
     }
-  } catch (err: any) {
-    const error = signal?.aborted === true ? signal.reason : err
-    failed ??= error
-    stream.abort(error)
+  } catch (err) {
+    const error = abort.fail(err)
+    failed ??= error as Error
     throw error
   } finally {
-    signal?.removeEventListener('abort', onAbort)
+    abort.release()
     if (!sourceDone || pending.length > 0) {
       failed ??= new Error('the store push was abandoned before its last answer')
       stream.abort(failed)

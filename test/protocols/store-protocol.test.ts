@@ -314,10 +314,13 @@ describe('store protocol', () => {
 
   it('stops a push when its signal aborts, throwing the reason', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(async () => new Promise<never>(() => {})) // never answers
     const controller = new AbortController()
     const reason = new Error('caller gave up')
-    setTimeout(() => { controller.abort(reason) }, 50)
+    // takes the block, never answers: the caller gives up while it waits
+    const stream = await hostileResponder(async () => {
+      controller.abort(reason)
+      return new Promise<never>(() => {})
+    })
 
     await assert.rejects(collect(pushBlocks(stream, [a], { peer: SERVER, signal: controller.signal })), (err) => err === reason)
     assert.equal(stream.status, 'aborted')
