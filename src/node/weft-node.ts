@@ -3,7 +3,7 @@ import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
 import type { ContentSource } from '../content/source.js'
-import type { GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
 import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { CID } from 'multiformats/cid'
@@ -73,10 +73,26 @@ export class WeftNode {
    * any peer holding its blocks, each verified. `offset`/`length` read a range.
    */
   async * get (cid: CID | string, options?: GetOptions): AsyncGenerator<Uint8Array> {
-    // a malformed CID is reported before any waiting on the network
-    const root = typeof cid === 'string' ? parseCidString(cid) : cid
-    await this.hasPeer(options?.signal)
-    yield * this.libp2p.services.storage.get(root, options)
+    yield * this.open(cid, options).read(options)
+  }
+
+  /**
+   * A file to stat and read with one fetch session, so its root block comes
+   * from the network once (`weft get` asks its size, then its bytes). A
+   * string is parsed here, once; a malformed one throws InvalidCIDError
+   * before any waiting on the network.
+   */
+  open (cid: CID | string, options?: AbortOptions): Content {
+    const content = this.libp2p.services.storage.open(cidOf(cid), options)
+    const node = this
+    return {
+      cid: content.cid,
+      stat: async (opts) => content.stat(opts),
+      read: async function * (opts) {
+        await node.hasPeer(opts?.signal)
+        yield * content.read(opts)
+      }
+    }
   }
 
   /**
@@ -105,16 +121,16 @@ export class WeftNode {
 
   /** Size and type of a file, and whether it is held and pinned here. */
   async stat (cid: CID | string, options?: AbortOptions): Promise<StatResult> {
-    return this.libp2p.services.storage.stat(cid, options)
+    return this.open(cid, options).stat(options)
   }
 
   /** Keeps a whole file here (fetching what is missing) until unpinned. */
   async pin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.pin(cid, options)
+    await this.libp2p.services.storage.pin(cidOf(cid), options)
   }
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.unpin(cid, options)
+    await this.libp2p.services.storage.unpin(cidOf(cid), options)
   }
 
   get peerId (): PeerId {
@@ -189,6 +205,11 @@ export class WeftNode {
     await this.libp2p.stop()
     await this.stores.close()
   }
+}
+
+/** A CID given as a string is parsed here, once, at the edge of the API. */
+function cidOf (cid: CID | string): CID {
+  return typeof cid === 'string' ? parseCidString(cid) : cid
 }
 
 function withTimeout (options: AbortOptions | undefined, ms: number): AbortOptions {
