@@ -67,8 +67,6 @@ export interface Forwarded {
 export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId) => Promise<Forwarded>
 
 export interface StoreRequestHandlerOptions {
-  /** Whether this node keeps `cid` for `peer` (e.g. it is among the closest servers); default yes. */
-  accept?: (cid: CID, peer: PeerId) => boolean | Promise<boolean>
   /** Called after a block was verified and stored. */
   onStored?: (cid: CID, bytes: Uint8Array, peer: PeerId) => void
   /** Pushes a stored block on to the targets its request names; without it, they are ignored. */
@@ -147,14 +145,6 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
     targets = parseTargets(request.forward)
   } catch (err: any) {
     return { status: StoreStatus.INVALID, message: err.message }
-  }
-
-  try {
-    if (options.accept != null && !(await options.accept(cid, peer))) {
-      return { status: StoreStatus.NOT_RESPONSIBLE, message: `this server does not keep ${cid}` }
-    }
-  } catch (err: any) {
-    return internal(err, peer, options)
   }
 
   try {

@@ -67,10 +67,3 @@ export interface Content {
   /** The bytes, in order, as they arrive; `offset`/`length` read a range. */
   read: (options?: GetOptions) => AsyncGenerator<Uint8Array>
 }
-
-/** A peer that sent wrong bytes or broke the protocol, and what it did. */
-export interface Misbehaviour {
-  peer: string
-  error: string
-  count: number
-}

@@ -16,9 +16,9 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, GetOptions, Misbehaviour, PutOptions, PutResult, StatResult } from './storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 
@@ -96,7 +96,6 @@ export class WeftStorage implements Startable {
   private readonly holdReplicas: boolean
   private readonly provide: boolean
   private readonly cacheFetched: boolean
-  private readonly misbehaving = new Map<string, Misbehaviour>()
   private readonly stopping = new AbortController()
   /** Finds replica sets; shared by puts and gets so a small network's membership is learned once. */
   private readonly finder: ReplicaFinder
@@ -315,18 +314,9 @@ export class WeftStorage implements Startable {
     }
   }
 
-  storageStats (): StorageStats {
-    return this.blocks.stats()
-  }
-
   /** What replica maintenance has done since start; undefined where it does not run (pages, transient nodes, interval 0). */
   repairStats (): RepairStats | undefined {
     return this.repair?.replicator.status()
-  }
-
-  /** Peers that sent wrong bytes or broke a protocol while this node fetched from them. */
-  misbehaviours (): Misbehaviour[] {
-    return [...this.misbehaving.values()]
   }
 
   private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void): FetchSession {
@@ -339,13 +329,7 @@ export class WeftStorage implements Startable {
       contentRouting: this.components.contentRouting,
       timeoutMs: this.fetchTimeoutMs,
       cacheFetched: this.cacheFetched,
-      onMisbehaviour: (peer, err) => {
-        this.log('peer %p misbehaved: %s', peer, err.message)
-        const entry = this.misbehaving.get(peer.toString()) ?? { peer: peer.toString(), error: err.message, count: 0 }
-        entry.count++
-        entry.error = err.message
-        this.misbehaving.set(peer.toString(), entry)
-      }
+      onMisbehaviour: (peer, err) => { this.log('peer %p misbehaved: %s', peer, err.message) }
     }, root, signal)
   }
 

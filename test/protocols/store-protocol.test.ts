@@ -154,17 +154,6 @@ describe('store protocol', () => {
     assert.deepEqual(answer, { cid: a.cid, status: 'quota', message: quota.message })
   })
 
-  it('answers NOT_RESPONSIBLE when accept says no, and stores nothing', async () => {
-    const [mine, other] = await Promise.all([rawBlock('mine'), rawBlock('other')])
-    const store = new MemoryBlocks()
-    const { stream } = await serverFor(store, { accept: async (cid) => cid.equals(mine.cid) })
-
-    const answers = await collect(pushBlocks(stream, [other, mine], { peer: SERVER }))
-
-    assert.deepEqual(answers.map(({ status }) => status), ['not-responsible', 'stored'])
-    assert.deepEqual(store.puts.map(({ cid }) => cid), [mine.cid])
-  })
-
   it('answers INVALID for a malformed CID', async () => {
     const a = await rawBlock('a')
     const store = new MemoryBlocks()
