@@ -25,4 +25,4 @@ export type { LocalBlocks, BlockRole, StorageStats } from './store/local-blocks.
 export type { ContentSource } from './content/source.js'
 export type { CreateNodeOptions } from './node/create-node.js'
 export { parseCidString } from './protocols/cid-parsing.js'
-export { InvalidCIDError, QuotaExceededError, BlockTooLargeError, HashMismatchError, BlockNotFoundError, QuorumNotReachedError, ProtocolError, NotAFileError, BlockWriteError } from './errors.js'
+export { InvalidCIDError, JoinTimeoutError, QuotaExceededError, BlockTooLargeError, HashMismatchError, BlockNotFoundError, QuorumNotReachedError, ProtocolError, NotAFileError, BlockWriteError } from './errors.js'

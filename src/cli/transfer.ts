@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../errors.js'
 import type { WeftConfig } from '../config/config.js'
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../index.js'
 
 // What `weft put` and `weft get` share: their flags, their arguments and
 // joining the network with a transient node.

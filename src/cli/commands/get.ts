@@ -5,8 +5,7 @@ import { formatBytes } from '../../format-bytes.js'
 import { formatDuration, formatRate, progressBar } from '../progress.js'
 import { joinNetwork, onePositional, requireBootstrap, TRANSFER_FLAGS } from '../transfer.js'
 import { loadConfig } from '../../config/load.js'
-import { createNode } from '../../node/create-node.js'
-import { parseCidString } from '../../protocols/cid-parsing.js'
+import { createNode, parseCidString } from '../../index.js'
 import { UsageError } from '../../errors.js'
 
 /** Suffix of the file a get writes into before renaming it to the name asked for. */
