@@ -93,9 +93,5 @@ export function addrsOf (peers: Array<Record<string, unknown>>): string[] {
 
 /** Resolves once `node`'s DHT routing table holds at least `count` peers; throws after `timeoutMs`. */
 export async function untilRoutingTable (node: WeftNode, count: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (node.status().routingTableSize < count) {
-    if (Date.now() > deadline) throw new Error(`the DHT routing table holds ${node.status().routingTableSize} peers after ${timeoutMs} ms, not ${count}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
+  await node.joined({ peers: count, selfLookup: false, timeoutMs })
 }

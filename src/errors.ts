@@ -187,3 +187,24 @@ export class BlockWriteError extends Error {
     this.code = code
   }
 }
+
+/**
+ * A node did not join the network in time: its routing table held
+ * `routingTableSize` peers where `wanted` were waited for, or kad-dht's first
+ * lookup of the node's own id had not finished (`selfLookup` false).
+ */
+export class JoinTimeoutError extends Error {
+  static override readonly name = 'JoinTimeoutError'
+  override readonly name = 'JoinTimeoutError'
+  readonly routingTableSize: number
+  readonly wanted: number
+  readonly selfLookup: boolean
+
+  constructor (routingTableSize: number, wanted: number, selfLookup: boolean, timeoutMs: number) {
+    const lookup = selfLookup ? '' : ', and its first lookup of its own id had not finished'
+    super(`not joined after ${timeoutMs} ms: the routing table holds ${routingTableSize} of the ${wanted} peers waited for${lookup}`)
+    this.routingTableSize = routingTableSize
+    this.wanted = wanted
+    this.selfLookup = selfLookup
+  }
+}

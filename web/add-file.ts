@@ -5,8 +5,7 @@
  */
 import { shareLink } from './share-link.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
-import type { WeftNode } from '../src/index.js'
-import type { PutOptions, PutResult } from '../src/services/storage-types.js'
+import type { PutOptions, PutResult, WeftNode } from '../src/index.js'
 
 /** How a put is going: bytes read of the file, blocks stored. */
 export interface PutProgress {

@@ -46,7 +46,9 @@ export async function readFile (node: WeftNode, cid: string, options: { signal?:
   const parts: Blob[] = []
   let chunks: BlobPart[] = []
   let chunkBytes = 0
-  const reading = node.get(cid, {
+  // one fetch session for the bytes and the size: the root comes once
+  const content = node.open(cid, signal != null ? { signal } : {})
+  const reading = content.read({
     ...(signal != null ? { signal } : {}),
     onProgress: event => {
       progress.fetched = event.detail.fetched
@@ -66,10 +68,10 @@ export async function readFile (node: WeftNode, cid: string, options: { signal?:
     progress.bytes += chunk.byteLength
     if (progress.size == null) {
       // the size is in the root block, which the first bytes brought here:
-      // asked now, `stat` reads it from this tab's store, with no second
-      // lookup and no race with the node joining the network (which `get`
-      // waits for and `stat` does not)
-      progress.size = (await node.stat(cid, signal != null ? { signal } : {})).size
+      // asked now, the session has it, with no second lookup and no race
+      // with the node joining the network (which `read` waits for and
+      // `stat` does not)
+      progress.size = (await content.stat(signal != null ? { signal } : {})).size
     }
     onProgress?.(progress)
   }

@@ -6,14 +6,13 @@
  * reach it on. See `options.ts` for the query string (`?transport=`, `?db=`).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { createNode, transportOf, type TransportName, type WeftNode } from '../src/index.js'
+import { createNode, transportOf, type StorageStats, type TransportName, type WeftNode } from '../src/index.js'
 import { addFileSection, putFile } from './add-file.js'
 import { connectWithRetry } from './connect.js'
 import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
 import type { BootstrapInfo } from '../src/http/server.js'
-import type { StorageStats } from '../src/store/local-blocks.js'
 
 /** A connection as the page reports it. */
 export interface ConnectionSummary {

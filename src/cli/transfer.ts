@@ -1,13 +1,10 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { UsageError } from '../errors.js'
 import type { WeftConfig } from '../config/config.js'
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../index.js'
 
 // What `weft put` and `weft get` share: their flags, their arguments and
 // joining the network with a transient node.
-
-/** How often `joinNetwork` looks whether the DHT has learned of a server yet. */
-const ROUTING_POLL_MS = 25
 
 /** Flags `put` and `get` share beyond the settings. */
 export const TRANSFER_FLAGS = {
@@ -29,66 +26,35 @@ export function requireBootstrap (config: WeftConfig): void {
 }
 
 /**
- * Connects a fresh node to the network and waits until its DHT can look
- * things up: dials every bootstrap peer at once; once one answers, waits for
- * kad-dht's first self-lookup and for the routing table to hold every DHT
- * server that lookup connected to (kad-dht pings a peer before adding it, and
- * a lookup that starts from a thinner table finds fewer of a block's closest
- * servers). All within `connections.dialTimeoutMs`; past it, the storage
- * operation runs anyway and reports what it could not find. Throws, naming
- * each address and why, when no bootstrap peer can be reached.
+ * Connects a fresh node to the network and waits until it has joined
+ * (`WeftNode.joined`: kad-dht's first self-lookup finished, every connected
+ * DHT server in the routing table): dials every bootstrap peer at once, and
+ * waits once one answers. All within `connections.dialTimeoutMs`; past it,
+ * the storage operation runs anyway and reports what it could not find.
+ * Throws, naming each address and why, when no bootstrap peer can be reached.
  */
 export async function joinNetwork (node: WeftNode, signal: AbortSignal): Promise<void> {
   const addrs = node.config.bootstrap
-  const deadline = AbortSignal.any([signal, AbortSignal.timeout(node.config.connections.dialTimeoutMs)])
-  const events = node.libp2p as unknown as EventTarget
-  let onSelfQuery = (): void => {}
-  const selfQueried = new Promise<void>(resolve => { onSelfQuery = resolve })
-  events.addEventListener('kad-dht:query:self', onSelfQuery, { once: true })
+  const timeoutMs = node.config.connections.dialTimeoutMs
+  const started = Date.now()
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+  const reasons: string[] = []
   try {
-    const reasons: string[] = []
-    try {
-      await Promise.any(addrs.map(async addr => {
-        try {
-          await node.dial(multiaddr(addr), { signal: deadline })
-        } catch (err) {
-          reasons.push(`${addr}: ${dialFailure(err, deadline)}`)
-          throw err
-        }
-      }))
-    } catch {
-      signal.throwIfAborted()
-      throw new Error(`cannot reach any bootstrap peer: ${reasons.join('; ')}`)
-    }
-    const late = aborted(deadline)
-    await Promise.race([selfQueried, late])
-    while (!deadline.aborted && node.status().routingTableSize < await connectedDhtServers(node)) {
-      await Promise.race([delay(ROUTING_POLL_MS), late])
-    }
+    await Promise.any(addrs.map(async addr => {
+      try {
+        await node.dial(multiaddr(addr), { signal: deadline })
+      } catch (err) {
+        reasons.push(`${addr}: ${dialFailure(err, deadline)}`)
+        throw err
+      }
+    }))
+  } catch {
     signal.throwIfAborted()
-  } finally {
-    events.removeEventListener('kad-dht:query:self', onSelfQuery)
+    throw new Error(`cannot reach any bootstrap peer: ${reasons.join('; ')}`)
   }
-}
-
-/** Connected peers that answer DHT queries (servers), at least 1. */
-async function connectedDhtServers (node: WeftNode): Promise<number> {
-  let count = 0
-  for (const peer of node.libp2p.getPeers()) {
-    const known = await node.libp2p.peerStore.get(peer).catch(() => undefined)
-    if (known?.protocols.includes(node.config.dht.protocol) === true) count++
-  }
-  return Math.max(count, 1)
-}
-
-async function delay (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
-}
-
-/** Resolves (never rejects) when `signal` aborts. */
-async function aborted (signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>(resolve => { signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+  await node.joined({ signal, timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) }).catch(err => {
+    if (err?.name !== 'JoinTimeoutError') throw err
+  })
 }
 
 /** Why a dial failed, in a few words: libp2p wraps the socket's error. */

@@ -1,6 +1,8 @@
 import { BlockNotFoundError, HashMismatchError, ProtocolError } from '../errors.js'
 import { requestBlocks } from '../protocols/block-protocol.js'
+import { CustomProgressEvent } from 'progress-events'
 import { Holders } from './holders.js'
+import type { BlockSource } from '../content/read.js'
 import type { ReplicaFinder } from '../placement/replica-finder.js'
 import type { OpenStream } from '../placement/store-session.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
@@ -43,7 +45,13 @@ export interface FetchInit {
   cacheFetched: boolean
   /** Told when a peer sends wrong bytes or breaks the protocol. */
   onMisbehaviour?: (peer: PeerId, err: Error) => void
+  /** Told of each block handed to the reader, from here or from a peer. */
+  onProgress?: (evt: FetchProgressEvents) => void
 }
+
+/** The progress a session reports: a block handed over, and how many so far came from peers and from here. */
+export type FetchProgressEvents =
+  CustomProgressEvent<{ cid: CID, fetched: number, local: number }, 'weft:get:block'>
 
 /** What a session did, for progress and stats. */
 export interface FetchCounters {
@@ -55,25 +63,50 @@ export interface FetchCounters {
 }
 
 /**
- * Fetches the blocks of one DAG (one `get`): local store first, then peers
- * that already served blocks of it, then each block's replica set, then the
- * root's providers (browsers that cached the file). Every block is
- * hash-checked by the protocol client before it is stored or returned.
+ * Fetches the blocks of one DAG (one `stat` and `get` of a file): local
+ * store first, then peers that already served blocks of it, then each
+ * block's replica set, then the root's providers (browsers that cached the
+ * file). Every block is hash-checked by the protocol client before it is
+ * stored or returned. The root block is fetched once per session, however
+ * often it is asked for (a `stat` then a `get`, on a node that keeps nothing).
  */
-export class FetchSession {
+export class FetchSession implements BlockSource {
   readonly holders = new Holders()
   readonly counters: FetchCounters = { blocksFetched: 0, bytesFetched: 0, blocksLocal: 0, dropped: 0 }
   private providers: Promise<PeerId[]> | undefined
   private providersAt = 0
+  private rootBytes: Promise<Uint8Array> | undefined
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
+  /** The verified bytes of a block, or BlockNotFoundError after `timeoutMs`. */
+  async get (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    const bytes = cid.equals(this.root) ? await this.getRoot(options) : await this.find(cid, options)
+    this.progress(cid)
+    return bytes
+  }
+
+  /** The root, found once: a failed find is tried again by the next ask. */
+  private async getRoot (options: { signal?: AbortSignal }): Promise<Uint8Array> {
+    const found = this.rootBytes ??= this.find(this.root, options)
+    try {
+      return await found
+    } catch (err) {
+      if (this.rootBytes === found) this.rootBytes = undefined
+      throw err
+    }
+  }
+
+  private progress (cid: CID): void {
+    this.init.onProgress?.(new CustomProgressEvent('weft:get:block', { cid, fetched: this.counters.blocksFetched, local: this.counters.blocksLocal }))
+  }
+
   /**
-   * The verified bytes of a block, or BlockNotFoundError after `timeoutMs`.
-   * `saidNo`: a peer that already answered it does not have the block (in a
-   * batch); it is not asked again, and counts among the peers asked.
+   * Finds one block. `saidNo`: a peer that already answered it does not
+   * have the block (in a batch); it is not asked again, and counts among the
+   * peers asked.
    */
-  async get (cid: CID, options: { signal?: AbortSignal, saidNo?: PeerId } = {}): Promise<Uint8Array> {
+  private async find (cid: CID, options: { signal?: AbortSignal, saidNo?: PeerId } = {}): Promise<Uint8Array> {
     const local = await this.init.blocks.get(cid)
     if (local != null) {
       this.counters.blocksLocal++
@@ -120,10 +153,12 @@ export class FetchSession {
       for (const [i, cid] of cids.entries()) found[i] ??= sent.blocks.get(cid.toString())
       lacking = sent.lacking
     }
-    return Promise.all(cids.map(async (cid, i) => found[i] ?? this.get(cid, {
+    const all = await Promise.all(cids.map(async (cid, i) => found[i] ?? this.find(cid, {
       ...options,
       ...(peer != null && lacking.has(cid.toString()) ? { saidNo: peer } : {})
     })))
+    cids.forEach(cid => { this.progress(cid) })
+    return all
   }
 
   /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../index.js'
 
 /** The bundled page, built by `npm run build` into `dist/web`. */
 export const WEB_ROOT = resolve(fileURLToPath(new URL('../../web', import.meta.url)))

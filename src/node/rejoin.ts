@@ -1,4 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import { dhtServersAmong } from './joining.js'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
@@ -77,11 +78,8 @@ export class Rejoin implements Startable {
   }
 
   private async joined (): Promise<boolean> {
-    for (const connection of this.components.connectionManager.getConnections()) {
-      const peer = await this.components.peerStore.get(connection.remotePeer).catch(() => undefined)
-      if (peer?.protocols.includes(this.init.dhtProtocol) === true) return true
-    }
-    return false
+    const peers = this.components.connectionManager.getConnections().map(c => c.remotePeer)
+    return await dhtServersAmong(peers, this.components.peerStore, this.init.dhtProtocol) > 0
   }
 }
 

@@ -1,13 +1,13 @@
 import { parseCidString } from '../protocols/cid-parsing.js'
+import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
 import type { ContentSource } from '../content/source.js'
-import type { GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
 import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
-import type { SingleKadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
@@ -49,11 +49,13 @@ export class WeftNode {
   /** The underlying libp2p node, for anything weft does not wrap. */
   readonly libp2p: Libp2p<NodeServices>
   private readonly stores: NodeStores
+  private readonly joining: Joining
 
   constructor (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores) {
     this.config = config
     this.libp2p = libp2p
     this.stores = stores
+    this.joining = new Joining(libp2p, config.dht.protocol)
   }
 
   /**
@@ -64,7 +66,7 @@ export class WeftNode {
    * ReadableStream, a Node stream or any (async) iterable of bytes, streamed.
    */
   async put (source: ContentSource, options?: PutOptions): Promise<PutResult> {
-    await this.joined(options?.signal)
+    await this.hasPeer(options?.signal)
     return this.libp2p.services.storage.put(source, options)
   }
 
@@ -73,47 +75,64 @@ export class WeftNode {
    * any peer holding its blocks, each verified. `offset`/`length` read a range.
    */
   async * get (cid: CID | string, options?: GetOptions): AsyncGenerator<Uint8Array> {
-    // a malformed CID is reported before any waiting on the network
-    const root = typeof cid === 'string' ? parseCidString(cid) : cid
-    await this.joined(options?.signal)
-    yield * this.libp2p.services.storage.get(root, options)
+    yield * this.open(cid, options).read(options)
   }
 
   /**
-   * Resolves once the DHT has a peer to ask, so a put or get issued right
+   * A file to stat and read with one fetch session, so its root block comes
+   * from the network once (`weft get` asks its size, then its bytes). A
+   * string is parsed here, once; a malformed one throws InvalidCIDError
+   * before any waiting on the network.
+   */
+  open (cid: CID | string, options?: AbortOptions): Content {
+    const content = this.libp2p.services.storage.open(cidOf(cid), options)
+    const node = this
+    return {
+      cid: content.cid,
+      stat: async (opts) => content.stat(opts),
+      read: async function * (opts) {
+        await node.hasPeer(opts?.signal)
+        yield * content.read(opts)
+      }
+    }
+  }
+
+  /**
+   * Resolves once this node has joined the network: by default once kad-dht's
+   * first lookup of the node's own id has finished and the routing table
+   * holds every DHT server the node is connected to (a lookup that starts
+   * from a thinner table finds fewer of a key's closest servers). Rejects
+   * with JoinTimeoutError after `timeoutMs`.
+   */
+  async joined (options?: JoinedOptions): Promise<void> {
+    await this.joining.until(options)
+  }
+
+  /**
+   * Waits until the DHT has a peer to ask, so a put or get issued right
    * after start does not find "no one" while the bootstrap connections are
    * still identifying. Gives up (and lets the operation report what it
    * finds) after the dial timeout, and waits not at all without bootstrap peers.
    */
-  private async joined (signal?: AbortSignal): Promise<void> {
-    // kad-dht's routing table emits `peer:add`; its public type does not say so
-    const table = (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable as (EventTarget & { size: number }) | undefined
-    if (table == null || table.size > 0 || this.config.bootstrap.length === 0) return
-    await new Promise<void>(resolve => {
-      const done = (): void => {
-        clearTimeout(timer)
-        table.removeEventListener('peer:add', done)
-        signal?.removeEventListener('abort', done)
-        resolve()
-      }
-      const timer = setTimeout(done, this.config.connections.dialTimeoutMs)
-      table.addEventListener('peer:add', done)
-      signal?.addEventListener('abort', done, { once: true })
+  private async hasPeer (signal?: AbortSignal): Promise<void> {
+    if (this.config.bootstrap.length === 0) return
+    await this.joined({ peers: 1, selfLookup: false, timeoutMs: this.config.connections.dialTimeoutMs, ...(signal != null ? { signal } : {}) }).catch(err => {
+      if (err?.name !== 'JoinTimeoutError') throw err
     })
   }
 
   /** Size and type of a file, and whether it is held and pinned here. */
   async stat (cid: CID | string, options?: AbortOptions): Promise<StatResult> {
-    return this.libp2p.services.storage.stat(cid, options)
+    return this.open(cid, options).stat(options)
   }
 
   /** Keeps a whole file here (fetching what is missing) until unpinned. */
   async pin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.pin(cid, options)
+    await this.libp2p.services.storage.pin(cidOf(cid), options)
   }
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.unpin(cid, options)
+    await this.libp2p.services.storage.unpin(cidOf(cid), options)
   }
 
   get peerId (): PeerId {
@@ -164,7 +183,7 @@ export class WeftNode {
       multiaddrs: this.getMultiaddrs().map(ma => ma.toString()),
       connections,
       connectedPeers: this.libp2p.getPeers().map(p => p.toString()),
-      routingTableSize: (this.libp2p.services.dht as Partial<SingleKadDHT>).routingTable?.size ?? 0,
+      routingTableSize: this.joining.routingTableSize,
       storage: this.storageStatus()
     }
   }
@@ -184,9 +203,15 @@ export class WeftNode {
 
   /** Stops libp2p and closes the stores. The node cannot be started again: make a new one. */
   async stop (): Promise<void> {
+    this.joining.stop()
     await this.libp2p.stop()
     await this.stores.close()
   }
+}
+
+/** A CID given as a string is parsed here, once, at the edge of the API. */
+function cidOf (cid: CID | string): CID {
+  return typeof cid === 'string' ? parseCidString(cid) : cid
 }
 
 function withTimeout (options: AbortOptions | undefined, ms: number): AbortOptions {

@@ -14,6 +14,7 @@ import { assertRequestCids, describeCid, describePeer, parseCid } from './cid-pa
 import { MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from './limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from './pb/block.js'
 import { ProtocolStream } from './protocol-stream.js'
+import { abortOnFailure } from './request-abort.js'
 import { verifyBlock } from './verify-block.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
@@ -109,8 +110,7 @@ export async function * requestBlocks (stream: Stream, cids: CID[], options: Req
   // the peer may rightly send every answer before the caller reads the first
   const maxBufferedBytes = Math.min(cids.length, MAX_CIDS_PER_REQUEST) * (MAX_MESSAGE_BYTES + 8)
   const wire = new ProtocolStream(stream, { peer, idleTimeout: options.idleTimeout, maxBufferedBytes })
-  const onAbort = (): void => { stream.abort(signal?.reason) }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const abort = abortOnFailure(stream, signal)
   let answered = 0
 
   try {
@@ -129,12 +129,10 @@ export async function * requestBlocks (stream: Stream, cids: CID[], options: Req
       answered++
       yield answer
     }
-  } catch (err: any) {
-    const error = signal?.aborted === true ? signal.reason : err
-    stream.abort(error)
-    throw error
+  } catch (err) {
+    throw abort.fail(err)
   } finally {
-    signal?.removeEventListener('abort', onAbort)
+    abort.release()
     if (answered < cids.length) {
       stream.abort(new Error('the block request was abandoned before its last answer'))
     }

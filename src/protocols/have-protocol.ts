@@ -13,6 +13,7 @@ import { assertRequestCids, describePeer, parseCid } from './cid-parsing.js'
 import { MAX_CIDS_PER_REQUEST, MAX_HAVE_MESSAGE_BYTES } from './limits.js'
 import { HaveRequest, HaveResponse } from './pb/have.js'
 import { ProtocolStream } from './protocol-stream.js'
+import { abortOnFailure } from './request-abort.js'
 import type { BlockRole, LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -85,8 +86,7 @@ export function haveRequestHandler (blocks: Pick<LocalBlocks, 'roleOf'>, options
 export async function requestHave (stream: Stream, cids: CID[], options: RequestHaveOptions = {}): Promise<Holding[]> {
   const { signal, peer } = options
   const wire = new ProtocolStream(stream, { peer, idleTimeout: options.idleTimeout, maxMessageBytes: MAX_HAVE_MESSAGE_BYTES })
-  const onAbort = (): void => { stream.abort(signal?.reason) }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const abort = abortOnFailure(stream, signal)
   try {
     signal?.throwIfAborted()
     assertRequestCids(cids, 'have request')
@@ -104,11 +104,9 @@ export async function requestHave (stream: Stream, cids: CID[], options: Request
     })
     await wire.expectEnd('have answer', { signal })
     return holdings
-  } catch (err: any) {
-    const error = signal?.aborted === true ? signal.reason : err
-    stream.abort(error)
-    throw error
+  } catch (err) {
+    throw abort.fail(err)
   } finally {
-    signal?.removeEventListener('abort', onAbort)
+    abort.release()
   }
 }

@@ -17,6 +17,7 @@ import { assertSupportedCid, describeCid, describePeer, parseCid } from './cid-p
 import { MAX_FORWARD_TARGETS, STORE_WINDOW, STORE_WINDOW_BYTES } from './limits.js'
 import { StoreRequest, StoreResponse, StoreStatus } from './pb/store.js'
 import { ProtocolStream } from './protocol-stream.js'
+import { abortOnFailure } from './request-abort.js'
 import { verifyBlock } from './verify-block.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, PeerId, Stream, StreamHandler } from '@libp2p/interface'
@@ -66,8 +67,6 @@ export interface Forwarded {
 export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId) => Promise<Forwarded>
 
 export interface StoreRequestHandlerOptions {
-  /** Whether this node keeps `cid` for `peer` (e.g. it is among the closest servers); default yes. */
-  accept?: (cid: CID, peer: PeerId) => boolean | Promise<boolean>
   /** Called after a block was verified and stored. */
   onStored?: (cid: CID, bytes: Uint8Array, peer: PeerId) => void
   /** Pushes a stored block on to the targets its request names; without it, they are ignored. */
@@ -149,14 +148,6 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   }
 
   try {
-    if (options.accept != null && !(await options.accept(cid, peer))) {
-      return { status: StoreStatus.NOT_RESPONSIBLE, message: `this server does not keep ${cid}` }
-    }
-  } catch (err: any) {
-    return internal(err, peer, options)
-  }
-
-  try {
     await verifyBlock(cid, data, peer.toString())
   } catch (err: any) {
     return err?.name === 'HashMismatchError'
@@ -228,8 +219,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
 
   const wire = new ProtocolStream(stream, { peer, idleTimeout: options.idleTimeout })
   const source = Symbol.asyncIterator in blocks ? blocks[Symbol.asyncIterator]() : blocks[Symbol.iterator]()
-  const onAbort = (): void => { stream.abort(signal?.reason) }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const abort = abortOnFailure(stream, signal)
   /** Blocks taken from `source` and not yet answered, in order; `local` when answered without asking. */
   const pending: Array<{ cid: CID, size: number, local?: StoreAnswer }> = []
   let pendingBytes = 0
@@ -299,13 +289,12 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
       // the window counts answers the caller has not taken yet
       notify()
     }
-  } catch (err: any) {
-    const error = signal?.aborted === true ? signal.reason : err
-    failed ??= error
-    stream.abort(error)
+  } catch (err) {
+    const error = abort.fail(err)
+    failed ??= error as Error
     throw error
   } finally {
-    signal?.removeEventListener('abort', onAbort)
+    abort.release()
     if (!sourceDone || pending.length > 0) {
       failed ??= new Error('the store push was abandoned before its last answer')
       stream.abort(failed)

@@ -27,7 +27,7 @@
 import { WeftStorage, type WeftStorageComponents, type WeftStorageInit } from './weft-storage.js'
 
 export { WeftStorage, type WeftStorageInit, type WeftStorageComponents } from './weft-storage.js'
-export type { PutResult, PutOptions, GetOptions, StatResult, Misbehaviour, PutProgressEvents, GetProgressEvents } from './storage-types.js'
+export type { PutResult, PutOptions, GetOptions, StatResult, PutProgressEvents, GetProgressEvents } from './storage-types.js'
 export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'

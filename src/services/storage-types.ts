@@ -1,6 +1,7 @@
 /** What the storage service's operations take and report. */
 
 import type { ContentStat } from '../content/read.js'
+import type { FetchProgressEvents } from '../fetch/fetch-session.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import type { CustomProgressEvent, ProgressOptions } from 'progress-events'
@@ -30,8 +31,7 @@ export type PutProgressEvents =
   CustomProgressEvent<{ bytes: number }, 'weft:put:read'> |
   CustomProgressEvent<{ cid: CID, replicas: number, pending: number, bytes: number }, 'weft:put:placed'>
 
-export type GetProgressEvents =
-  CustomProgressEvent<{ cid: CID, fetched: number, local: number }, 'weft:get:block'>
+export type GetProgressEvents = FetchProgressEvents
 
 export interface PutOptions extends AbortOptions, ProgressOptions<PutProgressEvents> {
   /**
@@ -56,9 +56,14 @@ export interface StatResult extends ContentStat {
   pinned: boolean
 }
 
-/** A peer that sent wrong bytes or broke the protocol, and what it did. */
-export interface Misbehaviour {
-  peer: string
-  error: string
-  count: number
+/**
+ * A file opened by `open`: its `stat` and `read`s share one fetch session,
+ * so its root block is fetched from the network once for all of them.
+ */
+export interface Content {
+  readonly cid: CID
+  /** Size and type, from the root block. */
+  stat: (options?: AbortOptions) => Promise<StatResult>
+  /** The bytes, in order, as they arrive; `offset`/`length` read a range. */
+  read: (options?: GetOptions) => AsyncGenerator<Uint8Array>
 }

@@ -1,15 +1,13 @@
 import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type Libp2pEvents, type PeerStore, type TypedEventTarget, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
-import { CustomProgressEvent } from 'progress-events'
-import { readContent, statContent, type BlockSource } from '../content/read.js'
-import { FetchSession } from '../fetch/fetch-session.js'
+import { readContent, statContent } from '../content/read.js'
+import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Forwarder } from '../placement/forwarder.js'
 import { RepairSchedule, watchReplicaHolders } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
-import { parseCidString } from '../protocols/cid-parsing.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
 import { PeerStreams } from '../protocols/peer-streams.js'
@@ -18,9 +16,9 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { GetOptions, Misbehaviour, PutOptions, PutResult, StatResult } from './storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 
@@ -98,7 +96,6 @@ export class WeftStorage implements Startable {
   private readonly holdReplicas: boolean
   private readonly provide: boolean
   private readonly cacheFetched: boolean
-  private readonly misbehaving = new Map<string, Misbehaviour>()
   private readonly stopping = new AbortController()
   /** Finds replica sets; shared by puts and gets so a small network's membership is learned once. */
   private readonly finder: ReplicaFinder
@@ -258,31 +255,55 @@ export class WeftStorage implements Startable {
   }
 
   /**
+   * A file to stat and read: its stat and reads share one fetch session, so
+   * the root block is fetched once for all of them. `options.signal` ends
+   * the session.
+   */
+  open (cid: CID, options: AbortOptions = {}): Content {
+    let onProgress: ((evt: FetchProgressEvents) => void) | undefined
+    const session = this.session(cid, this.signalFor(options), evt => { onProgress?.(evt) })
+    return {
+      cid,
+      stat: async (opts = {}) => {
+        const local = await this.blocks.has(cid)
+        const stat = await statContent(cid, session, opts)
+        return { ...stat, local, pinned: await this.blocks.isPinned(cid) }
+      },
+      read: (opts = {}) => {
+        onProgress = opts.onProgress
+        return this.read(cid, session, opts)
+      }
+    }
+  }
+
+  /**
    * The bytes of a file, in order, streamed: blocks are fetched (local store
    * first, then any holder, many at once) only a window ahead of the reader.
    */
-  async * get (cid: CID | string, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
-    const root = typeof cid === 'string' ? parseCidString(cid) : cid
-    const signal = this.signalFor(options)
-    const session = this.session(root, signal)
-    const progress = (block: CID): void => {
-      options.onProgress?.(new CustomProgressEvent('weft:get:block', { cid: block, fetched: session.counters.blocksFetched, local: session.counters.blocksLocal }))
-    }
-    const source: BlockSource = {
-      get: async (block, opts = {}) => {
-        const bytes = await session.get(block, opts)
-        progress(block)
-        return bytes
-      },
-      getMany: async (blocks, opts = {}) => {
-        const fetched = await session.getMany(blocks, opts)
-        blocks.forEach(progress)
-        return fetched
-      }
-    }
-    yield * readContent(root, source, {
+  async * get (cid: CID, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
+    yield * this.open(cid, options).read(options)
+  }
+
+  /** Size and type of content, from its root block (fetched if needed). */
+  async stat (cid: CID, options: AbortOptions = {}): Promise<StatResult> {
+    return this.open(cid, options).stat(options)
+  }
+
+  /** Fetches every block of a file that is not here yet, then pins it. */
+  async pin (cid: CID, options: AbortOptions = {}): Promise<void> {
+    // reading the whole file brings every block into the local store
+    for await (const chunk of this.get(cid, options)) { void chunk }
+    await this.blocks.pin(cid, options)
+  }
+
+  async unpin (cid: CID, options: AbortOptions = {}): Promise<void> {
+    await this.blocks.unpin(cid, options)
+  }
+
+  private async * read (root: CID, session: FetchSession, options: GetOptions): AsyncGenerator<Uint8Array> {
+    yield * readContent(root, session, {
       window: DEFAULT_READ_WINDOW,
-      signal,
+      signal: this.signalFor(options),
       ...(options.offset != null ? { offset: options.offset } : {}),
       ...(options.length != null ? { length: options.length } : {})
     })
@@ -293,42 +314,14 @@ export class WeftStorage implements Startable {
     }
   }
 
-  /** Size and type of content, from its root block (fetched if needed). */
-  async stat (cid: CID | string, options: AbortOptions = {}): Promise<StatResult> {
-    const root = typeof cid === 'string' ? parseCidString(cid) : cid
-    const local = await this.blocks.has(root)
-    const stat = await statContent(root, this.session(root, this.signalFor(options)), options)
-    return { ...stat, local, pinned: await this.blocks.isPinned(root) }
-  }
-
-  /** Fetches every block of a file that is not here yet, then pins it. */
-  async pin (cid: CID | string, options: AbortOptions = {}): Promise<void> {
-    const root = typeof cid === 'string' ? parseCidString(cid) : cid
-    // reading the whole file brings every block into the local store
-    for await (const chunk of this.get(root, options)) { void chunk }
-    await this.blocks.pin(root, options)
-  }
-
-  async unpin (cid: CID | string, options: AbortOptions = {}): Promise<void> {
-    await this.blocks.unpin(typeof cid === 'string' ? parseCidString(cid) : cid, options)
-  }
-
-  storageStats (): StorageStats {
-    return this.blocks.stats()
-  }
-
   /** What replica maintenance has done since start; undefined where it does not run (pages, transient nodes, interval 0). */
   repairStats (): RepairStats | undefined {
     return this.repair?.replicator.status()
   }
 
-  /** Peers that sent wrong bytes or broke a protocol while this node fetched from them. */
-  misbehaviours (): Misbehaviour[] {
-    return [...this.misbehaving.values()]
-  }
-
-  private session (root: CID, signal: AbortSignal): FetchSession {
+  private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void): FetchSession {
     return new FetchSession({
+      onProgress,
       blocks: this.blocks,
       open: this.streams.open,
       blockProtocol: BLOCK_PROTOCOL,
@@ -336,13 +329,7 @@ export class WeftStorage implements Startable {
       contentRouting: this.components.contentRouting,
       timeoutMs: this.fetchTimeoutMs,
       cacheFetched: this.cacheFetched,
-      onMisbehaviour: (peer, err) => {
-        this.log('peer %p misbehaved: %s', peer, err.message)
-        const entry = this.misbehaving.get(peer.toString()) ?? { peer: peer.toString(), error: err.message, count: 0 }
-        entry.count++
-        entry.error = err.message
-        this.misbehaving.set(peer.toString(), entry)
-      }
+      onMisbehaviour: (peer, err) => { this.log('peer %p misbehaved: %s', peer, err.message) }
     }, root, signal)
   }
 

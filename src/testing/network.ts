@@ -7,7 +7,6 @@ import { BlockStore } from '../store/block-store.js'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
 import { commonOptions } from '../node/common-options.js'
-import { selfLookupDone } from '../node/self-lookup.js'
 import { WeftNode } from '../node/weft-node.js'
 import type { WeftConfigInit } from '../config/config.js'
 
@@ -93,14 +92,14 @@ export async function createTestNetwork (n: number, options: TestNetworkOptions 
       const wave = Math.min(n - nodes.length, MAX_WAVE, Math.max(1, Math.floor(nodes.length * WAVE_GROWTH)))
       await Promise.all(Array.from({ length: wave }, async () => {
         const node = await testNode(options)
-        const joined = selfLookupDone(node, SELF_LOOKUP_WAIT_MS)
         const targets = pick(nodes, degree, random)
         const index = nodes.push(node) - 1
         await Promise.all(targets.map(async t => node.dial(t.getMultiaddrs()).catch(err => {
           throw new Error(`node ${index} of ${n} could not join: ${String(err)}`, { cause: err })
         })))
         // the first node has nobody to look up yet: its lookup runs once others dial it
-        if (targets.length > 0) await joined
+        // the lookup only: in a network of hundreds, full buckets refuse some connected peers
+        if (targets.length > 0) await node.joined({ peers: 0, selfLookupMs: SELF_LOOKUP_WAIT_MS })
       }))
     }
     return network

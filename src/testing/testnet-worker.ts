@@ -7,11 +7,10 @@ import { rm } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '../node/create-node.js'
-import { selfLookupDone } from '../node/self-lookup.js'
+import { routingTableOf, type RoutingTableView } from '../node/joining.js'
 import { knownPeers, trueClosest } from './closest.js'
 import { TestnetError, type StartNode, type StartedNode, type WorkerInit, type WorkerReply, type WorkerRequest } from './testnet-protocol.js'
 import type { WeftNode } from '../node/weft-node.js'
-import type { SingleKadDHT } from '@libp2p/kad-dht'
 
 /**
  * How long a node's own first self-lookup may take before the worker runs
@@ -32,16 +31,14 @@ const ORPHAN_STOP_MS = 5_000
 interface Running {
   node: WeftNode
   spec: StartNode
-  /** Resolves once the first self-lookup finished (or its stand-in did). */
-  joined: Promise<void>
 }
 
 let init: WorkerInit | undefined
 const nodes = new Map<string, Running>()
 let shuttingDown = false
 
-function routingTable (node: WeftNode): EventTarget & { size: number } {
-  const table = (node.libp2p.services.dht as Partial<SingleKadDHT>).routingTable as (EventTarget & { size: number }) | undefined
+function routingTable (node: WeftNode): RoutingTableView {
+  const table = routingTableOf(node.libp2p)
   if (table == null) throw new TestnetError('the node has no DHT routing table', node.peerId.toString())
   return table
 }
@@ -63,11 +60,13 @@ async function start (spec: StartNode): Promise<StartedNode> {
     bootstrap: [...spec.bootstrap, ...(config.bootstrap ?? [])],
     http: { ...config.http, enabled: false }
   }, { inMemory: init.inMemory })
-  // listened for before any peer is known: kad-dht's self-lookup waits for
-  // the routing table's first peer, so the event cannot have fired yet
-  const joined = selfLookupDone(node, SELF_LOOKUP_WAIT_MS)
-  nodes.set(node.peerId.toString(), { node, spec, joined })
+  nodes.set(node.peerId.toString(), { node, spec })
   return { index: spec.index, peerId: node.peerId.toString(), multiaddrs: node.getMultiaddrs().map(String) }
+}
+
+/** Resolves once the node's first self-lookup finished (or its stand-in did). */
+async function selfLookedUp (node: WeftNode): Promise<void> {
+  await node.joined({ peers: 0, selfLookupMs: SELF_LOOKUP_WAIT_MS })
 }
 
 /**
@@ -91,7 +90,7 @@ async function settle (r: Running, count: number, peers: StartedNode[], timeoutM
   const { node } = r
   const table = routingTable(node)
   const deadline = Date.now() + timeoutMs
-  await r.joined
+  await selfLookedUp(r.node)
   if (table.size >= count) return { routingTableSize: table.size }
   const unconnected = peers
     .map(p => ({ id: peerIdFromString(p.peerId), multiaddrs: p.multiaddrs }))
@@ -113,25 +112,10 @@ async function settle (r: Running, count: number, peers: StartedNode[], timeoutM
         `after dialling the ${closest.length} closest servers it was not connected to and ${lookups} lookups of its own id (connected to ${node.libp2p.getPeers().length} peers)`, node.peerId.toString())
     }
     const filled = new AbortController()
-    await Promise.race([untilSize(table, count, filled.signal), selfLookup(node, deadline - Date.now())])
+    await Promise.race([node.joined({ peers: count, selfLookup: false, signal: filled.signal }).catch(() => {}), selfLookup(node, deadline - Date.now())])
     filled.abort()
   }
   return { routingTableSize: table.size }
-}
-
-/** Resolves once `table` holds `count` peers (awaiting its `peer:add` events), or when `signal` aborts. */
-async function untilSize (table: EventTarget & { size: number }, count: number, signal: AbortSignal): Promise<void> {
-  if (table.size >= count) return
-  await new Promise<void>(resolve => {
-    const done = (): void => {
-      table.removeEventListener('peer:add', onAdd)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const onAdd = (): void => { if (table.size >= count) done() }
-    table.addEventListener('peer:add', onAdd)
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 function running (peerId: string): Running {
@@ -157,7 +141,7 @@ async function handle (request: WorkerRequest): Promise<unknown> {
     case 'start': return start(request.node)
     case 'joined': {
       const r = running(request.peerId)
-      await r.joined
+      await selfLookedUp(r.node)
       return { routingTableSize: routingTable(r.node).size }
     }
     case 'settle': return settle(running(request.peerId), request.count, request.peers, request.timeoutMs)

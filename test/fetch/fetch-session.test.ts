@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pbStream } from '@libp2p/utils'
 import { CID } from 'multiformats/cid'
+import { readContent, statContent } from '../../src/content/read.js'
 import { FetchSession, type FetchInit } from '../../src/fetch/fetch-session.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../../src/protocols/block-protocol.js'
 import { BlockRequest, BlockResponse, BlockStatus } from '../../src/protocols/pb/block.js'
-import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
+import { MemoryBlocks, collect, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
 import type { ReplicaFinder } from '../../src/placement/replica-finder.js'
 import type { PeerId, StreamHandler } from '@libp2p/interface'
 
@@ -19,8 +20,11 @@ const liar: StreamHandler = async (stream) => {
   await stream.close()
 }
 
+/** A root none of the specs' blocks is (it matters for provider lookups, which these peers do not use). */
+const OTHER_ROOT = CID.parse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
+
 /** A network of in-memory peers: each PeerId answers with its handler. */
-function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local = new MemoryBlocks(), extra: Partial<FetchInit> = {}): { session: FetchSession, local: MemoryBlocks, asked: string[], misbehaved: string[] } {
+function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local = new MemoryBlocks(), extra: Partial<FetchInit> = {}, root = OTHER_ROOT): { session: FetchSession, local: MemoryBlocks, asked: string[], misbehaved: string[] } {
   const asked: string[] = []
   const misbehaved: string[] = []
   const init: FetchInit = {
@@ -39,8 +43,6 @@ function sessionOver (peers: Map<string, StreamHandler>, order: PeerId[], local 
     onMisbehaviour: (peer) => { misbehaved.push(peer.toString()) },
     ...extra
   }
-  // the root only matters for provider lookups, which these peers do not use
-  const root = CID.parse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
   return { session: new FetchSession(init, root, AbortSignal.timeout(10_000)), local, asked, misbehaved }
 }
 
@@ -166,5 +168,20 @@ describe('fetch session', () => {
     assert.deepEqual(await session.getMany([here.cid, there.cid]), [here.bytes, there.bytes])
     assert.equal(session.counters.blocksLocal, 1)
     assert.deepEqual(asked, [holder.toString()])
+  })
+
+  it('fetches its root block once for a stat and a read, on a node that keeps nothing', async () => {
+    const file = await rawBlock('a one-block file')
+    const holder = await randomPeerId()
+    const peers = new Map([[holder.toString(), blockRequestHandler(new MemoryBlocks([file]))]])
+    const { session, asked } = sessionOver(peers, [holder], new MemoryBlocks(), { cacheFetched: false }, file.cid)
+
+    const stat = await statContent(file.cid, session)
+    const bytes = await collect(readContent(file.cid, session))
+
+    assert.equal(stat.size, file.bytes.byteLength)
+    assert.deepEqual(bytes, [file.bytes])
+    assert.equal(asked.length, 1, 'one block request for the root')
+    assert.equal(session.counters.blocksFetched, 1)
   })
 })

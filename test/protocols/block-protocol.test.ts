@@ -65,12 +65,13 @@ describe('block protocol', () => {
 
   it('holds every answer of a request for a slow reader instead of resetting at 4 MiB', async () => {
     const blocks = await Promise.all(Array.from({ length: 8 }, async (_, i) => rawBlock(`block ${i}`, MAX_BLOCK_BYTES)))
-    const { stream } = await serverFor(new MemoryBlocks(blocks))
+    const { stream, handled } = await serverFor(new MemoryBlocks(blocks))
 
     let count = 0
     for await (const answer of requestBlocks(stream, blocks.map(({ cid }) => cid), { peer: SERVER })) {
       assert.equal(answer.status, 'ok')
-      if (count++ === 0) await new Promise(resolve => setTimeout(resolve, 200)) // let all 8 MiB arrive
+      // the responder has written all 8 MiB and closed before the reader takes the second
+      if (count++ === 0) await handled
     }
     assert.equal(count, 8)
   })
@@ -203,10 +204,10 @@ describe('block protocol', () => {
 
   it('stops a request when its signal aborts, throwing the reason', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(BlockRequest, async () => {}) // reads the request, never answers
     const controller = new AbortController()
     const reason = new Error('caller gave up')
-    setTimeout(() => { controller.abort(reason) }, 50)
+    // reads the request, never answers: the caller gives up while it waits
+    const stream = await hostileResponder(BlockRequest, async () => { controller.abort(reason) })
 
     await assert.rejects(collect(requestBlocks(stream, [a.cid], { peer: SERVER, signal: controller.signal })), (err) => err === reason)
     assert.equal(stream.status, 'aborted')

@@ -163,10 +163,10 @@ describe('have protocol', () => {
 
   it('stops a request when its signal aborts, throwing the reason', async () => {
     const a = await rawBlock('a')
-    const stream = await hostileResponder(HaveRequest, async () => {}) // reads the request, never answers
     const controller = new AbortController()
     const reason = new Error('caller gave up')
-    setTimeout(() => { controller.abort(reason) }, 50)
+    // reads the request, never answers: the caller gives up while it waits
+    const stream = await hostileResponder(HaveRequest, async () => { controller.abort(reason) })
 
     await assert.rejects(requestHave(stream, [a.cid], { peer: SERVER, signal: controller.signal }), (err) => err === reason)
     assert.equal(stream.status, 'aborted')

@@ -5,8 +5,7 @@ import { formatBytes } from '../../format-bytes.js'
 import { formatDuration, formatRate, progressBar } from '../progress.js'
 import { joinNetwork, onePositional, requireBootstrap, TRANSFER_FLAGS } from '../transfer.js'
 import { loadConfig } from '../../config/load.js'
-import { createNode } from '../../node/create-node.js'
-import { parseCidString } from '../../protocols/cid-parsing.js'
+import { createNode, parseCidString } from '../../index.js'
 import { UsageError } from '../../errors.js'
 
 /** Suffix of the file a get writes into before renaming it to the name asked for. */
@@ -59,13 +58,15 @@ export const get: Command = {
       const node = await createNode(config, { transient: true })
       try {
         await joinNetwork(node, io.signal)
-        const stat = await node.stat(cid, { signal: io.signal })
+        // one fetch session for the size and the bytes: the root comes once
+        const content = node.open(cid, { signal: io.signal })
+        const stat = await content.stat({ signal: io.signal })
         const start = Math.min(offset ?? 0, stat.size)
         const total = Math.min(length ?? Infinity, stat.size - start)
         const started = performance.now()
         const bar = progressBar(io.stderr, { label: 'get', total, enabled: io.isTTY?.stderr === true && !quiet })
         try {
-          for await (const chunk of node.get(cid, { signal: io.signal, ...(offset != null ? { offset } : {}), ...(length != null ? { length } : {}) })) {
+          for await (const chunk of content.read({ signal: io.signal, ...(offset != null ? { offset } : {}), ...(length != null ? { length } : {}) })) {
             if (file != null) await writeAll(file, chunk)
             else await writeBytes(io.stdout, chunk, io.signal)
             done += chunk.byteLength

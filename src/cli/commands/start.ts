@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseCommandLine } from '../args.js'
 import { loadConfig } from '../../config/load.js'
-import { createNode } from '../../node/create-node.js'
+import { createNode } from '../../index.js'
 import { HttpServer } from '../../http/server.js'
 import type { Command } from '../io.js'
 

@@ -7,8 +7,7 @@ import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
-import type { NodeStatus } from '../../node/weft-node.js'
-import type { RepairStats } from '../../placement/replicator.js'
+import type { NodeStatus, RepairStats } from '../../index.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
