@@ -36,9 +36,9 @@ function sha256Hex (bytes: Uint8Array): string {
  * Network sizes: 10 in every `npm test`. 20 server processes saturate the two
  * cores CI has (puts of 10-130 s), and there a put now and then finds one
  * server when every lookup times out (issue 12, open): run them with
- * `WEFT_SCALE_SERVERS=10,20 npm test`.
+ * `WEFT_TEST_SCALE_SERVERS=10,20 npm test`.
  */
-const SIZES = (process.env.WEFT_SCALE_SERVERS ?? '10').split(',').map(Number)
+const SIZES = (process.env.WEFT_TEST_SCALE_SERVERS ?? '10').split(',').map(Number)
 
 for (const servers of SIZES) {
   describe(`${servers} server processes: three 32 MiB puts in a row`, () => {
