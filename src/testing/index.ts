@@ -21,3 +21,4 @@ export { startTestnet, type Testnet, type TestnetOptions, type TestnetServer, ty
 export { TestnetError } from './testnet-protocol.js'
 export { compareDistance, kadId, knownPeers, peerKadId, trueClosest, type KnownPeer } from './closest.js'
 export { tracedLookup, type TracedLookup } from './lookup.js'
+export { seededBlock, type SeededBlocks } from './seeded-blocks.js'

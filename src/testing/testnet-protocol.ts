@@ -3,6 +3,8 @@
 // request carries an id; the worker answers each with a reply of the same id.
 import type { WeftConfigInit } from '../config/config.js'
 import type { NodeStatus } from '../node/weft-node.js'
+import type { BlockRole } from '../store/local-blocks.js'
+import type { SeededBlocks } from './seeded-blocks.js'
 
 /** What the worker needs to know once, before it starts any node. */
 export interface WorkerInit {
@@ -52,6 +54,10 @@ export type WorkerRequest =
    */
   | { id: number, type: 'settle', peerId: string, count: number, peers: StartedNode[], timeoutMs: number }
   | { id: number, type: 'status', peerId: string }
+  /** Stores seeded blocks on the node as replicas, as if placement had put them there. */
+  | { id: number, type: 'seed', peerId: string, blocks: SeededBlocks }
+  /** The node's role for each CID (string form): what it keeps of them. */
+  | { id: number, type: 'roles', peerId: string, cids: string[] }
   /** Stops the node gracefully (and removes its data directory if temporary). */
   | { id: number, type: 'stop', peerId: string }
   /** Stops every node; the worker exits after replying. */
@@ -64,6 +70,8 @@ export interface ReplyValues {
   joined: { routingTableSize: number }
   settle: { routingTableSize: number }
   status: NodeStatus
+  seed: null
+  roles: Array<BlockRole | null>
   stop: null
   shutdown: null
 }

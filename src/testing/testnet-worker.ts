@@ -8,7 +8,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '../node/create-node.js'
 import { routingTableOf, type RoutingTableView } from '../node/joining.js'
+import { CID } from 'multiformats/cid'
 import { knownPeers, trueClosest } from './closest.js'
+import { seededBlock } from './seeded-blocks.js'
 import { TestnetError, type StartNode, type StartedNode, type WorkerInit, type WorkerReply, type WorkerRequest } from './testnet-protocol.js'
 import type { WeftNode } from '../node/weft-node.js'
 
@@ -146,6 +148,19 @@ async function handle (request: WorkerRequest): Promise<unknown> {
     }
     case 'settle': return settle(running(request.peerId), request.count, request.peers, request.timeoutMs)
     case 'status': return running(request.peerId).node.status()
+    case 'seed': {
+      const { blocks } = running(request.peerId).node.libp2p.services.storage
+      const { seed, size, indices } = request.blocks
+      for (const index of indices) {
+        const { cid, bytes } = await seededBlock(seed, index, size)
+        await blocks.put(cid, bytes, 'replica')
+      }
+      return null
+    }
+    case 'roles': {
+      const { blocks } = running(request.peerId).node.libp2p.services.storage
+      return request.cids.map(cid => blocks.roleOf(CID.parse(cid)) ?? null)
+    }
     case 'stop': await stopNode(running(request.peerId)); return null
     case 'shutdown': await stopAll(); return null
   }

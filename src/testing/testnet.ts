@@ -6,6 +6,8 @@ import { TestnetProcess } from './testnet-process.js'
 import { TestnetError } from './testnet-protocol.js'
 import type { WeftConfigInit } from '../config/config.js'
 import type { NodeStatus } from '../node/weft-node.js'
+import type { BlockRole } from '../store/local-blocks.js'
+import type { SeededBlocks } from './seeded-blocks.js'
 
 /** How `startTestnet` builds the network. */
 export interface TestnetOptions {
@@ -74,6 +76,10 @@ export interface Testnet {
   addServers: (n: number) => Promise<TestnetServer[]>
   /** A server's `status()` (connections, routing table, storage), read in its process. */
   status: (peerId: string) => Promise<NodeStatus>
+  /** Stores blocks made from a seed (`seededBlock`) on a server as replicas, as placement would have. */
+  seed: (peerId: string, blocks: SeededBlocks) => Promise<void>
+  /** What a server keeps of each CID: its role (`replica`, `pinned`, `cache`), or null when it has none. */
+  roles: (peerId: string, cids: string[]) => Promise<Array<BlockRole | null>>
   /** Stops every server and process and removes temporary directories. Safe to call twice. */
   stop: () => Promise<void>
 }
@@ -302,6 +308,14 @@ class RunningTestnet implements Testnet {
 
   async status (peerId: string): Promise<NodeStatus> {
     return this.proc(this.find(peerId)).request({ type: 'status', peerId })
+  }
+
+  async seed (peerId: string, blocks: SeededBlocks): Promise<void> {
+    await this.proc(this.find(peerId)).request({ type: 'seed', peerId, blocks })
+  }
+
+  async roles (peerId: string, cids: string[]): Promise<Array<BlockRole | null>> {
+    return this.proc(this.find(peerId)).request({ type: 'roles', peerId, cids })
   }
 
   async stop (): Promise<void> {

@@ -1,0 +1,33 @@
+// Runs the `weft` CLI as a user runs it: a fresh process, timed from spawn
+// to exit, with what it wrote to stdout and stderr.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const WEFT_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
+
+/** One CLI run. */
+export interface CliRun {
+  code: number | null
+  ms: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs `weft <args>`; a run still going after `timeoutMs` is killed (and shows as code null). */
+export async function runCli (args: string[], timeoutMs: number): Promise<CliRun> {
+  const started = performance.now()
+  const child = spawn(process.execPath, [WEFT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
+  clearTimeout(timer)
+  return { code, ms: performance.now() - started, stdout, stderr }
+}
+
+/** The last line a run wrote to stderr: the CLI's summary or its error. */
+export function lastLine (text: string): string {
+  return text.trim().split('\n').pop() ?? ''
+}
