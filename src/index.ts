@@ -12,7 +12,8 @@
  * ```
  */
 export { createNode } from './node/create-node.js'
-export { WeftNode, type NodeStatus } from './node/weft-node.js'
+export type { WeftNode, NodeStatus } from './node/node-types.js'
+export type { JoinedOptions } from './node/joining.js'
 export { transportOf, type TransportName } from './node/transport-of.js'
 export { resolveConfig } from './config/resolve.js'
 export { defaultsFor } from './config/defaults.js'

@@ -10,7 +10,7 @@ import { createNode } from '../node/create-node.js'
 import { routingTableOf, type RoutingTableView } from '../node/joining.js'
 import { knownPeers, trueClosest } from './closest.js'
 import { TestnetError, type StartNode, type StartedNode, type WorkerInit, type WorkerReply, type WorkerRequest } from './testnet-protocol.js'
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../node/node-types.js'
 
 /**
  * How long a node's own first self-lookup may take before the worker runs
