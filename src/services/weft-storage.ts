@@ -4,9 +4,10 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Forwarder } from '../placement/forwarder.js'
-import { RepairSchedule, watchReplicaHolders } from '../placement/repair-schedule.js'
+import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
+import { watchServers } from '../placement/server-watch.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
@@ -45,7 +46,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly dhtProtocol: string
   private unwatchServers: (() => void) | undefined
   private forwarder: Forwarder | undefined
-  private repair: { replicator: Replicator, schedule: RepairSchedule, unwatch: () => void } | undefined
+  private repair: { replicator: Replicator, schedule: RepairSchedule } | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -88,7 +89,15 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       this.localBlocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: this.maxBytes })
       this.ownsBlocks = true
     }
-    this.unwatchServers = this.watchServers()
+    // Every peer that identifies with the store protocol is a server the
+    // neighbourhood knows of, and one that identifies without it is none
+    // (kad-dht lookups also name DHT servers that hold no replicas); servers
+    // joining and leaving start a repair sweep.
+    this.unwatchServers = watchServers(this.components, STORE_PROTOCOL, {
+      onServer: peer => { void this.finder.seen(peer) },
+      onNotServer: peer => { this.finder.forget(peer) },
+      onMembershipChange: () => { this.repair?.schedule.membershipChanged() }
+    })
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
     await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, { onError }), {
@@ -131,31 +140,14 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       sweep: async (signal, reason) => { await replicator.sweep(signal, { membershipChanged: reason === 'membership' }) },
       log: this.log
     })
-    const unwatch = watchReplicaHolders(this.components, STORE_PROTOCOL, () => { schedule.membershipChanged() })
     schedule.start()
-    this.repair = { replicator, schedule, unwatch }
-  }
-
-  /**
-   * Every peer that identifies with the store protocol is a server the
-   * neighbourhood knows of, and one that identifies without it is none
-   * (kad-dht lookups also name DHT servers that hold no replicas).
-   */
-  private watchServers (): () => void {
-    const onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
-      const { peerId, protocols } = evt.detail
-      if (protocols.includes(STORE_PROTOCOL)) void this.finder.seen(peerId)
-      else this.finder.forget(peerId)
-    }
-    this.components.events.addEventListener('peer:identify', onIdentify)
-    return () => { this.components.events.removeEventListener('peer:identify', onIdentify) }
+    this.repair = { replicator, schedule }
   }
 
   async stop (): Promise<void> {
     this.stopping.abort()
     this.unwatchServers?.()
     if (this.repair != null) {
-      this.repair.unwatch()
       await this.repair.schedule.stop()
       this.repair = undefined
     }
