@@ -12,14 +12,15 @@
  * ```
  */
 export { createNode } from './node/create-node.js'
-export { WeftNode, type NodeStatus } from './node/weft-node.js'
+export type { WeftNode, NodeStatus } from './node/node-types.js'
+export type { JoinedOptions } from './node/joining.js'
 export { transportOf, type TransportName } from './node/transport-of.js'
 export { resolveConfig } from './config/resolve.js'
 export { defaultsFor } from './config/defaults.js'
 export type { Role, WeftConfig, WeftConfigInit } from './config/config.js'
 export type { NodeServices } from './node/common-options.js'
 export { ConfigError, UsageError, StorageOpenError, type ConfigSource } from './errors.js'
-export { weftStorage, WeftStorage, BLOCK_PROTOCOL, STORE_PROTOCOL, HAVE_PROTOCOL, requestHave, type Holding, type RepairStats, type WeftStorageInit, type WeftStorageComponents, type PutResult, type PutOptions, type GetOptions, type StatResult, type PutProgressEvents, type GetProgressEvents } from './services/index.js'
+export { weftStorage, type WeftStorage, type Content, BLOCK_PROTOCOL, STORE_PROTOCOL, HAVE_PROTOCOL, requestHave, type Holding, type RepairStats, type WeftStorageInit, type WeftStorageComponents, type PutResult, type PutOptions, type GetOptions, type StatResult, type PutProgressEvents, type GetProgressEvents } from './services/index.js'
 export { BlockStore, type BlockStoreInit } from './store/block-store.js'
 export type { LocalBlocks, BlockRole, StorageStats } from './store/local-blocks.js'
 export type { ContentSource } from './content/source.js'

@@ -8,8 +8,11 @@ import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
 import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
-import { WeftNode, type NodeStores } from './weft-node.js'
+import { DefaultWeftNode, type NodeStores } from './weft-node.js'
+import type { NodeServices } from './common-options.js'
+import type { WeftNode } from './node-types.js'
 import type { WeftConfig, WeftConfigInit } from '../config/config.js'
+import type { Libp2p } from 'libp2p'
 
 /** How a node is made, beyond its config. */
 export interface CreateNodeOptions {
@@ -53,11 +56,20 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   try {
     const privateKey = await loadOrCreateSelfKey(stores.datastore)
     const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.libp2pDatastore ?? stores.datastore, blocks: stores.blocks, transient }))
-    return new WeftNode(config, libp2p, stores)
+    return nodeOver(config, libp2p, stores)
   } catch (err) {
     await stores.close()
     throw err
   }
+}
+
+/**
+ * The weft node over a libp2p node and stores that are already made: this
+ * module's nodes, and the in-process test network's, which bring their own
+ * transports (`src/testing/network.ts`). Not part of the package's API.
+ */
+export function nodeOver (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores): WeftNode {
+  return new DefaultWeftNode(config, libp2p, stores)
 }
 
 async function diskStores (config: WeftConfig): Promise<NodeStores> {
@@ -83,7 +95,8 @@ async function diskStores (config: WeftConfig): Promise<NodeStores> {
   }
 }
 
-async function memoryStores (config: WeftConfig): Promise<NodeStores> {
+/** Stores that live in memory (transient and in-memory nodes, the test network). */
+export async function memoryStores (config: WeftConfig): Promise<NodeStores> {
   const datastore = new MemoryDatastore()
   const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes })
   return { datastore, blocks, close: async () => { await blocks.close() } }

@@ -2,31 +2,16 @@ import { parseCidString } from '../protocols/cid-parsing.js'
 import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
+import type { NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
-import type { LocalBlocks, StorageStats } from '../store/local-blocks.js'
-import type { RepairStats } from '../placement/replicator.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import type { Libp2p } from 'libp2p'
-
-/** A snapshot of what a node is doing, for `weft status` and the page. */
-export interface NodeStatus {
-  peerId: string
-  role: Role
-  multiaddrs: string[]
-  /** Open connections counted by transport. */
-  connections: Partial<Record<TransportName, number>>
-  /** PeerIds of the peers this node has a connection to. */
-  connectedPeers: string[]
-  /** Peers in the DHT routing table. */
-  routingTableSize: number
-  /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
-  storage: StorageStats & { repair?: RepairStats }
-}
 
 /** The stores under a node, closed after libp2p stops. */
 export interface NodeStores {
@@ -40,13 +25,9 @@ export interface NodeStores {
 /** Default time a DHT lookup may take when the caller passes no signal. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000
 
-/**
- * A running weft node: libp2p with the weft services, over the node's
- * persistent stores. Made by `createNode`.
- */
-export class WeftNode {
+/** The node behind the `WeftNode` interface; made only in `create-node.ts`. */
+export class DefaultWeftNode implements WeftNode {
   readonly config: WeftConfig
-  /** The underlying libp2p node, for anything weft does not wrap. */
   readonly libp2p: Libp2p<NodeServices>
   private readonly stores: NodeStores
   private readonly joining: Joining
@@ -58,32 +39,15 @@ export class WeftNode {
     this.joining = new Joining(libp2p, config.dht.protocol)
   }
 
-  /**
-   * Stores a file: chunks it into blocks and pushes each to the servers
-   * XOR-closest to it. Resolves with the root CID once every block has
-   * `storage.writeQuorum` replicas; rejects with QuorumNotReachedError
-   * naming the blocks short of it. Takes bytes, a Blob/File, a web
-   * ReadableStream, a Node stream or any (async) iterable of bytes, streamed.
-   */
   async put (source: ContentSource, options?: PutOptions): Promise<PutResult> {
     await this.hasPeer(options?.signal)
     return this.libp2p.services.storage.put(source, options)
   }
 
-  /**
-   * The bytes of a file, in order, as they arrive: from the local store or
-   * any peer holding its blocks, each verified. `offset`/`length` read a range.
-   */
   async * get (cid: CID | string, options?: GetOptions): AsyncGenerator<Uint8Array> {
     yield * this.open(cid, options).read(options)
   }
 
-  /**
-   * A file to stat and read with one fetch session, so its root block comes
-   * from the network once (`weft get` asks its size, then its bytes). A
-   * string is parsed here, once; a malformed one throws InvalidCIDError
-   * before any waiting on the network.
-   */
   open (cid: CID | string, options?: AbortOptions): Content {
     const content = this.libp2p.services.storage.open(cidOf(cid), options)
     const node = this
@@ -97,13 +61,6 @@ export class WeftNode {
     }
   }
 
-  /**
-   * Resolves once this node has joined the network: by default once kad-dht's
-   * first lookup of the node's own id has finished and the routing table
-   * holds every DHT server the node is connected to (a lookup that starts
-   * from a thinner table finds fewer of a key's closest servers). Rejects
-   * with JoinTimeoutError after `timeoutMs`.
-   */
   async joined (options?: JoinedOptions): Promise<void> {
     await this.joining.until(options)
   }
@@ -121,12 +78,10 @@ export class WeftNode {
     })
   }
 
-  /** Size and type of a file, and whether it is held and pinned here. */
   async stat (cid: CID | string, options?: AbortOptions): Promise<StatResult> {
     return this.open(cid, options).stat(options)
   }
 
-  /** Keeps a whole file here (fetching what is missing) until unpinned. */
   async pin (cid: CID | string, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.storage.pin(cidOf(cid), options)
   }
@@ -143,7 +98,6 @@ export class WeftNode {
     return this.config.role
   }
 
-  /** The addresses other peers can reach this node on, each ending in `/p2p/<id>`. */
   getMultiaddrs (): Multiaddr[] {
     return this.libp2p.getMultiaddrs()
   }
@@ -152,17 +106,14 @@ export class WeftNode {
     return this.libp2p.getConnections(peer)
   }
 
-  /** Connects to a peer by multiaddr or (if its addresses are known) by PeerId. */
   async dial (peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Connection> {
     return this.libp2p.dial(peer, withTimeout(options, this.config.connections.dialTimeoutMs))
   }
 
-  /** Looks a peer's addresses up in the DHT. */
   async findPeer (peer: PeerId, options?: AbortOptions): Promise<PeerInfo> {
     return this.libp2p.peerRouting.findPeer(peer, withTimeout(options, DEFAULT_QUERY_TIMEOUT_MS))
   }
 
-  /** The DHT server peers whose ids are XOR-closest to `key`, closest first. */
   async getClosestPeers (key: Uint8Array, options?: AbortOptions): Promise<PeerInfo[]> {
     const found: PeerInfo[] = []
     for await (const peer of this.libp2p.peerRouting.getClosestPeers(key, withTimeout(options, DEFAULT_QUERY_TIMEOUT_MS))) {
@@ -201,7 +152,6 @@ export class WeftNode {
     this.libp2p.removeEventListener(type, listener as any)
   }
 
-  /** Stops libp2p and closes the stores. The node cannot be started again: make a new one. */
   async stop (): Promise<void> {
     this.joining.stop()
     await this.libp2p.stop()

@@ -1,4 +1,4 @@
-import type { Libp2pEvents, Logger, PeerId, TypedEventTarget } from '@libp2p/interface'
+import type { Logger } from '@libp2p/interface'
 
 /**
  * How long after servers join or leave a sweep starts (at most; a shorter
@@ -102,35 +102,5 @@ export class RepairSchedule {
       next = this.again
     }
     this.running = undefined
-  }
-}
-
-export interface ReplicaHolderEventsComponents {
-  events: TypedEventTarget<Libp2pEvents>
-}
-
-/**
- * Calls `onChange` when a peer that takes replicas (it speaks
- * `storeProtocol`: a server) connects and identifies, and when such a peer
- * loses its last connection to this node: the network's servers may have
- * changed. A second connection to a connected server is no change. Returns
- * the function that stops listening.
- */
-export function watchReplicaHolders (components: ReplicaHolderEventsComponents, storeProtocol: string, onChange: (peer: PeerId) => void): () => void {
-  const connected = new Set<string>()
-  const onIdentify = (evt: Libp2pEvents['peer:identify']): void => {
-    const { peerId, protocols } = evt.detail
-    if (!protocols.includes(storeProtocol) || connected.has(peerId.toString())) return
-    connected.add(peerId.toString())
-    onChange(peerId)
-  }
-  const onDisconnect = (evt: Libp2pEvents['peer:disconnect']): void => {
-    if (connected.delete(evt.detail.toString())) onChange(evt.detail)
-  }
-  components.events.addEventListener('peer:identify', onIdentify)
-  components.events.addEventListener('peer:disconnect', onDisconnect)
-  return () => {
-    components.events.removeEventListener('peer:identify', onIdentify)
-    components.events.removeEventListener('peer:disconnect', onDisconnect)
   }
 }

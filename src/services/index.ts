@@ -24,10 +24,10 @@
  * const { cid } = await node.services.storage.put(new TextEncoder().encode('hello'))
  * ```
  */
-import { WeftStorage, type WeftStorageComponents, type WeftStorageInit } from './weft-storage.js'
+import { DefaultWeftStorage } from './weft-storage.js'
+import type { WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 
-export { WeftStorage, type WeftStorageInit, type WeftStorageComponents } from './weft-storage.js'
-export type { PutResult, PutOptions, GetOptions, StatResult, PutProgressEvents, GetProgressEvents } from './storage-types.js'
+export type { WeftStorage, WeftStorageInit, WeftStorageComponents, Content, PutResult, PutOptions, GetOptions, StatResult, PutProgressEvents, GetProgressEvents } from './storage-types.js'
 export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
@@ -35,5 +35,5 @@ export type { RepairStats } from '../placement/replicator.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
 export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {
-  return (components) => new WeftStorage(components, init)
+  return (components) => new DefaultWeftStorage(components, init)
 }

@@ -1,8 +1,12 @@
-/** What the storage service's operations take and report. */
+/** The storage service's public interface: what it is made with, what its operations take and report. */
 
 import type { ContentStat } from '../content/read.js'
+import type { ContentSource } from '../content/source.js'
 import type { FetchProgressEvents } from '../fetch/fetch-session.js'
-import type { AbortOptions } from '@libp2p/interface'
+import type { RepairStats } from '../placement/replicator.js'
+import type { LocalBlocks } from '../store/local-blocks.js'
+import type { AbortOptions, ComponentLogger, ContentRouting, Libp2pEvents, PeerId, PeerRouting, PeerStore, TypedEventTarget } from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 import type { CustomProgressEvent, ProgressOptions } from 'progress-events'
 
@@ -66,4 +70,106 @@ export interface Content {
   stat: (options?: AbortOptions) => Promise<StatResult>
   /** The bytes, in order, as they arrive; `offset`/`length` read a range. */
   read: (options?: GetOptions) => AsyncGenerator<Uint8Array>
+}
+
+export interface WeftStorageInit {
+  /**
+   * The local block store. Default: one in memory, holding up to `maxBytes`
+   * (for a durable one pass `await BlockStore.open({ bytes, datastore, maxBytes })`).
+   */
+  blocks?: LocalBlocks
+  /** Quota of the default in-memory store (default 1 GiB). */
+  maxBytes?: number
+  /** Leaf size for new files (default 1 MiB). */
+  chunkSize?: number
+  /** Replicas per block (default 5). */
+  replication?: number
+  /** Acknowledgements each block needs for `put` to succeed (default 3). */
+  writeQuorum?: number
+  /** How long finding one block may take (default 30 s). */
+  fetchTimeoutMs?: number
+  /**
+   * Take replicas pushed by others over the store protocol. Servers do;
+   * browsers and other transient nodes should not (default true). A node
+   * counts itself among a block's replica holders only while its DHT runs in
+   * server mode (others find replica holders through the DHT: a DHT client
+   * holding a copy is a cache, not a replica).
+   */
+  holdReplicas?: boolean
+  /** The kad-dht protocol, to tell whether this node is a DHT server (default `/weft/kad/1.0.0`). */
+  dhtProtocol?: string
+  /**
+   * Announce a provider record for a file this node holds whole but not as a
+   * replica (its own uploads and finished reads), so others can fetch from it
+   * (default: `!holdReplicas`).
+   */
+  provide?: boolean
+  /** Keep fetched blocks so this node serves them too (default true). */
+  cacheFetched?: boolean
+  /**
+   * With `holdReplicas`: sweep the blocks this node keeps this often (and
+   * soon after servers join or leave), restoring each block's replica set
+   * (see docs/storage.md, "Replica maintenance"). 0 turns it off. Default
+   * 10 minutes.
+   */
+  repairIntervalMs?: number
+}
+
+export interface WeftStorageComponents {
+  peerId: PeerId
+  peerStore: PeerStore
+  addressManager: AddressManager
+  events: TypedEventTarget<Libp2pEvents>
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  peerRouting: PeerRouting
+  contentRouting: ContentRouting
+  logger: ComponentLogger
+}
+
+/**
+ * The weft storage service: content-addressed files stored at the servers
+ * XOR-closest to each block, fetched from any holder. `weftStorage(init)`
+ * adds it to the `services` of any libp2p node that runs kad-dht; a
+ * `createNode` node reaches it as `node.libp2p.services.storage`.
+ */
+export interface WeftStorage {
+  /** The local block store (available once the node started). */
+  readonly blocks: LocalBlocks
+
+  /**
+   * Chunks content into blocks and stores each at its replica set. Resolves
+   * once every block has `writeQuorum` replicas; otherwise rejects with
+   * QuorumNotReachedError listing the blocks short of it, after trying every
+   * block, so one bad block never hides how the rest went.
+   */
+  put: (source: ContentSource, options?: PutOptions) => Promise<PutResult>
+
+  /**
+   * A file to stat and read: its stat and reads share one fetch session, so
+   * the root block is fetched once for all of them. `options.signal` ends
+   * the session.
+   */
+  open: (cid: CID, options?: AbortOptions) => Content
+
+  /**
+   * The bytes of a file, in order, streamed: blocks are fetched (local store
+   * first, then any holder, many at once) only a window ahead of the reader.
+   */
+  get: (cid: CID, options?: GetOptions) => AsyncGenerator<Uint8Array>
+
+  /** Size and type of content, from its root block (fetched if needed). */
+  stat: (cid: CID, options?: AbortOptions) => Promise<StatResult>
+
+  /** Fetches every block of a file that is not here yet, then pins it. */
+  pin: (cid: CID, options?: AbortOptions) => Promise<void>
+
+  /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
+  unpin: (cid: CID, options?: AbortOptions) => Promise<void>
+
+  /**
+   * What replica maintenance has done since start: undefined where it does
+   * not run (pages, transient nodes, `repairIntervalMs: 0`).
+   */
+  repairStats: () => RepairStats | undefined
 }

@@ -1,12 +1,13 @@
-import { serviceCapabilities, serviceDependencies, type AbortOptions, type ComponentLogger, type Libp2pEvents, type PeerStore, type TypedEventTarget, type ContentRouting, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Forwarder } from '../placement/forwarder.js'
-import { RepairSchedule, watchReplicaHolders } from '../placement/repair-schedule.js'
+import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
+import { watchServers } from '../placement/server-watch.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
@@ -16,73 +17,13 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult } from './storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
-import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { CID } from 'multiformats/cid'
 
-export interface WeftStorageInit {
-  /**
-   * The local block store. Default: one in memory, holding up to `maxBytes`
-   * (for a durable one pass `await BlockStore.open({ bytes, datastore, maxBytes })`).
-   */
-  blocks?: LocalBlocks
-  /** Quota of the default in-memory store (default 1 GiB). */
-  maxBytes?: number
-  /** Leaf size for new files (default 1 MiB). */
-  chunkSize?: number
-  /** Replicas per block (default 5). */
-  replication?: number
-  /** Acknowledgements each block needs for `put` to succeed (default 3). */
-  writeQuorum?: number
-  /** How long finding one block may take (default 30 s). */
-  fetchTimeoutMs?: number
-  /**
-   * Take replicas pushed by others over the store protocol. Servers do;
-   * browsers and other transient nodes should not (default true). A node
-   * counts itself among a block's replica holders only while its DHT runs in
-   * server mode (others find replica holders through the DHT: a DHT client
-   * holding a copy is a cache, not a replica).
-   */
-  holdReplicas?: boolean
-  /** The kad-dht protocol, to tell whether this node is a DHT server (default `/weft/kad/1.0.0`). */
-  dhtProtocol?: string
-  /**
-   * Announce a provider record for a file this node holds whole but not as a
-   * replica (its own uploads and finished reads), so others can fetch from it
-   * (default: `!holdReplicas`).
-   */
-  provide?: boolean
-  /** Keep fetched blocks so this node serves them too (default true). */
-  cacheFetched?: boolean
-  /**
-   * With `holdReplicas`: sweep the blocks this node keeps this often (and
-   * soon after servers join or leave), restoring each block's replica set
-   * (see docs/storage.md, "Replica maintenance"). 0 turns it off. Default
-   * 10 minutes.
-   */
-  repairIntervalMs?: number
-}
-
-export interface WeftStorageComponents {
-  peerId: PeerId
-  peerStore: PeerStore
-  addressManager: AddressManager
-  events: TypedEventTarget<Libp2pEvents>
-  registrar: Registrar
-  connectionManager: ConnectionManager
-  peerRouting: PeerRouting
-  contentRouting: ContentRouting
-  logger: ComponentLogger
-}
-
-/**
- * The weft storage service: content-addressed files stored at the servers
- * XOR-closest to each block, fetched from any holder. Add it to any libp2p
- * node that runs kad-dht (see `weftStorage()`).
- */
-export class WeftStorage implements Startable {
+/** The storage service behind the `WeftStorage` interface; made only by `weftStorage()`. */
+export class DefaultWeftStorage implements WeftStorage, Startable {
   readonly [serviceCapabilities]: string[] = ['@weft/storage']
   readonly [serviceDependencies]: string[] = ['@libp2p/kad-dht']
   private localBlocks: LocalBlocks | undefined
@@ -105,7 +46,7 @@ export class WeftStorage implements Startable {
   private readonly dhtProtocol: string
   private unwatchServers: (() => void) | undefined
   private forwarder: Forwarder | undefined
-  private repair: { replicator: Replicator, schedule: RepairSchedule, unwatch: () => void } | undefined
+  private repair: { replicator: Replicator, schedule: RepairSchedule } | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -138,7 +79,6 @@ export class WeftStorage implements Startable {
 
   readonly [Symbol.toStringTag] = '@weft/storage'
 
-  /** The local block store (available once the node started). */
   get blocks (): LocalBlocks {
     if (this.localBlocks == null) throw new Error('the weft storage service has not started')
     return this.localBlocks
@@ -149,7 +89,15 @@ export class WeftStorage implements Startable {
       this.localBlocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: this.maxBytes })
       this.ownsBlocks = true
     }
-    this.unwatchServers = this.watchServers()
+    // Every peer that identifies with the store protocol is a server the
+    // neighbourhood knows of, and one that identifies without it is none
+    // (kad-dht lookups also name DHT servers that hold no replicas); servers
+    // joining and leaving start a repair sweep.
+    this.unwatchServers = watchServers(this.components, STORE_PROTOCOL, {
+      onServer: peer => { void this.finder.seen(peer) },
+      onNotServer: peer => { this.finder.forget(peer) },
+      onMembershipChange: () => { this.repair?.schedule.membershipChanged() }
+    })
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
     await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, { onError }), {
@@ -192,31 +140,14 @@ export class WeftStorage implements Startable {
       sweep: async (signal, reason) => { await replicator.sweep(signal, { membershipChanged: reason === 'membership' }) },
       log: this.log
     })
-    const unwatch = watchReplicaHolders(this.components, STORE_PROTOCOL, () => { schedule.membershipChanged() })
     schedule.start()
-    this.repair = { replicator, schedule, unwatch }
-  }
-
-  /**
-   * Every peer that identifies with the store protocol is a server the
-   * neighbourhood knows of, and one that identifies without it is none
-   * (kad-dht lookups also name DHT servers that hold no replicas).
-   */
-  private watchServers (): () => void {
-    const onIdentify = (evt: CustomEvent<{ peerId: PeerId, protocols: string[] }>): void => {
-      const { peerId, protocols } = evt.detail
-      if (protocols.includes(STORE_PROTOCOL)) void this.finder.seen(peerId)
-      else this.finder.forget(peerId)
-    }
-    this.components.events.addEventListener('peer:identify', onIdentify)
-    return () => { this.components.events.removeEventListener('peer:identify', onIdentify) }
+    this.repair = { replicator, schedule }
   }
 
   async stop (): Promise<void> {
     this.stopping.abort()
     this.unwatchServers?.()
     if (this.repair != null) {
-      this.repair.unwatch()
       await this.repair.schedule.stop()
       this.repair = undefined
     }
@@ -232,12 +163,6 @@ export class WeftStorage implements Startable {
     }
   }
 
-  /**
-   * Chunks content into blocks and stores each at its replica set. Resolves
-   * once every block has `writeQuorum` replicas; otherwise rejects with QuorumNotReachedError listing the
-   * blocks short of it, after trying every block, so one bad block never
-   * hides how the rest went.
-   */
   async put (source: ContentSource, options: PutOptions = {}): Promise<PutResult> {
     return putContent(source, {
       blocks: this.blocks,
@@ -254,11 +179,6 @@ export class WeftStorage implements Startable {
     }, options, this.signalFor(options))
   }
 
-  /**
-   * A file to stat and read: its stat and reads share one fetch session, so
-   * the root block is fetched once for all of them. `options.signal` ends
-   * the session.
-   */
   open (cid: CID, options: AbortOptions = {}): Content {
     let onProgress: ((evt: FetchProgressEvents) => void) | undefined
     const session = this.session(cid, this.signalFor(options), evt => { onProgress?.(evt) })
@@ -276,20 +196,14 @@ export class WeftStorage implements Startable {
     }
   }
 
-  /**
-   * The bytes of a file, in order, streamed: blocks are fetched (local store
-   * first, then any holder, many at once) only a window ahead of the reader.
-   */
   async * get (cid: CID, options: GetOptions = {}): AsyncGenerator<Uint8Array> {
     yield * this.open(cid, options).read(options)
   }
 
-  /** Size and type of content, from its root block (fetched if needed). */
   async stat (cid: CID, options: AbortOptions = {}): Promise<StatResult> {
     return this.open(cid, options).stat(options)
   }
 
-  /** Fetches every block of a file that is not here yet, then pins it. */
   async pin (cid: CID, options: AbortOptions = {}): Promise<void> {
     // reading the whole file brings every block into the local store
     for await (const chunk of this.get(cid, options)) { void chunk }
@@ -314,7 +228,6 @@ export class WeftStorage implements Startable {
     }
   }
 
-  /** What replica maintenance has done since start; undefined where it does not run (pages, transient nodes, interval 0). */
   repairStats (): RepairStats | undefined {
     return this.repair?.replicator.status()
   }

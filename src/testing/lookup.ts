@@ -1,4 +1,4 @@
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../node/node-types.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** What one `getClosestPeers` lookup did, read from kad-dht's query events. */

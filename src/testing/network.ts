@@ -1,13 +1,11 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
-import { MemoryBlockstore } from 'blockstore-core/memory'
-import { MemoryDatastore } from 'datastore-core'
-import { BlockStore } from '../store/block-store.js'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
 import { commonOptions } from '../node/common-options.js'
-import { WeftNode } from '../node/weft-node.js'
+import { memoryStores, nodeOver } from '../node/create-node.js'
+import type { WeftNode } from '../node/node-types.js'
 import type { WeftConfigInit } from '../config/config.js'
 
 /** How the nodes of a test network reach each other. */
@@ -122,8 +120,8 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
     allowPrivateAddresses: true,
     http: { enabled: false }
   }, 'server')
-  const datastore = new MemoryDatastore()
-  const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes })
+  const stores = await memoryStores(config)
+  const { datastore, blocks } = stores
   const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createLibp2p({
     ...commonOptions({ config, privateKey, datastore, blocks }),
@@ -133,7 +131,7 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
     // that on one thread, and at a few hundred nodes it alone starves dials.
     connectionMonitor: { enabled: false }
   })
-  return new WeftNode(config, libp2p, { datastore, blocks, close: async () => { await blocks.close() } })
+  return nodeOver(config, libp2p, stores)
 }
 
 /** Up to `count` distinct random elements of `from`. */

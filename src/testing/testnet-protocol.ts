@@ -2,7 +2,7 @@
 // (testnet-worker.ts), sent over the child_process IPC channel as JSON. Every
 // request carries an id; the worker answers each with a reply of the same id.
 import type { WeftConfigInit } from '../config/config.js'
-import type { NodeStatus } from '../node/weft-node.js'
+import type { NodeStatus } from '../node/node-types.js'
 import type { BlockRole } from '../store/local-blocks.js'
 import type { SeededBlocks } from './seeded-blocks.js'
 

@@ -12,7 +12,7 @@ import { CID } from 'multiformats/cid'
 import { knownPeers, trueClosest } from './closest.js'
 import { seededBlock } from './seeded-blocks.js'
 import { TestnetError, type StartNode, type StartedNode, type WorkerInit, type WorkerReply, type WorkerRequest } from './testnet-protocol.js'
-import type { WeftNode } from '../node/weft-node.js'
+import type { WeftNode } from '../node/node-types.js'
 
 /**
  * How long a node's own first self-lookup may take before the worker runs

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { TestnetProcess } from './testnet-process.js'
 import { TestnetError } from './testnet-protocol.js'
 import type { WeftConfigInit } from '../config/config.js'
-import type { NodeStatus } from '../node/weft-node.js'
+import type { NodeStatus } from '../node/node-types.js'
 import type { BlockRole } from '../store/local-blocks.js'
 import type { SeededBlocks } from './seeded-blocks.js'
 

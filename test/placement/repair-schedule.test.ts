@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it, mock } from 'node:test'
-import { REPAIR_MIN_GAP_MS, REPAIR_SETTLE_MS, RepairSchedule, watchReplicaHolders, type SweepReason } from '../../src/placement/repair-schedule.js'
-import { randomPeerId } from '../support/fakes.js'
-import type { Libp2pEvents, Logger, TypedEventTarget } from '@libp2p/interface'
+import { REPAIR_MIN_GAP_MS, REPAIR_SETTLE_MS, RepairSchedule, type SweepReason } from '../../src/placement/repair-schedule.js'
+import type { Logger } from '@libp2p/interface'
 
 const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as unknown as Logger
 
@@ -123,31 +122,5 @@ describe('repair schedule', () => {
     mock.timers.tick(100_000)
     await settle()
     assert.deepEqual(sweeps, ['periodic'])
-  })
-})
-
-describe('replica holder events', () => {
-  it('tells of a server that identifies or leaves, not of a page, nor of a second connection', async () => {
-    const events = new EventTarget() as unknown as TypedEventTarget<Libp2pEvents>
-    const changes: string[] = []
-    const stop = watchReplicaHolders({ events }, '/weft/store/1.0.0', peer => { changes.push(peer.toString()) })
-    const [server, page] = [await randomPeerId(), await randomPeerId()]
-    const identify = (peerId: typeof server, protocols: string[]): void => {
-      events.dispatchEvent(new CustomEvent('peer:identify', { detail: { peerId, protocols } }) as any)
-    }
-    const disconnect = (peerId: typeof server): void => {
-      events.dispatchEvent(new CustomEvent('peer:disconnect', { detail: peerId }) as any)
-    }
-
-    identify(server, ['/weft/kad/1.0.0', '/weft/store/1.0.0'])
-    identify(server, ['/weft/kad/1.0.0', '/weft/store/1.0.0'])
-    identify(page, ['/weft/block/1.0.0'])
-    disconnect(page)
-    assert.deepEqual(changes, [server.toString()])
-    disconnect(server)
-    assert.deepEqual(changes, [server.toString(), server.toString()])
-    stop()
-    identify(server, ['/weft/store/1.0.0'])
-    assert.equal(changes.length, 2)
   })
 })

@@ -1,0 +1,107 @@
+/** A weft node's public interface: what `createNode` returns and what it reports. */
+
+import type { JoinedOptions } from './joining.js'
+import type { NodeServices } from './common-options.js'
+import type { TransportName } from './transport-of.js'
+import type { Role, WeftConfig } from '../config/config.js'
+import type { ContentSource } from '../content/source.js'
+import type { RepairStats } from '../placement/replicator.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { StorageStats } from '../store/local-blocks.js'
+import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from 'libp2p'
+import type { CID } from 'multiformats/cid'
+
+/** A snapshot of what a node is doing, for `weft status` and the page. */
+export interface NodeStatus {
+  peerId: string
+  role: Role
+  multiaddrs: string[]
+  /** Open connections counted by transport. */
+  connections: Partial<Record<TransportName, number>>
+  /** PeerIds of the peers this node has a connection to. */
+  connectedPeers: string[]
+  /** Peers in the DHT routing table. */
+  routingTableSize: number
+  /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
+  storage: StorageStats & { repair?: RepairStats }
+}
+
+/**
+ * A running weft node: libp2p with the weft services, over the node's
+ * persistent stores. Made by `createNode`. A CID may be given as a string
+ * anywhere here: it is parsed once, and a malformed one throws
+ * InvalidCIDError before any waiting on the network.
+ */
+export interface WeftNode {
+  /** The settings the node runs with, every layer resolved. */
+  readonly config: WeftConfig
+  /** The underlying libp2p node, for anything weft does not wrap. */
+  readonly libp2p: Libp2p<NodeServices>
+  readonly peerId: PeerId
+  readonly role: Role
+
+  /**
+   * Stores a file: chunks it into blocks and pushes each to the servers
+   * XOR-closest to it. Resolves with the root CID once every block has
+   * `storage.writeQuorum` replicas; rejects with QuorumNotReachedError
+   * naming the blocks short of it. Takes bytes, a Blob/File, a web
+   * ReadableStream, a Node stream or any (async) iterable of bytes, streamed.
+   */
+  put: (source: ContentSource, options?: PutOptions) => Promise<PutResult>
+
+  /**
+   * The bytes of a file, in order, as they arrive: from the local store or
+   * any peer holding its blocks, each verified. `offset`/`length` read a range.
+   */
+  get: (cid: CID | string, options?: GetOptions) => AsyncGenerator<Uint8Array>
+
+  /**
+   * A file to stat and read with one fetch session, so its root block comes
+   * from the network once (`weft get` asks its size, then its bytes).
+   */
+  open: (cid: CID | string, options?: AbortOptions) => Content
+
+  /** Size and type of a file, and whether it is held and pinned here. */
+  stat: (cid: CID | string, options?: AbortOptions) => Promise<StatResult>
+
+  /** Keeps a whole file here (fetching what is missing) until unpinned. */
+  pin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+
+  /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
+  unpin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+
+  /**
+   * Resolves once this node has joined the network: by default once kad-dht's
+   * first lookup of the node's own id has finished and the routing table
+   * holds every DHT server the node is connected to (a lookup that starts
+   * from a thinner table finds fewer of a key's closest servers). Rejects
+   * with JoinTimeoutError after `timeoutMs`.
+   */
+  joined: (options?: JoinedOptions) => Promise<void>
+
+  /** The addresses other peers can reach this node on, each ending in `/p2p/<id>`. */
+  getMultiaddrs: () => Multiaddr[]
+
+  /** Open connections, to one peer or to all. */
+  getConnections: (peer?: PeerId) => Connection[]
+
+  /** Connects to a peer by multiaddr or (if its addresses are known) by PeerId. */
+  dial: (peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions) => Promise<Connection>
+
+  /** Looks a peer's addresses up in the DHT. */
+  findPeer: (peer: PeerId, options?: AbortOptions) => Promise<PeerInfo>
+
+  /** The DHT server peers whose ids are XOR-closest to `key`, closest first. */
+  getClosestPeers: (key: Uint8Array, options?: AbortOptions) => Promise<PeerInfo[]>
+
+  /** What the node is doing now: addresses, connections by transport, routing table, storage. */
+  status: () => NodeStatus
+
+  addEventListener: <K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void) => void
+  removeEventListener: <K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void) => void
+
+  /** Stops libp2p and closes the stores. The node cannot be started again: make a new one. */
+  stop: () => Promise<void>
+}
