@@ -117,7 +117,10 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // one server, and connected servers never entered each other's tables
         networkDialTimeout: { minTimeout: SLOW_PEER_MIN_MS },
         pingNewContactTimeout: { minTimeout: SLOW_PEER_MIN_MS },
-        pingOldContactTimeout: { minTimeout: SLOW_PEER_MIN_MS }
+        pingOldContactTimeout: { minTimeout: SLOW_PEER_MIN_MS },
+        // a connected server's way into the table (that ping, and whatever
+        // it waits for in the table's queue) may take a few such waits
+        onPeerConnectTimeout: 3 * SLOW_PEER_MIN_MS
       }),
       storage: weftStorage({
         blocks,

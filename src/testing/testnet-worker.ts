@@ -21,11 +21,11 @@ import type { WeftNode } from '../node/node-types.js'
  */
 const SELF_LOOKUP_WAIT_MS = 15_000
 
-/** Lookups `settle` runs for a node whose table stays short after its dials. */
-const SETTLE_LOOKUPS = 3
+/** Rounds of dials and a lookup `settle` runs for a node whose table stays short. */
+const SETTLE_LOOKUPS = 5
 
-/** Servers `settle` dials beyond the ones a short routing table lacks, in case some are refused (a full bucket). */
-const EXTRA_DIALS = 2
+/** The longest one of those lookups may take, so a stalled one leaves time for the next round. */
+const SETTLE_LOOKUP_MS = 30_000
 
 /** How long a node may take to stop when the worker lost its parent. */
 const ORPHAN_STOP_MS = 5_000
@@ -94,27 +94,37 @@ async function settle (r: Running, count: number, peers: StartedNode[], timeoutM
   const deadline = Date.now() + timeoutMs
   await selfLookedUp(r.node)
   if (table.size >= count) return { routingTableSize: table.size }
-  const unconnected = peers
+  const others = peers
     .map(p => ({ id: peerIdFromString(p.peerId), multiaddrs: p.multiaddrs }))
-    .filter(p => !p.id.equals(node.peerId) && node.getConnections(p.id).length === 0)
-  const closest = await trueClosest(node.peerId.toMultihash().bytes, await knownPeers(unconnected.map(p => p.id)), count - table.size + EXTRA_DIALS)
-  await Promise.all(closest.map(async id => {
-    const peer = unconnected.find(p => p.id.equals(id))
-    // a peer that cannot be dialled shows as a short table below
-    await node.dial(peer?.multiaddrs.map(a => multiaddr(a)) ?? [], { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) }).catch(() => {})
-  }))
+    .filter(p => !p.id.equals(node.peerId))
+  const closest = (await trueClosest(node.peerId.toMultihash().bytes, await knownPeers(others.map(p => p.id)), count))
+    .map(id => others.find(p => p.id.equals(id)))
+    .filter(p => p != null)
+  // the closest servers this node is not connected to (never was, or a
+  // connection a loaded machine dropped): dialled before every round
+  const dialUnconnected = async (): Promise<number> => {
+    const unconnected = closest.filter(p => node.getConnections(p.id).length === 0)
+    await Promise.all(unconnected.map(async p => {
+      // a peer that cannot be dialled shows as a short table below
+      await node.dial(p.multiaddrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) }).catch(() => {})
+    }))
+    return unconnected.length
+  }
+  let dialled = 0
   // A connected server can still be missing: kad-dht adds a peer on connect
-  // within 10 s or not at all (seen on a loaded machine: 19 connections, 18
-  // in the table for minutes). It enters the table when it answers a
-  // query, so while the table is short a lookup of the node's own id runs,
-  // raced against the table filling by itself.
+  // after pinging it, once (seen on a loaded machine: 19 connections, 18 in
+  // the table for minutes). It enters the table when it answers a query, so
+  // while the table is short a lookup of the node's own id runs, raced
+  // against the table filling by itself.
   for (let lookups = 0; table.size < count; lookups++) {
     if (lookups === SETTLE_LOOKUPS || Date.now() >= deadline) {
       throw new TestnetError(`node ${r.spec.index} (${node.peerId.toString()}) holds ${table.size} peers in its routing table, not ${count}, ` +
-        `after dialling the ${closest.length} closest servers it was not connected to and ${lookups} lookups of its own id (connected to ${node.libp2p.getPeers().length} peers)`, node.peerId.toString())
+        `after ${dialled} dials of the closest servers it was not connected to and ${lookups} lookups of its own id (connected to ${node.libp2p.getPeers().length} peers)`, node.peerId.toString())
     }
+    dialled += await dialUnconnected()
+    if (table.size >= count) break
     const filled = new AbortController()
-    await Promise.race([node.joined({ peers: count, selfLookup: false, signal: filled.signal }).catch(() => {}), selfLookup(node, deadline - Date.now())])
+    await Promise.race([node.joined({ peers: count, selfLookup: false, signal: filled.signal }).catch(() => {}), selfLookup(node, Math.min(deadline - Date.now(), SETTLE_LOOKUP_MS))])
     filled.abort()
   }
   return { routingTableSize: table.size }
