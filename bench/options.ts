@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'put', 'dht', 'memory', 'browser'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'put', 'dht', 'memory', 'browser', 'scale', 'repair'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 
@@ -24,6 +24,14 @@ export interface BenchOptions {
   memorySizes: number[]
   /** Blocks the idle server of item 5 holds. */
   idleBlocks: number
+  /** Testnet sizes for item 7 (CLI put and get), servers. */
+  scaleServers: number[]
+  /** File size for item 7, bytes. */
+  scaleSize: number
+  /** Testnet size for item 8 (repair), servers. */
+  repairServers: number
+  /** Replicas the leaving server of item 8 holds. */
+  repairBlocks: number
   /** Systems whose fetcher RSS item 5 shows beside weft's at the largest size. */
   memoryCompare: string[]
   /** File size for item 6's page transfers, bytes. */
@@ -33,14 +41,16 @@ export interface BenchOptions {
 }
 
 /** The usage text printed on a bad option. */
-export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser]
+export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser,scale,repair]
                      [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
-                     [--browser-size 64]
+                     [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
   --quick   16 MiB transfers, 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
-            a 50-node DHT (10 lookups a batch), 16 MiB page transfers with one run per row: under 3 minutes
+            a 50-node DHT (10 lookups a batch), 16 MiB page transfers with one run per row, CLI put/get of
+            16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers: under 6 minutes
   full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
-        blocks, DHT of 50, 200 and 500 nodes, 64 MiB page transfers: about 30 minutes
+        blocks, DHT of 50, 200 and 500 nodes, 64 MiB page transfers, CLI put/get of 256 MiB into 5, 20 and
+        50 servers, repair of 10,000 blocks among 50 servers: about an hour
   sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none`
 
 const MIB = 2 ** 20
@@ -69,6 +79,10 @@ export function parseOptions (argv: string[]): BenchOptions {
       'idle-blocks': { type: 'string' },
       'memory-compare': { type: 'string' },
       'browser-size': { type: 'string' },
+      'scale-servers': { type: 'string' },
+      'scale-size': { type: 'string' },
+      'repair-servers': { type: 'string' },
+      'repair-blocks': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -92,6 +106,10 @@ export function parseOptions (argv: string[]): BenchOptions {
     putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [16, 128] : [256, 1024])).map(s => s * MIB),
     idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 1000 : 10_000),
+    scaleServers: numbers(values['scale-servers'], 'scale-servers') ?? (quick ? [5, 10] : [5, 20, 50]),
+    scaleSize: (numbers(values['scale-size'], 'scale-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
+    repairServers: numbers(values['repair-servers'], 'repair-servers')?.[0] ?? (quick ? 10 : 50),
+    repairBlocks: numbers(values['repair-blocks'], 'repair-blocks')?.[0] ?? (quick ? 1000 : 10_000),
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none'),
     browserSize: (numbers(values['browser-size'], 'browser-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
     browserRuns: quick ? 1 : runs

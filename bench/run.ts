@@ -16,6 +16,8 @@ import { parseOptions, type BenchOptions } from './options.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
+import { measureRepair, repairSection } from './repair.js'
+import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
 import { ROOT, SYSTEMS } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
@@ -129,6 +131,22 @@ async function main (): Promise<void> {
       })
       sections.push(pageTransferSection(figures, { warmups: options.quick ? 'One warm-up run before the first row' : 'One warm-up run', counted: options.browserRuns }))
       sections.push(bundleSection(await bundleSize()))
+    }
+    if (options.only.has('scale')) {
+      const figures: ScaleFigure[] = []
+      for (const servers of options.scaleServers) {
+        log(`scale: weft put and weft get of ${options.scaleSize / 2 ** 20} MiB into ${servers} servers`)
+        const figure = await measureScale(servers, await file(options.scaleSize), dir, log)
+        if (figure.status === 'failed') log(`scale ${servers} failed: ${figure.error ?? ''}`)
+        figures.push(figure)
+      }
+      sections.push(scaleSection(figures))
+    }
+    if (options.only.has('repair')) {
+      log(`repair: ${options.repairBlocks} blocks on a server leaving ${options.repairServers} servers`)
+      const figure = await measureRepair(options.repairServers, options.repairBlocks, dir, log)
+      if (figure.status === 'failed') log(`repair failed: ${figure.error ?? ''}`)
+      sections.push(repairSection(figure))
     }
     sections.push(targetsSection(dht, moved, memory))
   } finally {

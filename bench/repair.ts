@@ -1,0 +1,146 @@
+// Issue 12's repair row: a server holding `blocks` replicas in a testnet of
+// `servers` leaves; timed until every one of those blocks is back at
+// `replication` holders among the servers left, with the lookups and pushes
+// the other servers' repair sweeps cost. The blocks are seeded straight into
+// the stores of their true XOR-closest servers (as placement would have put
+// them), so the row measures repair, not a put of 10,000 blocks.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { knownPeers, trueClosest } from '../src/testing/closest.js'
+import { seededBlock } from '../src/testing/seeded-blocks.js'
+import { startTestnet, type Testnet } from '../src/testing/testnet.js'
+import type { Section } from './report.js'
+
+/** storage.replication's default. */
+export const REPLICATION = 5
+
+/** Bytes per seeded block: small, so 10,000 of them fit anywhere; the bytes repair moves are pushes × this. */
+export const REPAIR_BLOCK_BYTES = 4096
+
+/** How long repair may take before the row gives up. */
+const REPAIR_LIMIT_MS = 20 * 60_000
+
+const POLL_MS = 5_000
+
+export interface RepairFigure {
+  servers: number
+  processes: number
+  blocks: number
+  status: 'ok' | 'failed'
+  seedMs?: number
+  /** From the server's leave until every block had REPLICATION holders again. */
+  repairMs?: number
+  /** Blocks still short when the row ended (0 when it finished). */
+  short?: number
+  /** Summed over the servers left, during repair. */
+  lookups?: number
+  pushed?: number
+  sweeps?: number
+  blocksChecked?: number
+  error?: string
+}
+
+interface Totals { lookups: number, pushed: number, sweeps: number, blocksChecked: number }
+
+async function repairTotals (net: Testnet): Promise<Totals> {
+  const totals: Totals = { lookups: 0, pushed: 0, sweeps: 0, blocksChecked: 0 }
+  for (const server of net.servers) {
+    const repair = (await net.status(server.peerId)).storage.repair
+    if (repair == null) continue
+    totals.lookups += repair.lookups
+    totals.pushed += repair.pushed
+    totals.sweeps += repair.sweeps
+    totals.blocksChecked += repair.blocksChecked
+  }
+  return totals
+}
+
+/** How many of `cids` have fewer than REPLICATION holders among the running servers. */
+async function shortBlocks (net: Testnet, cids: string[]): Promise<number> {
+  const counts = cids.map(() => 0)
+  for (const server of net.servers) {
+    const roles = await net.roles(server.peerId, cids)
+    roles.forEach((role, i) => { if (role === 'replica' || role === 'pinned') counts[i]++ })
+  }
+  return counts.filter(c => c < REPLICATION).length
+}
+
+/** Seeds `blocks` blocks of which one server is among the REPLICATION closest, stops that server, and times the repair. */
+export async function measureRepair (servers: number, blocks: number, tmpDir: string, log: (line: string) => void): Promise<RepairFigure> {
+  const processes = Math.min(servers, 10)
+  const figure: RepairFigure = { servers, processes, blocks, status: 'failed' }
+  const dir = await mkdtemp(join(tmpDir, 'weft-repair-'))
+  let net: Testnet | undefined
+  try {
+    net = await startTestnet({ servers, processes, dataDir: dir })
+    const victim = net.servers[servers - 1]
+    const all = await knownPeers(net.servers.map(s => peerIdFromString(s.peerId)))
+    const seed = `repair-${Date.now()}`
+    const perServer = new Map<string, number[]>()
+    const cids: string[] = []
+    const seedStarted = performance.now()
+    for (let index = 0; cids.length < blocks; index++) {
+      const { cid } = await seededBlock(seed, index, REPAIR_BLOCK_BYTES)
+      const set = (await trueClosest(cid.multihash.bytes, all, REPLICATION)).map(String)
+      if (!set.includes(victim.peerId)) continue
+      cids.push(cid.toString())
+      for (const holder of set) {
+        const indices = perServer.get(holder) ?? []
+        indices.push(index)
+        perServer.set(holder, indices)
+      }
+    }
+    await Promise.all([...perServer].map(async ([peerId, indices]) => net?.seed(peerId, { seed, size: REPAIR_BLOCK_BYTES, indices })))
+    figure.seedMs = performance.now() - seedStarted
+    log(`repair: ${blocks} blocks seeded on their ${REPLICATION} closest of ${servers} servers in ${(figure.seedMs / 1000).toFixed(0)} s; stopping ${victim.peerId}`)
+    await net.stopServer(victim.peerId)
+    const before = await repairTotals(net)
+    const started = performance.now()
+    let short = await shortBlocks(net, cids)
+    while (short > 0 && performance.now() - started < REPAIR_LIMIT_MS) {
+      await new Promise(resolve => setTimeout(resolve, POLL_MS))
+      short = await shortBlocks(net, cids)
+    }
+    figure.repairMs = performance.now() - started
+    figure.short = short
+    const after = await repairTotals(net)
+    figure.lookups = after.lookups - before.lookups
+    figure.pushed = after.pushed - before.pushed
+    figure.sweeps = after.sweeps - before.sweeps
+    figure.blocksChecked = after.blocksChecked - before.blocksChecked
+    if (short > 0) throw new Error(`${short} of ${blocks} blocks still short of ${REPLICATION} holders after ${REPAIR_LIMIT_MS / 60_000} min`)
+    figure.status = 'ok'
+  } catch (err: any) {
+    figure.error = String(err.message ?? err)
+  } finally {
+    await net?.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+  return figure
+}
+
+export function repairSection (figure: RepairFigure): Section {
+  return {
+    id: 'repair',
+    title: `8. Repair: a server holding ${figure.blocks} replicas leaves a testnet of ${figure.servers} servers`,
+    note: `The blocks (${REPAIR_BLOCK_BYTES} B each) are seeded into the stores of their ${REPLICATION} true XOR-closest servers, one of them the server that then stops. ` +
+      `Time: from its stop until every block has ${REPLICATION} holders (replica or pinned) among the servers left, polled every ${POLL_MS / 1000} s. ` +
+      'Lookups, pushes, sweeps and blocks checked: summed over the servers left, during the repair. A sweep for a membership change waits 5 s after it, and 60 s after the server\'s previous sweep (REPAIR_MIN_GAP_MS).',
+    columns: ['servers (processes)', 'blocks', 'repair s', 'lookups', 'pushes', 'MiB pushed', 'sweeps', 'blocks checked', 'short at end'],
+    rows: [figure.status !== 'ok' && figure.repairMs == null
+      ? [`${figure.servers} (${figure.processes})`, String(figure.blocks), `failed: ${figure.error ?? ''}`, '', '', '', '', '', '']
+      : [
+          `${figure.servers} (${figure.processes})`,
+          String(figure.blocks),
+          ((figure.repairMs ?? 0) / 1000).toFixed(0) + (figure.status === 'ok' ? '' : ' (gave up)'),
+          String(figure.lookups),
+          String(figure.pushed),
+          ((figure.pushed ?? 0) * REPAIR_BLOCK_BYTES / 2 ** 20).toFixed(1),
+          String(figure.sweeps),
+          String(figure.blocksChecked),
+          String(figure.short)
+        ]],
+    data: figure
+  }
+}
