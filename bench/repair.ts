@@ -68,7 +68,7 @@ async function shortBlocks (net: Testnet, cids: string[]): Promise<number> {
 
 /** Seeds `blocks` blocks of which one server is among the REPLICATION closest, stops that server, and times the repair. */
 export async function measureRepair (servers: number, blocks: number, tmpDir: string, log: (line: string) => void): Promise<RepairFigure> {
-  const processes = Math.min(servers, 10)
+  const processes = servers <= 20 ? servers : Math.ceil(servers / 10)
   const figure: RepairFigure = { servers, processes, blocks, status: 'failed' }
   const dir = await mkdtemp(join(tmpDir, 'weft-repair-'))
   let net: Testnet | undefined

@@ -42,18 +42,18 @@ describe('share links', () => {
 })
 
 describe('files shared between pages and servers', () => {
-  const network = browserFixture({ servers: 4 })
+  const network = browserFixture({ servers: 3 })
 
-  it('stores a file a page shares through its file input on the servers, where a server-side reader gets it after the page closed', async () => {
+  it('stores a file a page shares through its file input on every one of 3 servers, where a server-side reader gets it after the page closed', async () => {
     const bytes = randomBytes(3 * MiB + 4321)
     const page = await network.open()
     const shared = await page.shareFile('random.bin', bytes)
-    // the put resolves once 3 servers (the quorum) keep every block, and says
-    // whether the first holders are still passing blocks on
-    assert.ok(shared.replicas >= 3 && shared.replicas <= network.servers.length, `${shared.replicas} replicas`)
-    assert.match(shared.stored, new RegExp(`^on ${shared.replicas} servers(, more copies on their way)?$`))
+    // 5 replicas wanted, 3 servers in the network: the page reaches all
+    // three (its first holder passes the blocks on), and says so
+    assert.equal(shared.replicas, 3)
+    assert.equal(shared.stored, 'on 3 servers')
     assert.equal(shared.link, `${network.servers[0].httpUrl}#/${shared.cid}/random.bin`)
-    // 4 servers, 5 replicas wanted: every server ends up keeping every block (4 leaves and the root)
+    // and each server keeps every block (4 leaves and the root)
     for (const server of network.servers) await statusWhen(server, s => s.storage.blocks >= 5)
     await page.page.context().close()
 
@@ -140,7 +140,7 @@ describe('files shared between pages and servers', () => {
     const aliceId = await alice.peerId()
     // Alice announces herself as the file's provider in the background, after
     // the put: a person sends the link later; the test waits for the record
-    await providerFound(network.servers[3].multiaddrs[0], shared.cid, aliceId)
+    await providerFound(network.servers[2].multiaddrs[0], shared.cid, aliceId)
 
     // the only way Bob can learn of Alice is the provider record in the DHT
     const bob = await WeftPage.open(await network.newContext(), shared.link)
