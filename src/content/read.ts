@@ -3,18 +3,8 @@ import { UnixFS } from 'ipfs-unixfs'
 import * as raw from 'multiformats/codecs/raw'
 import { NotAFileError } from '../errors.js'
 import { windowed } from '../fetch/read-window.js'
+import type { BlockSource } from '../fetch/block-source.js'
 import type { CID } from 'multiformats/cid'
-
-/** Where the reader gets blocks: verified bytes, or a throw (`BlockNotFoundError`...). */
-export interface BlockSource {
-  get: (cid: CID, options?: { signal?: AbortSignal }) => Promise<Uint8Array>
-  /**
-   * Several blocks at once, in the order asked (a network source asks one
-   * peer for all of them on one stream). Optional: without it the reader
-   * calls `get` for each.
-   */
-  getMany?: (cids: CID[], options?: { signal?: AbortSignal }) => Promise<Uint8Array[]>
-}
 
 /** What `stat` tells about content. */
 export interface ContentStat {

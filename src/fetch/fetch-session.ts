@@ -2,7 +2,7 @@ import { BlockNotFoundError, HashMismatchError, ProtocolError } from '../errors.
 import { requestBlocks } from '../protocols/block-protocol.js'
 import { CustomProgressEvent } from 'progress-events'
 import { Holders } from './holders.js'
-import type { BlockSource } from '../content/read.js'
+import type { BlockSource } from './block-source.js'
 import type { ReplicaFinder } from '../placement/replica-finder.js'
 import type { OpenStream } from '../placement/store-session.js'
 import type { LocalBlocks } from '../store/local-blocks.js'

@@ -1,6 +1,5 @@
 import { JoinTimeoutError } from '../errors.js'
-import type { NodeServices } from './common-options.js'
-import type { SingleKadDHT } from '@libp2p/kad-dht'
+import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, PeerId, PeerStore } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
@@ -13,13 +12,18 @@ import type { Libp2p } from 'libp2p'
 /** kad-dht's event for a finished self-lookup. */
 const SELF_QUERY_EVENT = 'kad-dht:query:self'
 
+/** The one service this file reads: a node's own services name it so too (NodeServices), which this file does not import, so that common-options can use it. */
+export interface DhtServices extends Record<string, unknown> {
+  dht: KadDHT
+}
+
 /** What weft reads of kad-dht's routing table. */
 export interface RoutingTableView extends EventTarget {
   size: number
 }
 
 /** The routing table of `libp2p`'s DHT; undefined where the DHT is not kad-dht. */
-export function routingTableOf (libp2p: Libp2p<Pick<NodeServices, 'dht'>>): RoutingTableView | undefined {
+export function routingTableOf (libp2p: Libp2p<DhtServices>): RoutingTableView | undefined {
   return (libp2p.services.dht as Partial<SingleKadDHT>).routingTable as RoutingTableView | undefined
 }
 
@@ -62,7 +66,7 @@ export class Joining {
   private readonly onSelfQuery = (): void => { this.selfLookupFinished() }
   private readonly stopped = new AbortController()
 
-  constructor (private readonly libp2p: Libp2p<NodeServices>, private readonly dhtProtocol: string) {
+  constructor (private readonly libp2p: Libp2p<DhtServices>, private readonly dhtProtocol: string) {
     libp2p.addEventListener(SELF_QUERY_EVENT as any, this.onSelfQuery, { once: true })
   }
 

@@ -7,7 +7,8 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import toBuffer from 'it-to-buffer'
 import { CID } from 'multiformats/cid'
 import { importContent } from '../../src/content/import.js'
-import { readContent, statContent, type BlockSource } from '../../src/content/read.js'
+import { readContent, statContent } from '../../src/content/read.js'
+import type { BlockSource } from '../../src/fetch/block-source.js'
 
 const CHUNK = 1024
 
