@@ -4,12 +4,11 @@
 // the other servers' repair sweeps cost. The blocks are seeded straight into
 // the stores of their true XOR-closest servers (as placement would have put
 // them), so the row measures repair, not a put of 10,000 blocks.
-import { mkdtemp, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { knownPeers, trueClosest } from '../src/testing/closest.js'
 import { seededBlock } from '../src/testing/seeded-blocks.js'
-import { startTestnet, type Testnet } from '../src/testing/testnet.js'
+import { onTestnet, processesFor } from './testnet-row.js'
+import type { Testnet } from '../src/testing/testnet.js'
 import type { Section } from './report.js'
 
 /** storage.replication's default. */
@@ -58,22 +57,13 @@ async function repairTotals (net: Testnet): Promise<Totals> {
 
 /** How many of `cids` have fewer than REPLICATION holders among the running servers. */
 async function shortBlocks (net: Testnet, cids: string[]): Promise<number> {
-  const counts = cids.map(() => 0)
-  for (const server of net.servers) {
-    const roles = await net.roles(server.peerId, cids)
-    roles.forEach((role, i) => { if (role === 'replica' || role === 'pinned') counts[i]++ })
-  }
-  return counts.filter(c => c < REPLICATION).length
+  return (await net.holderCounts(cids)).filter(c => c < REPLICATION).length
 }
 
 /** Seeds `blocks` blocks of which one server is among the REPLICATION closest, stops that server, and times the repair. */
 export async function measureRepair (servers: number, blocks: number, tmpDir: string, log: (line: string) => void): Promise<RepairFigure> {
-  const processes = servers <= 20 ? servers : Math.ceil(servers / 10)
-  const figure: RepairFigure = { servers, processes, blocks, status: 'failed' }
-  const dir = await mkdtemp(join(tmpDir, 'weft-repair-'))
-  let net: Testnet | undefined
-  try {
-    net = await startTestnet({ servers, processes, dataDir: dir })
+  const figure: RepairFigure = { servers, processes: processesFor(servers), blocks, status: 'failed' }
+  return onTestnet(figure, servers, tmpDir, async net => {
     const victim = net.servers[servers - 1]
     const all = await knownPeers(net.servers.map(s => peerIdFromString(s.peerId)))
     const seed = `repair-${Date.now()}`
@@ -91,7 +81,7 @@ export async function measureRepair (servers: number, blocks: number, tmpDir: st
         perServer.set(holder, indices)
       }
     }
-    await Promise.all([...perServer].map(async ([peerId, indices]) => net?.seed(peerId, { seed, size: REPAIR_BLOCK_BYTES, indices })))
+    await Promise.all([...perServer].map(async ([peerId, indices]) => net.seed(peerId, { seed, size: REPAIR_BLOCK_BYTES, indices })))
     figure.seedMs = performance.now() - seedStarted
     log(`repair: ${blocks} blocks seeded on their ${REPLICATION} closest of ${servers} servers in ${(figure.seedMs / 1000).toFixed(0)} s; stopping ${victim.peerId}`)
     await net.stopServer(victim.peerId)
@@ -110,14 +100,7 @@ export async function measureRepair (servers: number, blocks: number, tmpDir: st
     figure.sweeps = after.sweeps - before.sweeps
     figure.blocksChecked = after.blocksChecked - before.blocksChecked
     if (short > 0) throw new Error(`${short} of ${blocks} blocks still short of ${REPLICATION} holders after ${REPAIR_LIMIT_MS / 60_000} min`)
-    figure.status = 'ok'
-  } catch (err: any) {
-    figure.error = String(err.message ?? err)
-  } finally {
-    await net?.stop()
-    await rm(dir, { recursive: true, force: true })
-  }
-  return figure
+  })
 }
 
 export function repairSection (figure: RepairFigure): Section {

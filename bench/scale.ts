@@ -5,11 +5,12 @@
 // forwards), then counts every block's holders in every server's store.
 import { createReadStream } from 'node:fs'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { importContent } from '../src/content/import.js'
-import { startTestnet, type Testnet } from '../src/testing/testnet.js'
 import { lastLine, runCli } from './cli-run.js'
+import { onTestnet, processesFor } from './testnet-row.js'
+import type { Testnet } from '../src/testing/testnet.js'
 import type { Section } from './report.js'
 import type { CID } from 'multiformats/cid'
 import type { RandomFile } from './random-file.js'
@@ -54,21 +55,11 @@ async function blockCids (path: string): Promise<string[]> {
   return cids
 }
 
-/** Every block's holder count over every running server, from their stores. */
-async function holderCounts (net: Testnet, cids: string[]): Promise<number[]> {
-  const counts = cids.map(() => 0)
-  for (const server of net.servers) {
-    const roles = await net.roles(server.peerId, cids)
-    roles.forEach((role, i) => { if (role === 'replica' || role === 'pinned') counts[i]++ })
-  }
-  return counts
-}
-
 /** Waits until every block has REPLICATION holders, or SETTLE_MS passed; the last counts and the wait. */
 async function settledHolders (net: Testnet, cids: string[]): Promise<{ counts: number[], ms: number }> {
   const started = performance.now()
   for (;;) {
-    const counts = await holderCounts(net, cids)
+    const counts = await net.holderCounts(cids)
     const ms = performance.now() - started
     if (counts.every(c => c >= REPLICATION) || ms > SETTLE_MS) return { counts, ms }
     await new Promise(resolve => setTimeout(resolve, 2000))
@@ -81,17 +72,10 @@ function sha256File (bytes: Uint8Array): string {
 
 /** Starts `servers` servers, puts `file` through one with `weft put`, waits for the replica sets, gets it through another with `weft get`. */
 export async function measureScale (servers: number, file: RandomFile, tmpDir: string, log: (line: string) => void): Promise<ScaleFigure> {
-  // one server a process up to 20; beyond, ten a process (fifty processes
-  // on two cores spend their time starting and scheduling, not serving)
-  const processes = servers <= 20 ? servers : Math.ceil(servers / 10)
-  const figure: ScaleFigure = { servers, processes, size: file.size, status: 'failed' }
-  let net: Testnet | undefined
-  const dir = await mkdtemp(join(tmpDir, 'weft-scale-'))
-  try {
-    const started = performance.now()
-    net = await startTestnet({ servers, processes, dataDir: dir })
-    figure.readyMs = performance.now() - started
-    log(`scale ${servers}: ready in ${(figure.readyMs / 1000).toFixed(0)} s over ${processes} processes; weft put ${file.size / 2 ** 20} MiB`)
+  const figure: ScaleFigure = { servers, processes: processesFor(servers), size: file.size, status: 'failed' }
+  return onTestnet(figure, servers, tmpDir, async (net, readyMs) => {
+    figure.readyMs = readyMs
+    log(`scale ${servers}: ready in ${(readyMs / 1000).toFixed(0)} s over ${figure.processes} processes; weft put ${file.size / 2 ** 20} MiB`)
     const via = net.servers[Math.floor(servers / 2)]
     const from = net.servers[servers - 1]
     const put = await runCli(['put', file.path, '--bootstrap', via.multiaddrs[0]], 600_000)
@@ -106,19 +90,16 @@ export async function measureScale (servers: number, file: RandomFile, tmpDir: s
     const sorted = [...counts].sort((a, b) => a - b)
     figure.holders = { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1], short: counts.filter(c => c < REPLICATION).length, settleMs: ms }
     log(`scale ${servers}: put ${(put.ms / 1000).toFixed(1)} s (${figure.putSummary}); holders ${JSON.stringify(figure.holders)}; weft get`)
-    const out = join(dir, 'got.bin')
-    const get = await runCli(['get', put.stdout.trim(), '-o', out, '--bootstrap', from.multiaddrs[0]], 600_000)
-    figure.getMs = get.ms
-    if (get.code !== 0) throw new Error(`weft get exited ${String(get.code)}: ${lastLine(get.stderr)}`)
-    figure.identical = sha256File(await readFile(out)) === file.sha256
-    figure.status = 'ok'
-  } catch (err: any) {
-    figure.error = String(err.message ?? err)
-  } finally {
-    await net?.stop()
-    await rm(dir, { recursive: true, force: true })
-  }
-  return figure
+    const out = join(tmpDir, `got-${servers}.bin`)
+    try {
+      const get = await runCli(['get', put.stdout.trim(), '-o', out, '--bootstrap', from.multiaddrs[0]], 600_000)
+      figure.getMs = get.ms
+      if (get.code !== 0) throw new Error(`weft get exited ${String(get.code)}: ${lastLine(get.stderr)}`)
+      figure.identical = sha256File(await readFile(out)) === file.sha256
+    } finally {
+      await rm(out, { force: true })
+    }
+  })
 }
 
 /** The rows as a table. */

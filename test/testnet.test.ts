@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
-import { startTestnet, TestnetError, type Testnet } from '../src/testing/index.js'
+import { seededBlock, startTestnet, TestnetError, type Testnet } from '../src/testing/index.js'
 import { isRunning } from './support/pids.js'
 import { TEST_HOST } from './support/weft-process.js'
 
@@ -26,6 +26,16 @@ describe('startTestnet: real servers over a few processes', () => {
       assert.equal(status.role, 'server')
       assert.ok(status.routingTableSize >= 5, `server ${server.index} knows ${status.routingTableSize} servers`)
     }
+  })
+
+  it('seeds blocks made from a seed into the servers named, which then keep them as replicas and are counted as their holders', async () => {
+    const [a, b] = net.servers
+    const blocks = await Promise.all([0, 1, 2].map(async i => seededBlock('spec', i, 1000)))
+    const cids = blocks.map(b => b.cid.toString())
+    await net.seed(a.peerId, { seed: 'spec', size: 1000, indices: [0, 1] })
+    await net.seed(b.peerId, { seed: 'spec', size: 1000, indices: [1] })
+    assert.deepEqual(await net.roles(a.peerId, cids), ['replica', 'replica', null])
+    assert.deepEqual(await net.holderCounts(cids), [1, 2, 0])
   })
 
   it('stopServer stops one server; its process keeps the others', async () => {

@@ -80,6 +80,8 @@ export interface Testnet {
   seed: (peerId: string, blocks: SeededBlocks) => Promise<void>
   /** What a server keeps of each CID: its role (`replica`, `pinned`, `cache`), or null when it has none. */
   roles: (peerId: string, cids: string[]) => Promise<Array<BlockRole | null>>
+  /** For each CID, how many running servers keep it (as a replica or pinned), read in their stores. */
+  holderCounts: (cids: string[]) => Promise<number[]>
   /** Stops every server and process and removes temporary directories. Safe to call twice. */
   stop: () => Promise<void>
 }
@@ -316,6 +318,13 @@ class RunningTestnet implements Testnet {
 
   async roles (peerId: string, cids: string[]): Promise<Array<BlockRole | null>> {
     return this.proc(this.find(peerId)).request({ type: 'roles', peerId, cids })
+  }
+
+  async holderCounts (cids: string[]): Promise<number[]> {
+    const counts = cids.map(() => 0)
+    const roles = await Promise.all(this.running.map(async s => this.roles(s.peerId, cids)))
+    for (const held of roles) held.forEach((role, i) => { if (role === 'replica' || role === 'pinned') counts[i]++ })
+    return counts
   }
 
   async stop (): Promise<void> {
