@@ -1,4 +1,5 @@
 import { JoinTimeoutError } from '../errors.js'
+import { closestPeers } from '../placement/dht-closest-peers.js'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, PeerId, PeerStore } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
@@ -140,7 +141,7 @@ export class Joining {
     this.standIn ??= (async () => {
       try {
         const signal = AbortSignal.timeout(Math.max(1, timeoutMs))
-        for await (const peer of this.libp2p.peerRouting.getClosestPeers(this.libp2p.peerId.toMultihash().bytes, { signal })) { void peer }
+        for await (const peer of closestPeers(this.libp2p.services.dht, this.libp2p.peerId.toMultihash().bytes, { signal })) { void peer }
       } catch {
         // a lookup that failed only leaves the routing table thinner: the node has still joined
       }

@@ -1,3 +1,4 @@
+import { closestPeers } from '../placement/dht-closest-peers.js'
 import { parseCidString } from '../protocols/cid-parsing.js'
 import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
@@ -116,8 +117,10 @@ export class DefaultWeftNode implements WeftNode {
 
   async getClosestPeers (key: Uint8Array, options?: AbortOptions): Promise<PeerInfo[]> {
     const found: PeerInfo[] = []
-    for await (const peer of this.libp2p.peerRouting.getClosestPeers(key, withTimeout(options, DEFAULT_QUERY_TIMEOUT_MS))) {
-      found.push(peer)
+    for await (const peer of closestPeers(this.libp2p.services.dht, key, withTimeout(options, DEFAULT_QUERY_TIMEOUT_MS))) {
+      // kad-dht answers with ids; their addresses came into the peer store with the answers that named them
+      const known = await this.libp2p.peerStore.get(peer.id).catch(() => undefined)
+      found.push({ id: peer.id, multiaddrs: peer.multiaddrs.length > 0 ? peer.multiaddrs : (known?.addresses ?? []).map(a => a.multiaddr) })
     }
     return found
   }

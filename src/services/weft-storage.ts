@@ -1,9 +1,10 @@
-import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type Startable } from '@libp2p/interface'
+import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Forwarder } from '../placement/forwarder.js'
+import { closestPeers, type ClosestPeersDHT } from '../placement/dht-closest-peers.js'
 import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
@@ -64,7 +65,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
     this.finder = new ReplicaFinder({
-      routing: components.peerRouting,
+      routing: dhtOrPeerRouting(components),
       connections: () => components.connectionManager.getConnections().length,
       replication: this.replication,
       self: () => this.replicaHolder() ? components.peerId : undefined,
@@ -254,4 +255,29 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private announce (cid: CID): void {
     if (this.provide) this.announcer.announce(cid)
   }
+}
+
+/**
+ * Lookups for the finder: kad-dht's own answer when the node has it as
+ * its `dht` service (weft's nodes do; see `closestPeers` for why), else
+ * libp2p's peer routing, which works with any DHT but costs a lookup more
+ * per result. Looked up at the first lookup, so the order of a libp2p app's
+ * services does not matter.
+ */
+function dhtOrPeerRouting (components: WeftStorageComponents): Pick<PeerRouting, 'getClosestPeers'> {
+  let routing: Pick<PeerRouting, 'getClosestPeers'> | undefined
+  const resolve = (): Pick<PeerRouting, 'getClosestPeers'> => {
+    if (routing != null) return routing
+    let dht: Partial<ClosestPeersDHT> | undefined
+    try {
+      // libp2p's components throw for a service the node does not have
+      dht = (components as unknown as { dht?: Partial<ClosestPeersDHT> }).dht
+    } catch {}
+    const lookup = dht?.getClosestPeers
+    routing = typeof lookup === 'function'
+      ? { getClosestPeers: (key, options) => closestPeers(dht as ClosestPeersDHT, key, options) }
+      : components.peerRouting
+    return routing
+  }
+  return { getClosestPeers: (key, options) => resolve().getClosestPeers(key, options) }
 }
