@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 import { runPeer } from './process.js'
 import { formatSummary, type Section } from './report.js'
 import { summarize } from './stats.js'
-import type { DhtBatch, DhtTask } from './dht-worker.js'
+import type { DhtBatch } from './dht-lookups.js'
+import type { DhtTask } from './dht-worker.js'
 
 const WORKER = fileURLToPath(new URL('./dht-worker.js', import.meta.url))
 
