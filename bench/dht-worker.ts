@@ -3,12 +3,15 @@
 import { knownPeers } from '../src/testing/closest.js'
 import { createTestNetwork, type TestTransport } from '../src/testing/network.js'
 import { sampleLookup, summarizeBatch, type DhtBatch, type LookupSample } from './dht-lookups.js'
+import type { WeftConfigInit } from '../src/config/config.js'
 import { peakRssBytes, report, runMain, task } from './peer-io.js'
 
 /** What the orchestrator asks of one worker. */
 export interface DhtTask {
   n: number
   transport: TestTransport
+  /** Config layered over the server defaults of every node. */
+  config: WeftConfigInit
   /** Lookups per batch; the first batch is the warm-up. */
   lookups: number
   batches: number
@@ -19,7 +22,7 @@ export interface DhtTask {
 runMain(async () => {
   const t = task<DhtTask>()
   const start = performance.now()
-  const network = await createTestNetwork(t.n, { transport: t.transport })
+  const network = await createTestNetwork(t.n, { transport: t.transport, config: t.config })
   const buildMs = performance.now() - start
   try {
     const all = await knownPeers(network.nodes.map(node => node.peerId))

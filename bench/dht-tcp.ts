@@ -1,0 +1,146 @@
+// Item 4 over several processes: N nodes with weft's DHT options on TCP
+// loopback, spread round-robin over P worker processes
+// (bench/dht-tcp-worker.ts), so lookups cost what they cost between
+// processes, not one thread's turn through every node's work.
+import { fileURLToPath } from 'node:url'
+import { summarizeBatch, LOOKUP_TIMEOUT_MS, type DhtBatch, type LookupSample } from './dht-lookups.js'
+import { IpcWorker } from './ipc.js'
+import { DHT_CONFIG, type DhtFigure } from './dht.js'
+import type { DhtWorkerRequest, NodeAddress, WorkerStats } from './dht-tcp-worker.js'
+
+const WORKER = fileURLToPath(new URL('./dht-tcp-worker.js', import.meta.url))
+
+/** A worker holds up to a few hundred nodes: more heap than the default. */
+const NODE_ARGS = ['--max-old-space-size=4096']
+
+/** kad-dht's bucket size K: the routing table every node is settled to (min(N - 1, K)). */
+const K = 20
+
+/** Each wave of joiners is this fraction of the nodes already running (at least 1), as startTestnet joins. */
+const WAVE_GROWTH = 0.5
+
+/**
+ * At most this many nodes join at once: each joiner's self-lookup sends
+ * dozens of requests, and on 2 cores more at once only queues them until
+ * dials time out (src/testing/testnet.ts found the same).
+ */
+const MAX_WAVE = 10
+
+/** Earlier nodes a joiner dials besides the first one. */
+const EXTRA_BOOTSTRAP = 2
+
+/**
+ * libp2p's connection limit per node in item 4 (the server default is 300).
+ * kad-dht needs only its routing table's peers connected; at 500 nodes over
+ * 8 processes the default would allow ~19,000 sockets in one process, next
+ * to the 20,000 files it may open.
+ */
+export const DHT_MAX_CONNECTIONS = 128
+
+/** A dial's time limit (connections.dialTimeoutMs). */
+const DIAL_TIMEOUT_MS = 60_000
+
+/** How long one node may take to start and join, or the settle step to finish. */
+const STEP_MS = 120_000
+
+/** How long the workers may take to stop their nodes. */
+const STOP_MS = 15_000
+
+/** How the network over processes is built and measured. */
+export interface DhtProcessesOptions {
+  processes: number
+  /** Lookups per batch, and batches after the warm-up one. */
+  lookups: number
+  batches: number
+  /** Servers that hold a block: the replica set a lookup must find. */
+  replication: number
+  /** libp2p's connection limit per node (`connections.maxConnections`). */
+  maxConnections: number
+  /** Progress lines (every 100 nodes joined). */
+  log?: (line: string) => void
+}
+
+/** A node of the network and the worker it runs in. */
+interface Placed extends NodeAddress {
+  worker: IpcWorker
+}
+
+async function ask<T> (worker: IpcWorker, request: DhtWorkerRequest, timeoutMs: number): Promise<T> {
+  return worker.request<T>(request, timeoutMs)
+}
+
+/** The first node and EXTRA_BOOTSTRAP random others of `before` (as startTestnet bootstraps): whom a joiner dials. */
+function bootstrapFor (before: Placed[]): string[] {
+  if (before.length === 0) return []
+  const picked = new Set([before[0]])
+  while (picked.size < Math.min(before.length, 1 + EXTRA_BOOTSTRAP)) picked.add(before[Math.floor(Math.random() * before.length)])
+  return [...picked].map(p => p.multiaddrs[0])
+}
+
+/** Starts `n` nodes in waves over the workers, round-robin, each joined before the next wave. */
+async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptions): Promise<Placed[]> {
+  const placed: Placed[] = []
+  // 60 s dials as src/testing/network.ts allows them: on 2 shared cores a
+  // dial can queue behind other processes' work for longer than the server
+  // default of 10 s without being lost
+  const config = { ...DHT_CONFIG, connections: { maxConnections: options.maxConnections, dialTimeoutMs: DIAL_TIMEOUT_MS } }
+  while (placed.length < n) {
+    const before = [...placed]
+    const size = Math.min(n - before.length, MAX_WAVE, Math.max(1, Math.floor(before.length * WAVE_GROWTH)))
+    const wave = await Promise.all(Array.from({ length: size }, async (_, i) => {
+      const worker = workers[(before.length + i) % workers.length]
+      const address = await ask<NodeAddress>(worker, { type: 'start', dial: bootstrapFor(before), config }, STEP_MS)
+      return { ...address, worker }
+    }))
+    placed.push(...wave)
+    if (Math.floor(placed.length / 100) > Math.floor(before.length / 100)) options.log?.(`DHT: ${placed.length} of ${n} nodes joined`)
+  }
+  return placed
+}
+
+/**
+ * Builds an N-node network over `options.processes` worker processes and
+ * measures `options.batches` batches of lookups after a warm-up batch, each
+ * lookup from a random node (so from a random process).
+ */
+export async function measureDhtOverProcesses (n: number, options: DhtProcessesOptions): Promise<DhtFigure> {
+  const processes = Math.min(n, options.processes)
+  const setup = { transport: 'tcp' as const, processes }
+  const workers = Array.from({ length: processes }, (_, i) => new IpcWorker(WORKER, i, NODE_ARGS))
+  try {
+    const start = performance.now()
+    const nodes = await join(n, workers, options)
+    const peers = nodes.map(({ peerId, multiaddrs }) => ({ peerId, multiaddrs }))
+    const settle: DhtWorkerRequest = { type: 'settle', peers, count: Math.min(n - 1, K), timeoutMs: STEP_MS }
+    await Promise.all(workers.map(async w => ask<number[]>(w, settle, STEP_MS + 10_000)))
+    const buildMs = performance.now() - start
+    const stats = async (): Promise<WorkerStats[]> => Promise.all(workers.map(async w => ask<WorkerStats>(w, { type: 'stats' }, STEP_MS)))
+    const before = await stats()
+    const batches: DhtBatch[] = []
+    for (let b = 0; b <= options.batches; b++) {
+      const samples: LookupSample[] = []
+      for (let i = 0; i < options.lookups; i++) {
+        const from = nodes[Math.floor(Math.random() * nodes.length)]
+        samples.push(await ask<LookupSample>(from.worker, { type: 'lookup', peerId: from.peerId, replication: options.replication }, LOOKUP_TIMEOUT_MS + 10_000))
+      }
+      batches.push(summarizeBatch(samples))
+    }
+    const after = await stats()
+    const cpuMs = after.reduce((sum, s, i) => sum + s.cpuMs - before[i].cpuMs, 0)
+    return {
+      n,
+      setup,
+      status: 'ok',
+      buildMs,
+      batches: batches.slice(1),
+      maxRssBytes: Math.max(...after.map(s => s.maxRssBytes)),
+      // everything the processes did while the lookups ran, warm-up included
+      cpuMsPerLookup: cpuMs / ((options.batches + 1) * options.lookups),
+      workers: after
+    }
+  } catch (err: any) {
+    return { n, setup, status: 'failed', error: String(err.message ?? err) }
+  } finally {
+    await Promise.all(workers.map(async w => w.stop(STOP_MS)))
+  }
+}
