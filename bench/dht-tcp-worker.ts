@@ -78,6 +78,9 @@ async function start (dial: string[], config: WeftConfigInit): Promise<NodeAddre
   const dials = await Promise.allSettled(dial.map(async a => n.dial(multiaddr(a))))
   const failed = dials.flatMap(d => d.status === 'rejected' ? [String(d.reason?.message ?? d.reason)] : [])
   if (dial.length > 0 && failed.length === dial.length) {
+    // a node that never joined is no part of the network: the parent may start another
+    networks.delete(n.peerId.toString())
+    await network.stop()
     throw new Error(`node ${n.peerId.toString()} could not join through any of ${dial.join(', ')}: ${failed.join('; ')}`)
   }
   if (dial.length > 0) await joined

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { summarizeBatch, LOOKUP_TIMEOUT_MS, type DhtBatch, type LookupSample } from './dht-lookups.js'
 import { IpcWorker } from './ipc.js'
 import { DHT_CONFIG, type DhtFigure } from './dht.js'
+import type { WeftConfigInit } from '../src/config/config.js'
 import type { DhtWorkerRequest, NodeAddress, WorkerStats } from './dht-tcp-worker.js'
 
 const WORKER = fileURLToPath(new URL('./dht-tcp-worker.js', import.meta.url))
@@ -26,8 +27,11 @@ const WAVE_GROWTH = 0.5
  */
 const MAX_WAVE = 10
 
-/** Earlier nodes a joiner dials besides the first one. */
-const EXTRA_BOOTSTRAP = 2
+/** Earlier nodes a joiner dials. */
+const DEGREE = 3
+
+/** How often a node's join is tried before the build fails. */
+const JOIN_TRIES = 3
 
 /**
  * libp2p's connection limit per node in item 4 (the server default is 300).
@@ -42,6 +46,9 @@ const DIAL_TIMEOUT_MS = 60_000
 
 /** How long one node may take to start and join, or the settle step to finish. */
 const STEP_MS = 120_000
+
+/** How long the network's CPU use is watched with no lookup running, after the build. */
+const IDLE_WINDOW_MS = 5000
 
 /** How long the workers may take to stop their nodes. */
 const STOP_MS = 15_000
@@ -69,16 +76,37 @@ async function ask<T> (worker: IpcWorker, request: DhtWorkerRequest, timeoutMs: 
   return worker.request<T>(request, timeoutMs)
 }
 
-/** The first node and EXTRA_BOOTSTRAP random others of `before` (as startTestnet bootstraps): whom a joiner dials. */
+/**
+ * DEGREE random nodes of `before`, as src/testing/network.ts joins: whom a
+ * joiner dials. Not always the first node, as startTestnet does: at 500
+ * nodes the first one would take a connection from every node, past its
+ * connection limit.
+ */
 function bootstrapFor (before: Placed[]): string[] {
-  if (before.length === 0) return []
-  const picked = new Set([before[0]])
-  while (picked.size < Math.min(before.length, 1 + EXTRA_BOOTSTRAP)) picked.add(before[Math.floor(Math.random() * before.length)])
+  const picked = new Set<Placed>()
+  while (picked.size < Math.min(before.length, DEGREE)) picked.add(before[Math.floor(Math.random() * before.length)])
   return [...picked].map(p => p.multiaddrs[0])
 }
 
+/**
+ * Starts a node in `worker`, joined through some of `before`. A join whose
+ * dials all fail (a loaded machine: dials time out) is tried again through
+ * other nodes, up to JOIN_TRIES times; `retried` counts those.
+ */
+async function startNode (worker: IpcWorker, before: Placed[], config: WeftConfigInit, retried: { count: number }): Promise<Placed> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const address = await ask<NodeAddress>(worker, { type: 'start', dial: bootstrapFor(before), config }, STEP_MS)
+      return { ...address, worker }
+    } catch (err) {
+      if (attempt === JOIN_TRIES) throw err
+      retried.count++
+    }
+  }
+}
+
 /** Starts `n` nodes in waves over the workers, round-robin, each joined before the next wave. */
-async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptions): Promise<Placed[]> {
+async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptions, retried: { count: number }): Promise<Placed[]> {
   const placed: Placed[] = []
   // 60 s dials as src/testing/network.ts allows them: on 2 shared cores a
   // dial can queue behind other processes' work for longer than the server
@@ -87,11 +115,7 @@ async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptio
   while (placed.length < n) {
     const before = [...placed]
     const size = Math.min(n - before.length, MAX_WAVE, Math.max(1, Math.floor(before.length * WAVE_GROWTH)))
-    const wave = await Promise.all(Array.from({ length: size }, async (_, i) => {
-      const worker = workers[(before.length + i) % workers.length]
-      const address = await ask<NodeAddress>(worker, { type: 'start', dial: bootstrapFor(before), config }, STEP_MS)
-      return { ...address, worker }
-    }))
+    const wave = await Promise.all(Array.from({ length: size }, async (_, i) => startNode(workers[(before.length + i) % workers.length], before, config, retried)))
     placed.push(...wave)
     if (Math.floor(placed.length / 100) > Math.floor(before.length / 100)) options.log?.(`DHT: ${placed.length} of ${n} nodes joined`)
   }
@@ -109,13 +133,19 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
   const workers = Array.from({ length: processes }, (_, i) => new IpcWorker(WORKER, i, NODE_ARGS))
   try {
     const start = performance.now()
-    const nodes = await join(n, workers, options)
+    const retried = { count: 0 }
+    const nodes = await join(n, workers, options, retried)
     const peers = nodes.map(({ peerId, multiaddrs }) => ({ peerId, multiaddrs }))
     const settle: DhtWorkerRequest = { type: 'settle', peers, count: Math.min(n - 1, K), timeoutMs: STEP_MS }
     await Promise.all(workers.map(async w => ask<number[]>(w, settle, STEP_MS + 10_000)))
     const buildMs = performance.now() - start
     const stats = async (): Promise<WorkerStats[]> => Promise.all(workers.map(async w => ask<WorkerStats>(w, { type: 'stats' }, STEP_MS)))
+    // the network's own work with no lookup running (table refreshes,
+    // identify, pruning): what the CPU per lookup below carries besides the lookups
+    const quiet = await stats()
+    await new Promise(resolve => setTimeout(resolve, IDLE_WINDOW_MS))
     const before = await stats()
+    const idleCores = before.reduce((sum, s, i) => sum + s.cpuMs - quiet[i].cpuMs, 0) / IDLE_WINDOW_MS
     const batches: DhtBatch[] = []
     for (let b = 0; b <= options.batches; b++) {
       const samples: LookupSample[] = []
@@ -132,6 +162,8 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
       setup,
       status: 'ok',
       buildMs,
+      joinsRetried: retried.count,
+      idleCores,
       batches: batches.slice(1),
       maxRssBytes: Math.max(...after.map(s => s.maxRssBytes)),
       // everything the processes did while the lookups ran, warm-up included

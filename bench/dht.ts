@@ -40,9 +40,13 @@ export interface DhtFigure {
   setup: DhtSetup
   status: 'ok' | 'failed'
   buildMs?: number
+  /** Over processes: joins whose dials all failed and were tried again through other nodes. */
+  joinsRetried?: number
   batches?: DhtBatch[]
   /** The largest peak RSS of any one process of the network. */
   maxRssBytes?: number
+  /** Over processes: cores' worth of CPU all of them used in a window with no lookups, after the build. */
+  idleCores?: number
   /** Over processes: CPU time all of them spent per lookup while the lookups ran. */
   cpuMsPerLookup?: number
   /** Over processes: each worker's resources and its nodes' connections and routing tables at the end. */
@@ -94,7 +98,7 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
       'Recall: share of the true k closest returned. Request errors: timeouts and refused streams, summed over the batches. ' +
       '"memory, 1 process": every node on one thread, so latency is that thread\'s CPU time, an upper bound. ' +
       '"TCP, P processes": the nodes spread round-robin over P processes on 127.0.0.1, the loopback figure. ' +
-      'CPU / lookup: CPU time of all processes while the lookups ran, per lookup (on 2 cores, latency cannot be much below half of it). ' +
+      'CPU / lookup: CPU time of all processes while the lookups ran, per lookup (on 2 cores, latency cannot be much below half of it); idle: the cores the network used in 5 s with no lookup, just before. ' +
       'Connections: per node at the end, median (max); fds: open files of the busiest process.',
     columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
     rows: figures.map(f => f.status !== 'ok'
@@ -111,8 +115,8 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
           over(f, b => b.requestsMean, 1),
           String((f.batches ?? []).reduce((sum, b) => sum + b.errors, 0)),
           String((f.batches ?? []).reduce((sum, b) => sum + b.failed, 0)),
-          f.cpuMsPerLookup != null ? f.cpuMsPerLookup.toFixed(0) : '–',
-          ((f.buildMs ?? 0) / 1000).toFixed(0),
+          f.cpuMsPerLookup != null ? `${f.cpuMsPerLookup.toFixed(0)} (idle ${(f.idleCores ?? 0).toFixed(2)} cores)` : '–',
+          ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : ''),
           rssCell(f),
           connectionsCell(f)
         ]),
