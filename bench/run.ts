@@ -11,7 +11,7 @@ import { bundleSection, pageTransferSection } from './browser-section.js'
 import { measurePageTransfers, PAGE_ROWS } from './browser-transfer.js'
 import { bundleSize } from './bundle.js'
 import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from './dht.js'
-import { DHT_MAX_CONNECTIONS, measureDhtOverProcesses } from './dht-tcp.js'
+import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
@@ -106,7 +106,7 @@ async function main (): Promise<void> {
       }
       for (const n of options.dhtSizes) {
         log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
-        measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, maxConnections: DHT_MAX_CONNECTIONS, log }))
+        measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log }))
       }
       sections.push(dhtSection(dht, options.dhtLookups))
     }
