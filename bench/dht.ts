@@ -1,53 +1,110 @@
-// Item 4: lookups in simulated networks of N weft servers, each N built by
-// its own worker process (bench/dht-worker.ts) with the repo's real DHT
-// options over the in-memory transport.
+// Item 4: lookups in simulated networks of N weft servers with the repo's
+// real DHT options, in two setups side by side: every node in one process
+// over the in-memory transport (bench/dht-worker.ts, a fresh process per N),
+// and the nodes spread over several processes on TCP loopback
+// (bench/dht-tcp.ts), the setup the target names.
 import { fileURLToPath } from 'node:url'
 import { runPeer } from './process.js'
 import { formatSummary, type Section } from './report.js'
-import { summarize } from './stats.js'
-import type { DhtBatch, DhtTask } from './dht-worker.js'
+import { percentile, summarize } from './stats.js'
+import type { WeftConfigInit } from '../src/config/config.js'
+import type { DhtBatch } from './dht-lookups.js'
+import type { WorkerStats } from './dht-tcp-worker.js'
+import type { DhtTask } from './dht-worker.js'
 
 const WORKER = fileURLToPath(new URL('./dht-worker.js', import.meta.url))
 
 /** A block's replica set: the servers that must be found for it. */
 export const REPLICATION = 5
 
-/** One network size's result: the worker's batches, or why it failed. */
+/**
+ * Config of every node of item 4, both setups: the server defaults with
+ * replica repair off. These servers hold no blocks, yet every server that
+ * joins starts a repair sweep on each of them, whose lookups go through
+ * libp2p's peerRouting, which runs a findPeer lookup for each of the ~20
+ * results (kad-dht returns them without addresses): 21 lookups per sweep,
+ * seen as seconds of CPU per node after every join. Item 4 measures the
+ * DHT's lookups, not that.
+ */
+export const DHT_CONFIG: WeftConfigInit = { storage: { repairIntervalMs: 0 } }
+
+/** How a network was run: its transport and over how many processes. */
+export interface DhtSetup {
+  transport: 'memory' | 'tcp'
+  processes: number
+}
+
+/** One network's result: its batches, or why it failed. */
 export interface DhtFigure {
   n: number
+  setup: DhtSetup
   status: 'ok' | 'failed'
   buildMs?: number
+  /** Over processes: joins whose dials all failed and were tried again through other nodes. */
+  joinsRetried?: number
   batches?: DhtBatch[]
+  /** The largest peak RSS of any one process of the network. */
   maxRssBytes?: number
+  /** Over processes: cores' worth of CPU all of them used in a window with no lookups, after the build. */
+  idleCores?: number
+  /** Over processes: CPU time all of them spent per lookup while the lookups ran. */
+  cpuMsPerLookup?: number
+  /** Over processes: each worker's resources and its nodes' connections and routing tables at the end. */
+  workers?: WorkerStats[]
   error?: string
 }
 
-/** Builds an N-node network in a fresh process and measures `batches` batches of `lookups` after a warm-up batch. */
+/** Builds an N-node network in one fresh process and measures `batches` batches of `lookups` after a warm-up batch. */
 export async function measureDht (n: number, options: { lookups: number, batches: number }): Promise<DhtFigure> {
-  const task: DhtTask = { n, transport: 'memory', lookups: options.lookups, batches: options.batches + 1, replication: REPLICATION }
+  const task: DhtTask = { n, transport: 'memory', config: DHT_CONFIG, lookups: options.lookups, batches: options.batches + 1, replication: REPLICATION }
+  const setup: DhtSetup = { transport: 'memory', processes: 1 }
   try {
     const result = await runPeer<{ buildMs: number, batches: DhtBatch[], maxRssBytes: number }>(WORKER, task, 120_000 + n * 4000)
-    return { n, status: 'ok', buildMs: result.buildMs, batches: result.batches, maxRssBytes: result.maxRssBytes }
+    return { n, setup, status: 'ok', buildMs: result.buildMs, batches: result.batches, maxRssBytes: result.maxRssBytes }
   } catch (err: any) {
-    return { n, status: 'failed', error: String(err.message ?? err) }
+    return { n, setup, status: 'failed', error: String(err.message ?? err) }
   }
 }
 
-/** Item 4 as a table: one row per network size, medians over the batches. */
+/** A setup as the table's first column says it. */
+export function setupName (setup: DhtSetup): string {
+  return setup.transport === 'memory' ? 'memory, 1 process' : `TCP, ${setup.processes} processes`
+}
+
+/** Peak RSS: the one process, or over processes the largest and the sum. */
+function rssCell (f: DhtFigure): string {
+  const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(2)} GB`
+  if (f.workers == null) return f.maxRssBytes != null ? gb(f.maxRssBytes) : '–'
+  return `${gb(f.maxRssBytes ?? 0)} max, ${gb(f.workers.reduce((sum, w) => sum + w.maxRssBytes, 0))} total`
+}
+
+/** Connections per node at the end, median (max), and the busiest process's open files: what the sockets cost. */
+function connectionsCell (f: DhtFigure): string {
+  if (f.workers == null) return '–'
+  const connections = f.workers.flatMap(w => w.connections)
+  return `${percentile(connections, 50)} (${Math.max(...connections)}); ${Math.max(...f.workers.map(w => w.fds))} fds`
+}
+
+/** Item 4 as a table: one row per setup and network size, medians over the batches. */
 export function dhtSection (figures: DhtFigure[], lookups: number): Section {
   const over = (f: DhtFigure, pick: (b: DhtBatch) => number, digits = 0, k = 1): string =>
     formatSummary(summarize((f.batches ?? []).map(b => pick(b) * k)), digits)
   return {
     id: 'dht',
-    title: '4. DHT at scale: getClosestPeers in a network of N servers (in-memory transport, one process)',
+    title: '4. DHT at scale: getClosestPeers in a network of N servers',
     note: `Each cell: median (min–max) over batches of ${lookups} lookups of random block keys from random nodes, after a warm-up batch. ` +
       `Hops: sequential request rounds until the last of the ${REPLICATION} closest was asked (1 = already in the routing table). ` +
       `Replica set found: the first ${REPLICATION} results are exactly the ${REPLICATION} XOR-closest of all other nodes. ` +
-      'Recall: share of the true k closest returned. Request errors (timeouts, summed over the batches) mean the one thread was saturated. One process serialises every node\'s work on one thread, so latency here is CPU time, an upper bound for loopback.',
-    columns: ['N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'build s'],
+      'Recall: share of the true k closest returned. Request errors: timeouts and refused streams, summed over the batches. ' +
+      '"memory, 1 process": every node on one thread, so latency is that thread\'s CPU time, an upper bound. ' +
+      '"TCP, P processes": the nodes spread round-robin over P processes on 127.0.0.1, the loopback figure. ' +
+      'CPU / lookup: CPU time of all processes while the lookups ran, per lookup (on 2 cores, latency cannot be much below half of it); idle: the cores the network used in 5 s with no lookup, just before. ' +
+      'Connections: per node at the end, median (max); fds: open files of the busiest process.',
+    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
     rows: figures.map(f => f.status !== 'ok'
-      ? [String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '']
+      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '']
       : [
+          setupName(f.setup),
           String(f.n),
           over(f, b => b.hopsP50),
           over(f, b => b.hopsP95),
@@ -58,7 +115,10 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
           over(f, b => b.requestsMean, 1),
           String((f.batches ?? []).reduce((sum, b) => sum + b.errors, 0)),
           String((f.batches ?? []).reduce((sum, b) => sum + b.failed, 0)),
-          ((f.buildMs ?? 0) / 1000).toFixed(0)
+          f.cpuMsPerLookup != null ? `${f.cpuMsPerLookup.toFixed(0)} (idle ${(f.idleCores ?? 0).toFixed(2)} cores)` : '–',
+          ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : ''),
+          rssCell(f),
+          connectionsCell(f)
         ]),
     data: figures
   }

@@ -15,7 +15,12 @@ export interface BenchOptions {
   swarmSize: number
   /** Counted runs per figure, after one warm-up. */
   runs: number
+  /** Network sizes of item 4 spread over processes on TCP loopback (the target's setup). */
   dhtSizes: number[]
+  /** Over how many worker processes those networks are spread. */
+  dhtProcesses: number
+  /** Network sizes of item 4 in one process over the in-memory transport (the comparison; none: skipped). */
+  dhtMemorySizes: number[]
   /** Lookups per DHT batch. */
   dhtLookups: number
   /** File size for item 3 (put), bytes. */
@@ -42,16 +47,20 @@ export interface BenchOptions {
 
 /** The usage text printed on a bad option. */
 export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser,scale,repair]
-                     [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-lookups 20]
+                     [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
+                     [--dht-memory-sizes 50,200] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
   --quick   16 MiB transfers, 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
-            a 50-node DHT (10 lookups a batch), 16 MiB page transfers with one run per row, CLI put/get of
-            16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers: under 6 minutes
+            a 50-node DHT over 4 processes (10 lookups a batch), 16 MiB page transfers with one run per
+            row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers:
+            under 6 minutes
   full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
-        blocks, DHT of 50, 200 and 500 nodes, 64 MiB page transfers, CLI put/get of 256 MiB into 5, 20 and
-        50 servers, repair of 10,000 blocks among 50 servers: about an hour
-  sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none`
+        blocks, DHT of 50, 200 and 500 nodes over 8 processes and of 50 and 200 in one process, 64 MiB page
+        transfers, CLI put/get of 256 MiB into 5, 20 and 50 servers, repair of 10,000 blocks among 50
+        servers: about an hour
+  sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none; --dht-memory-sizes none
+  skips the one-process DHT rows`
 
 const MIB = 2 ** 20
 
@@ -73,6 +82,8 @@ export function parseOptions (argv: string[]): BenchOptions {
       'swarm-size': { type: 'string' },
       runs: { type: 'string' },
       'dht-sizes': { type: 'string' },
+      'dht-processes': { type: 'string' },
+      'dht-memory-sizes': { type: 'string' },
       'dht-lookups': { type: 'string' },
       'put-size': { type: 'string' },
       'memory-sizes': { type: 'string' },
@@ -102,6 +113,8 @@ export function parseOptions (argv: string[]): BenchOptions {
     swarmSize: (numbers(values['swarm-size'], 'swarm-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     runs,
     dhtSizes: numbers(values['dht-sizes'], 'dht-sizes') ?? (quick ? [50] : [50, 200, 500]),
+    dhtProcesses: numbers(values['dht-processes'], 'dht-processes')?.[0] ?? (quick ? 4 : 8),
+    dhtMemorySizes: values['dht-memory-sizes'] === 'none' ? [] : numbers(values['dht-memory-sizes'], 'dht-memory-sizes') ?? (quick ? [] : [50, 200]),
     dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? (quick ? 10 : 20),
     putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [16, 128] : [256, 1024])).map(s => s * MIB),

@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { bundleSection, pageTransferSection } from './browser-section.js'
 import { measurePageTransfers, PAGE_ROWS } from './browser-transfer.js'
 import { bundleSize } from './bundle.js'
-import { dhtSection, measureDht, type DhtFigure } from './dht.js'
+import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from './dht.js'
+import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
@@ -73,7 +74,7 @@ async function main (): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   const started = performance.now()
   const env = environment(options)
-  log(`${String(env.mode)} run: ${JSON.stringify({ sizesMiB: options.sizes.map(s => s / 2 ** 20), runs: options.runs, dht: options.dhtSizes, browserMiB: options.browserSize / 2 ** 20, only: [...options.only] })}`)
+  log(`${String(env.mode)} run: ${JSON.stringify({ sizesMiB: options.sizes.map(s => s / 2 ** 20), runs: options.runs, dht: options.dhtSizes, dhtProcesses: options.dhtProcesses, dhtMemory: options.dhtMemorySizes, browserMiB: options.browserSize / 2 ** 20, only: [...options.only] })}`)
   const sections: Section[] = []
   const dir = await mkdtemp(join(tmpdir(), 'weft-bench-'))
   const files = new Map<number, Promise<RandomFile>>()
@@ -96,11 +97,18 @@ async function main (): Promise<void> {
       sections.push(putSection(put))
     }
     if (options.only.has('dht')) {
-      for (const n of options.dhtSizes) {
-        log(`DHT: building ${n} nodes, then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
-        const figure = await measureDht(n, { lookups: options.dhtLookups, batches: 3 })
-        if (figure.status === 'failed') log(`DHT ${n} failed: ${figure.error ?? ''}`)
+      const batches = { lookups: options.dhtLookups, batches: 3 }
+      const measured = (figure: DhtFigure): void => {
+        if (figure.status === 'failed') log(`DHT ${figure.n} (${setupName(figure.setup)}) failed: ${figure.error ?? ''}`)
         dht.push(figure)
+      }
+      for (const n of options.dhtMemorySizes) {
+        log(`DHT: building ${n} nodes in one process (memory transport), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+        measured(await measureDht(n, batches))
+      }
+      for (const n of options.dhtSizes) {
+        log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+        measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log }))
       }
       sections.push(dhtSection(dht, options.dhtLookups))
     }

@@ -40,15 +40,26 @@ function ratioRow (transfers: TransferFigures, other: string, goal: number): str
   return `${all ? 'met' : 'missed'}: ${cells.join(', ')}`
 }
 
+/**
+ * Item 4's target, from the 500-node network spread over processes (TCP):
+ * hops and latency are the median over batches of each batch's percentile,
+ * the replica sets found the worst batch's.
+ */
+function dhtTarget (dht: DhtFigure[]): string {
+  const big = dht.find(f => f.n === 500 && f.setup.transport === 'tcp' && f.setup.processes > 1)
+  if (big == null) return 'not measured in this run (--dht-sizes 500)'
+  if (big.status !== 'ok') return `missed: the network did not build or measure: ${big.error ?? ''}`
+  const batches = big.batches ?? []
+  const hops = percentile(batches.map(b => b.hopsP95), 50)
+  const latency = percentile(batches.map(b => b.msP50), 50)
+  const found = 100 * Math.min(...batches.map(b => b.replicaSetFound))
+  const met = hops <= 4 && latency < 100 && found === 100
+  return `${met ? 'met' : 'missed'}: p95 ${hops} hops, p50 ${latency.toFixed(0)} ms, replica set ${found.toFixed(0)} % (worst batch), over ${big.setup.processes} processes`
+}
+
 /** The targets as a table; `dht` holds whatever network sizes this run measured. */
 export function targetsSection (dht: DhtFigure[], transfers: TransferFigures, memory?: MemoryFigures): Section {
-  const big = dht.find(f => f.n === 500 && f.status === 'ok')
-  const batches = big?.batches ?? []
-  const judge = (value: number, ok: boolean, unit: string): string => `${ok ? 'met' : 'missed'}: ${value.toFixed(unit === '%' ? 0 : 1)}${unit}`
-  const notRun = 'not measured in this run (--dht-sizes 500)'
-  const found = batches.length > 0 ? 100 * Math.min(...batches.map(b => b.replicaSetFound)) : NaN
-  const hops = batches.length > 0 ? percentile(batches.map(b => b.hopsP95), 50) : NaN
-  const latency = batches.length > 0 ? percentile(batches.map(b => b.msP50), 50) : NaN
+  const dhtRow = dhtTarget(dht)
 
   let swarm = 'not measured in this run (--only swarm)'
   if (transfers.swarm != null) {
@@ -78,9 +89,7 @@ export function targetsSection (dht: DhtFigure[], transfers: TransferFigures, me
     ['weft get ≥ WebTorrent', ratioRow(transfers, WEBTORRENT, 1)],
     ['4 seeders faster than 1 where the seeder is the bottleneck', swarm],
     ['fetcher RSS flat in file size, < 300 MB at 1 GiB', rss],
-    ['N=500: every replica set found (100%), worst batch', big == null ? notRun : judge(found, found === 100, '%')],
-    ['N=500: p95 lookup ≤ 4 hops', big == null ? notRun : judge(hops, hops <= 4, ' hops')],
-    ['N=500: p50 lookup latency < 100 ms', big == null ? notRun : judge(latency, latency < 100, ' ms')]
+    ['p95 hops ≤ 4, p50 < 100 ms, replica set 100 % at 500 nodes over processes', dhtRow]
   ]
   return { id: 'targets', title: 'Targets', columns: ['target', 'this run'], rows, data: rows }
 }

@@ -1,0 +1,93 @@
+// One DHT lookup measured against the truth, and a batch of them summarised:
+// shared by the one-process network (dht-worker.ts) and the network spread
+// over processes (dht-tcp-worker.ts, dht-tcp.ts), so both rows of item 4
+// count the same things the same way.
+import { randomBytes } from 'node:crypto'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { trueClosest, type KnownPeer } from '../src/testing/closest.js'
+import { tracedLookup, type TracedLookup } from '../src/testing/lookup.js'
+import { percentile } from './stats.js'
+import type { WeftNode } from '../src/node/node-types.js'
+
+/** A lookup still running after this is counted as failed. */
+export const LOOKUP_TIMEOUT_MS = 30_000
+
+/** What one lookup of a random block key did. */
+export interface LookupSample {
+  /** The lookup did not finish within LOOKUP_TIMEOUT_MS: it found nothing. */
+  failed: boolean
+  ms: number
+  /** Rounds until the last of the replica set was asked; absent when nothing was found. */
+  hops?: number
+  requests: number
+  /** Requests that failed inside the lookup. */
+  errors: number
+  /** The first `replication` results were exactly the true replica set. */
+  found: boolean
+  /** Share of the true k closest that the lookup returned. */
+  recall: number
+}
+
+/** One batch of lookups, summarised. */
+export interface DhtBatch {
+  hopsP50: number
+  hopsP95: number
+  msP50: number
+  msP95: number
+  /** Fraction of lookups whose first `replication` results were exactly the true replica set. */
+  replicaSetFound: number
+  /** Mean fraction of the true k closest that the lookup returned. */
+  kRecall: number
+  requestsMean: number
+  /** Requests that failed inside lookups. */
+  errors: number
+  /** Lookups that did not finish in time. */
+  failed: number
+}
+
+/**
+ * Looks up the multihash of 32 random bytes (a block's DHT key) from `node`
+ * and compares the answer with the true closest among `all` (every node of
+ * the network, the querier included: it is left out here, since a lookup
+ * never returns its own node).
+ */
+export async function sampleLookup (node: WeftNode, all: KnownPeer[], replication: number): Promise<LookupSample> {
+  const key = (await sha256.digest(randomBytes(32))).bytes
+  let lookup: TracedLookup
+  try {
+    lookup = await tracedLookup(node, key, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
+  } catch {
+    return { failed: true, ms: LOOKUP_TIMEOUT_MS, requests: 0, errors: 0, found: false, recall: 0 }
+  }
+  const others = all.filter(p => !p.id.equals(node.peerId))
+  const truth = (await trueClosest(key, others, node.libp2p.services.dht.k)).map(String)
+  const got = lookup.peers.map(String)
+  const replicas = new Set(got.slice(0, replication))
+  return {
+    failed: false,
+    ms: lookup.ms,
+    ...(lookup.hops.length > 0 ? { hops: Math.max(...lookup.hops.slice(0, replication)) } : {}),
+    requests: lookup.requests,
+    errors: lookup.errors,
+    found: truth.slice(0, replication).every(p => replicas.has(p)),
+    recall: truth.filter(p => got.includes(p)).length / truth.length
+  }
+}
+
+/** Percentiles and rates of a batch; a failed lookup counts its time-out as its latency and finds nothing. */
+export function summarizeBatch (samples: LookupSample[]): DhtBatch {
+  const done = samples.filter(s => !s.failed)
+  const hops = done.flatMap(s => s.hops ?? [])
+  const ms = samples.map(s => s.ms)
+  return {
+    hopsP50: percentile(hops, 50),
+    hopsP95: percentile(hops, 95),
+    msP50: percentile(ms, 50),
+    msP95: percentile(ms, 95),
+    replicaSetFound: samples.filter(s => s.found).length / samples.length,
+    kRecall: samples.reduce((sum, s) => sum + s.recall, 0) / samples.length,
+    requestsMean: done.reduce((sum, s) => sum + s.requests, 0) / Math.max(1, done.length),
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+    failed: samples.length - done.length
+  }
+}

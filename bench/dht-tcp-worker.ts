@@ -1,0 +1,132 @@
+// One of the processes of item 4's network spread over processes
+// (bench/dht-tcp.ts): it holds its share of the nodes, each built by the
+// repo's test-network builder (src/testing/network.ts: weft's libp2p and
+// kad-dht options) over TCP on 127.0.0.1, and runs the lookups the parent
+// asks of them. Requests come over IPC (bench/ipc.ts).
+import { readdirSync } from 'node:fs'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { knownPeers, trueClosest, type KnownPeer } from '../src/testing/closest.js'
+import { createTestNetwork, type TestNetwork } from '../src/testing/network.js'
+import { sampleLookup, type LookupSample } from './dht-lookups.js'
+import { serveIpc } from './ipc.js'
+import { peakRssBytes } from './peer-io.js'
+import { untilRoutingTable } from './weft-nodes.js'
+import type { WeftConfigInit } from '../src/config/config.js'
+import type { WeftNode } from '../src/node/node-types.js'
+
+/** A node as the other processes reach it. */
+export interface NodeAddress {
+  peerId: string
+  multiaddrs: string[]
+}
+
+/** What the parent asks of a worker, and (in the comments) what each answers. */
+export type DhtWorkerRequest =
+  /** Starts a node, dials `dial` and waits for its first self-lookup: a NodeAddress. */
+  | { type: 'start', dial: string[], config: WeftConfigInit }
+  /**
+   * Fills every node's routing table to `count` from `peers` (all nodes of
+   * the network), which also become the truth lookups are judged by: the
+   * table sizes, this process's nodes in start order.
+   */
+  | { type: 'settle', peers: NodeAddress[], count: number, timeoutMs: number }
+  /** One lookup of a random block key from node `peerId`: a LookupSample. */
+  | { type: 'lookup', peerId: string, replication: number }
+  /** A WorkerStats. */
+  | { type: 'stats' }
+
+/** A worker's resources and its nodes' state, read at the end. */
+export interface WorkerStats {
+  nodes: number
+  maxRssBytes: number
+  /** CPU time (user + system, all threads) the process has spent so far. */
+  cpuMs: number
+  /** Open file descriptors: mostly TCP sockets. */
+  fds: number
+  connections: number[]
+  tableSizes: number[]
+}
+
+/** How long a node's own first self-lookup may take before one is run for it (as src/testing/network.ts waits). */
+const SELF_LOOKUP_WAIT_MS = 15_000
+
+/** Peers dialled beyond what a short table lacks, in case some are refused (a full bucket). */
+const EXTRA_DIALS = 2
+
+/** How long the worker may take to stop its nodes once the parent is done. */
+const STOP_MS = 10_000
+
+/** Each node is a one-node test network: the repo's builder, joined to the others here. */
+const networks = new Map<string, TestNetwork>()
+let truth: KnownPeer[] = []
+
+function node (peerId: string): WeftNode {
+  const found = networks.get(peerId)?.nodes[0]
+  if (found == null) throw new Error(`no node ${peerId} runs in process ${process.pid}`)
+  return found
+}
+
+async function start (dial: string[], config: WeftConfigInit): Promise<NodeAddress> {
+  const network = await createTestNetwork(1, { transport: 'tcp', config })
+  const n = network.nodes[0]
+  networks.set(n.peerId.toString(), network)
+  // the node watches for its self-lookup from its start: the event cannot be missed
+  const joined = n.joined({ peers: 0, selfLookupMs: SELF_LOOKUP_WAIT_MS })
+  // one peer reached is a join; the self-lookup finds the rest
+  const dials = await Promise.allSettled(dial.map(async a => n.dial(multiaddr(a))))
+  const failed = dials.flatMap(d => d.status === 'rejected' ? [String(d.reason?.message ?? d.reason)] : [])
+  if (dial.length > 0 && failed.length === dial.length) {
+    // a node that never joined is no part of the network: the parent may start another
+    networks.delete(n.peerId.toString())
+    await network.stop()
+    throw new Error(`node ${n.peerId.toString()} could not join through any of ${dial.join(', ')}: ${failed.join('; ')}`)
+  }
+  if (dial.length > 0) await joined
+  return { peerId: n.peerId.toString(), multiaddrs: n.getMultiaddrs().map(String) }
+}
+
+/**
+ * A node whose table is short after its join (it joined in the same wave as
+ * the peers it lacks, so nobody could name them yet) dials the closest nodes
+ * it is not connected to, as src/testing/testnet-worker.ts's settle does:
+ * what kad-dht's table refresh would find minutes later. A node that still
+ * falls short is left so, and shows in the table sizes reported.
+ */
+async function fill (n: WeftNode, peers: NodeAddress[], count: number, timeoutMs: number): Promise<number> {
+  const lacking = count - n.status().routingTableSize
+  if (lacking <= 0) return n.status().routingTableSize
+  const unconnected = peers.filter(p => p.peerId !== n.peerId.toString() && n.getConnections(peerIdFromString(p.peerId)).length === 0)
+  const closest = await trueClosest(n.peerId.toMultihash().bytes, await knownPeers(unconnected.map(p => peerIdFromString(p.peerId))), lacking + EXTRA_DIALS)
+  await Promise.all(closest.map(async id => {
+    const addrs = unconnected.find(p => p.peerId === id.toString())?.multiaddrs ?? []
+    await n.dial(addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {})
+  }))
+  await untilRoutingTable(n, count, timeoutMs).catch(() => {})
+  return n.status().routingTableSize
+}
+
+async function handle (request: DhtWorkerRequest): Promise<NodeAddress | number[] | LookupSample | WorkerStats> {
+  switch (request.type) {
+    case 'start': return start(request.dial, request.config)
+    case 'settle':
+      truth = await knownPeers(request.peers.map(p => peerIdFromString(p.peerId)))
+      return Promise.all([...networks.values()].map(async net => fill(net.nodes[0], request.peers, request.count, request.timeoutMs)))
+    case 'lookup': return sampleLookup(node(request.peerId), truth, request.replication)
+    case 'stats': {
+      const nodes = [...networks.values()].map(net => net.nodes[0])
+      return {
+        nodes: nodes.length,
+        maxRssBytes: peakRssBytes(),
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+        fds: readdirSync('/proc/self/fd').length,
+        connections: nodes.map(n => n.libp2p.getConnections().length),
+        tableSizes: nodes.map(n => n.status().routingTableSize)
+      }
+    }
+  }
+}
+
+serveIpc(handle, async () => {
+  await Promise.allSettled([...networks.values()].map(async net => net.stop()))
+}, STOP_MS)
