@@ -52,6 +52,7 @@ describe('files shared between pages and servers', () => {
     // three (its first holder passes the blocks on), and says so
     assert.equal(shared.replicas, 3)
     assert.equal(shared.stored, 'on 3 servers')
+    process.stderr.write(`# screenshot: ${await page.screenshot('shared-on-3-servers')}\n`)
     assert.equal(shared.link, `${network.servers[0].httpUrl}#/${shared.cid}/random.bin`)
     // and each server keeps every block (4 leaves and the root)
     for (const server of network.servers) await statusWhen(server, s => s.storage.blocks >= 5)

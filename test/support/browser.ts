@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, afterEach, before } from 'node:test'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { removeDir, spawnNetwork, spawnServer, type SpawnOptions, type WeftProcess } from './weft-process.js'
@@ -134,6 +137,9 @@ export function browserFixture (options: { servers?: number } = {}): BrowserFixt
  * A weft page opened by a test. Its methods wait for what the page shows
  * (the DOM), and on a timeout fail with the page's status line and console.
  */
+/** Where `WeftPage.screenshot` writes: beside the compiled tests, so no run leaves files in the tree. */
+const SCREENSHOTS = fileURLToPath(new URL('../../screenshots/', import.meta.url))
+
 export class WeftPage {
   readonly page: Page
   private readonly log: string[] = []
@@ -149,6 +155,17 @@ export class WeftPage {
     const page = new WeftPage(await context.newPage())
     await page.page.goto(url)
     return page
+  }
+
+  /**
+   * Saves what the page shows as `<name>.png` under `dist/screenshots/` (or
+   * `$WEFT_TEST_SCREENSHOTS`), for a person to look at after the run; its path.
+   */
+  async screenshot (name: string): Promise<string> {
+    const path = join(process.env.WEFT_TEST_SCREENSHOTS ?? SCREENSHOTS, `${name}.png`)
+    await mkdir(dirname(path), { recursive: true })
+    await this.page.screenshot({ path, fullPage: true })
+    return path
   }
 
   /** The page's PeerId, once its node has started. */
