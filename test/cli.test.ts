@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { removeDir, runWeft, spawnServer, tempDir, type WeftProcess } from './support/weft-process.js'
 
@@ -25,6 +26,17 @@ describe('weft (the command line)', () => {
     assert.equal(code, 0)
     assert.match(stdout, /start/)
     assert.match(stdout, /id/)
+  })
+
+  it('answers --version, --help and an unknown command without loading libp2p', async () => {
+    const counter = fileURLToPath(new URL('../../test/support/count-modules.mjs', import.meta.url))
+    for (const args of [['--version'], ['--help'], ['strat']]) {
+      const { stderr } = await runWeft(args, { NODE_OPTIONS: `--import ${counter}` })
+      assert.match(stderr, /libp2p modules loaded: 0\n/, `weft ${args.join(' ')}: ${stderr}`)
+    }
+    // and the counter does count: a command that runs a node loads the stack
+    const { stderr } = await runWeft(['id', '--data', '/nonexistent-weft-dir'], { NODE_OPTIONS: `--import ${counter}` })
+    assert.match(stderr, /libp2p modules loaded: [1-9]\d*\n/, stderr)
   })
 
   it('names an unknown command and exits 2', async () => {

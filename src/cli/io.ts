@@ -23,9 +23,9 @@ export interface CommandIO {
   signal: AbortSignal
 }
 
+/** A `weft` command; its one-line summary for the help is in main.ts's list, which loads it only to run it. */
 export interface Command {
   name: string
-  summary: string
   usage: string
   run: (args: string[], io: CommandIO) => Promise<number>
 }

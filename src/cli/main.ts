@@ -1,14 +1,28 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
-import { get } from './commands/get.js'
-import { id } from './commands/id.js'
-import { put } from './commands/put.js'
-import { start } from './commands/start.js'
-import { status } from './commands/status.js'
-import { testnet } from './commands/testnet.js'
 import type { Command, CommandIO } from './io.js'
 
-export const COMMANDS: readonly Command[] = [start, put, get, status, id, testnet]
+/** A command as the help lists it; its code (and with it libp2p) loads only when it runs. */
+interface CommandEntry {
+  name: string
+  /** One line for `weft --help`. */
+  summary: string
+  load: () => Promise<Command>
+}
+
+/**
+ * Every command. `weft --version`, `weft --help` and a mistyped command load
+ * none of them: importing the node stack alone took most of the 0.9 s
+ * `weft --version` took.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'start', summary: 'run a server node until interrupted', load: async () => (await import('./commands/start.js')).start },
+  { name: 'put', summary: 'store a file (or stdin, "-") in the network and print its CID', load: async () => (await import('./commands/put.js')).put },
+  { name: 'get', summary: 'fetch a file by CID to stdout or to a file (-o)', load: async () => (await import('./commands/get.js')).get },
+  { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
+  { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
+  { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
+]
 
 /**
  * Errors that mean the command line itself is wrong (exit 2): a flag, a
@@ -59,11 +73,11 @@ export async function main (argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(`${version()}\n`)
       return 0
     }
-    const command = COMMANDS.find(c => c.name === name)
-    if (command == null) {
+    const entry = COMMANDS.find(c => c.name === name)
+    if (entry == null) {
       throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map(c => c.name).join(', ')})`, name)
     }
-    return await command.run(rest, io)
+    return await (await entry.load()).run(rest, io)
   } catch (err: any) {
     // whatever a command was doing when asked to stop fails with an abort
     if (io.signal.aborted) {

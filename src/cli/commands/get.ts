@@ -17,7 +17,6 @@ export const PARTIAL_SUFFIX = '.partial'
  */
 export const get: Command = {
   name: 'get',
-  summary: 'fetch a file by CID to stdout or to a file (-o)',
   usage: 'weft get CID [-o FILE] [--offset N] [--length N] [--bootstrap MULTIADDR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, {

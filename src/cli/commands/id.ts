@@ -6,7 +6,6 @@ import type { Command } from '../io.js'
 /** `weft id`: prints the PeerId kept in a data directory, without starting a node. */
 export const id: Command = {
   name: 'id',
-  summary: 'print the PeerId stored in a data directory',
   usage: 'weft id [--data DIR] [--config FILE]',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env)

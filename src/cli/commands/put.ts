@@ -14,7 +14,6 @@ import type { Command, CommandIO } from '../io.js'
  */
 export const put: Command = {
   name: 'put',
-  summary: 'store a file (or stdin, "-") in the network and print its CID',
   usage: 'weft put FILE|- [--bootstrap MULTIADDR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, TRANSFER_FLAGS, true)

@@ -13,7 +13,6 @@ import type { Command } from '../io.js'
  */
 export const start: Command = {
   name: 'start',
-  summary: 'run a server node until interrupted',
   usage: 'weft start [--config FILE] [--data DIR] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env)

@@ -18,7 +18,6 @@ export const STATUS_TIMEOUT_MS = 5_000
  */
 export const status: Command = {
   name: 'status',
-  summary: 'show a running server\'s peers and storage (from its HTTP status)',
   usage: 'weft status [--url http://HOST:PORT] [--json] [--config FILE] [--data DIR] [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, { url: { type: 'string' }, json: { type: 'boolean' } })

@@ -26,7 +26,6 @@ const FLAGS = {
  */
 export const testnet: Command = {
   name: 'testnet',
-  summary: 'run a network of N server nodes on this machine until interrupted',
   usage: `weft testnet [--servers N (1-${MAX_TESTNET_SERVERS}, default ${DEFAULT_SERVERS})] [--processes P] [--host H] [--data DIR] [--memory] [--config FILE] [--<setting> VALUE]...`,
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, FLAGS)
