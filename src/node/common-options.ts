@@ -32,7 +32,7 @@ export interface NodeServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
   dht: KadDHT
-  keychain: Keychain
+  keychain?: Keychain
   storage: WeftStorage
   relay?: CircuitRelayService
   rejoin?: Rejoin
@@ -100,8 +100,11 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // (seen: pages losing their server, and with it their relay reservation).
       ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
       // keeps the WebRTC-direct certificate in the datastore, so a server's
-      // certhash (and with it its bootstrap multiaddr) survives restarts
-      keychain: keychain(),
+      // certhash (and with it its bootstrap multiaddr) survives restarts. A
+      // transient node (the CLI's put and get) keeps nothing: storing the
+      // certificate derives a key with PBKDF2, which made a 1 KiB weft get
+      // wait 0.2-0.8 s before its first dial
+      ...(transient ? {} : { keychain: keychain() }),
       dht: kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
