@@ -82,7 +82,7 @@ export async function measureScale (servers: number, file: RandomFile, tmpDir: s
     figure.putMs = put.ms
     figure.putSummary = lastLine(put.stderr)
     if (put.code !== 0) throw new Error(`weft put exited ${String(put.code)}: ${figure.putSummary}`)
-    figure.sentMiB = Number(/, ([\d.]+) MiB sent\)/.exec(put.stderr)?.[1] ?? NaN)
+    figure.sentMiB = Number(/, ([\d.]+) MiB sent[,)]/.exec(put.stderr)?.[1] ?? NaN)
     figure.replicasAtPut = Number(/, (\d+) replicas? each/.exec(put.stderr)?.[1] ?? NaN)
     const cids = await blockCids(file.path)
     figure.blocks = cids.length

@@ -99,6 +99,18 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.equal(again.stderr, '', '--quiet prints no summary')
   })
 
+  it('put of a file the network keeps already sends none of its bytes, and says so', async () => {
+    const input = join(dir, 'twice.bin')
+    await writeFile(input, randomBytes(2 * MiB + 5))
+    const first = await runWeft(['put', input, ...bootstrap])
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stderr, /, 2\.0 MiB sent\)\n$/)
+    const second = await runWeft(['put', input, ...bootstrap])
+    assert.equal(second.code, 0, second.stderr)
+    assert.equal(second.stdout, first.stdout)
+    assert.match(second.stderr, /^stored 2\.0 MiB in 4 blocks, 3 replicas each \(.*, 0 B sent, all already stored\)\n$/)
+  })
+
   it('put - stores stdin; get to a pipe writes the same bytes to stdout', async () => {
     const content = randomBytes(2 * MiB + 7)
     const stored = await runWeftPiped(['put', '-', ...bootstrap], { input: content })

@@ -24,7 +24,7 @@ function replicasOf (stderr: string): number | undefined {
 
 /** The MiB the uploader sent, from the same line, or undefined. */
 function sentMiBOf (stderr: string): number | undefined {
-  const match = /, ([\d.]+) MiB sent\)/.exec(stderr)
+  const match = /, ([\d.]+) MiB sent[,)]/.exec(stderr)
   return match == null ? undefined : Number(match[1])
 }
 

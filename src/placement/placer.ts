@@ -1,4 +1,5 @@
 import delay from 'delay'
+import { HAVE_PROTOCOL, requestHave } from '../protocols/have-protocol.js'
 import { unreachable } from './unreachable.js'
 import { StoreSession, type ForwardRequest, type OpenStream, type PushAnswer } from './store-session.js'
 import type { ReplicaFinder } from './replica-finder.js'
@@ -49,6 +50,10 @@ export interface BlockPlacement {
   pending: number
   /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
   refusals: string[]
+  /** Members of the replica set that kept it already (an earlier put of the same bytes): not sent to them again. */
+  alreadyKept: number
+  /** Whether any byte of it was sent (false when its replica set kept it already). */
+  sent: boolean
 }
 
 /**
@@ -78,8 +83,16 @@ export class Placer {
     /** Servers asked this round or before, and those that keep the block: a replica is a server, counted once. */
     const tried = new Set<string>()
     const holders = new Set<string>()
+    const sentBefore = this.bytesSent
     const first = await this.init.finder.candidates(cid, signal)
-    const pending = await this.storeForwarded(first, cid, bytes, tried, holders, refusals)
+    const kept = await this.alreadyKept(first.slice(0, replication), cid)
+    for (const peer of kept) {
+      tried.add(peer.toString())
+      holders.add(peer.toString())
+    }
+    if (holders.size >= replication) return { cid, replicas: holders.size, pending: 0, refusals, alreadyKept: kept.length, sent: false }
+    const missing = first.slice(0, replication).filter(p => !tried.has(p.toString()))
+    const pending = await this.storeForwarded(missing, cid, bytes, tried, holders, refusals)
     // pushes a first holder still makes are a promise, not a replica: the
     // quorum is always reached by servers that confirmed
     const wanted = Math.max(replication - pending, writeQuorum)
@@ -93,7 +106,37 @@ export class Placer {
       if (holders.size < writeQuorum && attempt > 1) for (const peer of candidates) if (!holders.has(peer.toString())) tried.delete(peer.toString())
       await this.storeAtClosest(candidates, cid, bytes, wanted, tried, holders, refusals)
     }
-    return { cid, replicas: holders.size, pending, refusals }
+    return { cid, replicas: holders.size, pending, refusals, alreadyKept: kept.length, sent: this.bytesSent > sentBefore }
+  }
+
+  /**
+   * The members of the replica set that keep the block already, asked with
+   * `/weft/have/1.0.0`: the closest first, and the others only when it
+   * does, so a new block costs one small request and a block an earlier
+   * put placed (the same file again, a put cut short and run again) costs
+   * no block bytes at all.
+   */
+  private async alreadyKept (set: PeerId[], cid: CID): Promise<PeerId[]> {
+    const others = set.filter(p => this.init.self?.equals(p) !== true)
+    if (others.length === 0) return []
+    const [closest, ...rest] = others
+    if (!await this.keeps(closest, cid)) return []
+    const answers = await Promise.all(rest.map(async peer => this.keeps(peer, cid)))
+    return [closest, ...rest.filter((_, i) => answers[i])]
+  }
+
+  private async keeps (peer: PeerId, cid: CID): Promise<boolean> {
+    const { signal } = this.init
+    try {
+      const stream = await this.init.open(peer, HAVE_PROTOCOL, signal)
+      const [holding] = await requestHave(stream, [cid], { signal, peer: peer.toString() })
+      return holding === 'kept'
+    } catch {
+      signal.throwIfAborted()
+      // an older server without the protocol, or one that cannot be
+      // reached: the push finds out which, and says so
+      return false
+    }
   }
 
   /**

@@ -59,6 +59,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   const short: ShortBlock[] = []
   let blocks = 0
   let pending = 0
+  let alreadyStored = 0
   let minReplicas = Infinity
   let imported
   try {
@@ -68,6 +69,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
         const placed: BlockPlacement = await placer.place(cid, bytes)
         blocks++
         pending += placed.pending
+        if (!placed.sent) alreadyStored++
         minReplicas = Math.min(minReplicas, placed.replicas)
         if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: placed.refusals.slice(0, 2) })
         options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, pending: placed.pending, bytes: bytes.byteLength }))
@@ -81,7 +83,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   assertQuorum(ctx.writeQuorum, short, ctx.finder.status().servers + (ctx.self != null ? 1 : 0))
   const pinned = await pinCopy(ctx, imported.cid)
   if (pinned) ctx.announce(imported.cid)
-  return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, pending, blocks, pinned, bytesSent: placer.bytesSent }
+  return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, pending, blocks, alreadyStored, pinned, bytesSent: placer.bytesSent }
 }
 
 /** `replicate: false`: the only copy is here, so it is stored (not merely cached) and the put is done when others can find it. */
@@ -97,7 +99,7 @@ async function keepHere (source: ContentSource, ctx: PutContext, options: PutOpt
   }, importOptions(ctx, options, signal))
   await ctx.blocks.pin(imported.cid, { signal })
   await ctx.announceNow(imported.cid, signal)
-  return { cid: imported.cid, size: imported.size, replicas: 0, pending: 0, blocks, pinned: true, bytesSent: 0 }
+  return { cid: imported.cid, size: imported.size, replicas: 0, pending: 0, blocks, alreadyStored: 0, pinned: true, bytesSent: 0 }
 }
 
 function importOptions (ctx: PutContext, options: PutOptions, signal: AbortSignal): ImportOptions {

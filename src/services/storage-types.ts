@@ -25,6 +25,11 @@ export interface PutResult {
   pending: number
   /** Blocks in the file's DAG. */
   blocks: number
+  /**
+   * Blocks not sent at all: their replica sets kept them already (the same
+   * file put before, or a put cut short and run again).
+   */
+  alreadyStored: number
   /** Block bytes this node sent: about the file's size when servers forward, `replication` times it when they do not. */
   bytesSent: number
   /** Whether this node kept a pinned copy (not when its own quota is too small). */

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { QuotaExceededError } from '../../src/errors.js'
 import { Placer } from '../../src/placement/placer.js'
+import { haveRequestHandler, HAVE_PROTOCOL } from '../../src/protocols/have-protocol.js'
 import { STORE_WINDOW } from '../../src/protocols/limits.js'
 import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../../src/protocols/store-protocol.js'
 import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
 import type { PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean }
+interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean, haveAsked: number }
 
 /**
  * Servers in memory behind the real store handler, and a Placer over them
@@ -21,7 +22,7 @@ async function network (options: { servers: number, replication: number, writeQu
   finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
 }> {
   const uploader = await randomPeerId()
-  const servers: FakeServer[] = await Promise.all(Array.from({ length: options.servers }, async () => ({ id: await randomPeerId(), blocks: new MemoryBlocks() })))
+  const servers: FakeServer[] = await Promise.all(Array.from({ length: options.servers }, async () => ({ id: await randomPeerId(), blocks: new MemoryBlocks(), haveAsked: 0 })))
   const finder = { order: servers.map(s => s.id), freshOrder: undefined as PeerId[] | undefined, fresh: 0, down: [] as string[] }
   const placer = new Placer({
     replication: options.replication,
@@ -33,9 +34,13 @@ async function network (options: { servers: number, replication: number, writeQu
       },
       down: (peer: PeerId) => { finder.down.push(peer.toString()) }
     },
-    open: async (peer) => {
+    open: async (peer, protocol) => {
       const server = servers.find(s => s.id.equals(peer)) ?? assert.fail(`no server ${peer.toString()}`)
       if (server.down === true) throw Object.assign(new Error('connection refused'), { name: 'DialError' })
+      if (protocol === HAVE_PROTOCOL) {
+        server.haveAsked++
+        return (await dialHandler(haveRequestHandler(server.blocks), uploader)).stream
+      }
       // a forwarding server stores straight into the servers it is asked to forward to
       const forward: Forward | undefined = options.forward ?? (options.forwarding === true
         ? async (cid, bytes, targets) => {
@@ -57,6 +62,38 @@ async function network (options: { servers: number, replication: number, writeQu
 const holders = (servers: FakeServer[], cid: CID): boolean[] => servers.map(s => s.blocks.roleOf(cid) === 'replica')
 
 describe('placer', () => {
+  it('sends nothing for a block its replica set keeps already (the same file put again)', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
+    const block = await rawBlock('put twice')
+    for (const s of net.servers.slice(0, 3)) await s.blocks.put(block.cid, block.bytes, 'replica')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.deepEqual({ replicas: placed.replicas, alreadyKept: placed.alreadyKept, sent: placed.sent }, { replicas: 3, alreadyKept: 3, sent: false })
+    assert.equal(net.placer.bytesSent, 0)
+    assert.deepEqual(net.servers.map(s => s.blocks.puts.length), [1, 1, 1, 0, 0, 0], 'only the seeding puts')
+  })
+
+  it('sends a block only to the members of its replica set that lack it (a put cut short and run again)', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
+    const block = await rawBlock('half placed')
+    await net.servers[0].blocks.put(block.cid, block.bytes, 'replica')
+    await net.servers[2].blocks.put(block.cid, block.bytes, 'replica')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, true, true, false, false, false])
+    assert.equal(net.placer.bytesSent, block.bytes.byteLength, 'sent once, to the one member that lacked it')
+    assert.equal(net.servers[1].blocks.puts.length, 1)
+  })
+
+  it('asks only the closest member whether it keeps a new block before sending it', async () => {
+    const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
+    const block = await rawBlock('new block')
+    await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.deepEqual(net.servers.map(s => s.haveAsked), [1, 0, 0, 0, 0, 0])
+  })
+
   it('sends each block once, to its closest server, which forwards it to the rest of the replica set', async () => {
     const net = await network({ servers: 6, replication: 3, writeQuorum: 2, forwarding: true })
     const block = await rawBlock('sent once')

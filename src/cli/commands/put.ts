@@ -52,9 +52,10 @@ export const put: Command = {
         io.stdout.write(`${result.cid.toString()}\n`)
         if (!quiet) {
           const following = result.pending > 0 ? `, ${formatCount(result.pending)} more being made by servers` : ''
+          const already = result.alreadyStored > 0 ? `, ${result.alreadyStored === result.blocks ? 'all' : formatCount(result.alreadyStored)} already stored` : ''
           io.stderr.write(`stored ${formatBytes(result.size)} in ${result.blocks} block${result.blocks === 1 ? '' : 's'}, ` +
             `${result.replicas} replica${result.replicas === 1 ? '' : 's'} each${following} (${formatDuration(elapsed)}, ${formatRate(result.size, elapsed)}, ` +
-            `${formatBytes(result.bytesSent)} sent)\n`)
+            `${formatBytes(result.bytesSent)} sent${already})\n`)
         }
       } finally {
         await node.stop()
