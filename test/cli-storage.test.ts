@@ -99,6 +99,15 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.equal(again.stderr, '', '--quiet prints no summary')
   })
 
+  it('put asking for more replicas than the network has servers exits 1, naming the quorum and the servers found', async () => {
+    const input = join(dir, 'five-wanted.bin')
+    await writeFile(input, randomBytes(1000))
+    const stored = await runWeft(['put', input, '--storage.replication', '5', '--storage.write-quorum', '5', ...bootstrap])
+    assert.equal(stored.code, 1, stored.stderr)
+    assert.equal(stored.stdout, '', 'no CID for a put that failed')
+    assert.match(stored.stderr, /^weft: QuorumNotReachedError: write quorum 5 not reached for 1 block\(s\) .*only 3 server\(s\) found/)
+  })
+
   it('put of a file the network keeps already sends none of its bytes, and says so', async () => {
     const input = join(dir, 'twice.bin')
     await writeFile(input, randomBytes(2 * MiB + 5))
