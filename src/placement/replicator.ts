@@ -75,6 +75,10 @@ interface Plan {
   confirmed: number
   /** This server was reached before `replication` others confirmed: it is in the live set. */
   selfInSet: boolean
+  /** Candidates (by index) that said they keep it. */
+  keptAt: number[]
+  /** Members lacking it that were left to a closer holder to push to (see `leaveToCloser`). */
+  leftToCloser: number
   done: boolean
 }
 
@@ -87,6 +91,15 @@ interface SweepState {
   /** Peers without the have protocol: pushed to without asking. */
   noHave: Set<string>
   pushSlots: Slots
+  /**
+   * A sweep for servers leaving: every holder of a block sweeps at about the
+   * same time, so a missing member is pushed the block only by the holder
+   * closest to the block; the others leave it to that one (measured: 50
+   * servers pushed 19,564 blocks for 10,000 missing replicas before). A
+   * periodic sweep pushes whatever it finds missing: it is the fallback if
+   * that holder did not sweep.
+   */
+  leaveToCloser: boolean
 }
 
 /**
@@ -119,7 +132,7 @@ export class Replicator {
     this.stats.running = true
     const lookupsBefore = this.init.finder.status().lookups
     if (options.membershipChanged === true) this.init.finder.forgetMembership()
-    const state: Omit<SweepState, 'session'> = { signal, down: new Set(), noHave: new Set(), pushSlots: new Slots(PUSHES_IN_FLIGHT) }
+    const state: Omit<SweepState, 'session'> = { signal, down: new Set(), noHave: new Set(), pushSlots: new Slots(PUSHES_IN_FLIGHT), leaveToCloser: options.membershipChanged === true }
     try {
       // the blocks a server keeps lie mostly around its own id: one lookup of
       // it covers their replica sets, and only the rest cost lookups of their own
@@ -171,7 +184,7 @@ export class Replicator {
   private async plan (cid: CID, signal: AbortSignal): Promise<Plan | undefined> {
     try {
       const candidates = await this.init.finder.candidates(cid, signal, { withSelf: true })
-      return { cid, candidates, next: 0, confirmed: 0, selfInSet: false, done: false }
+      return { cid, candidates, next: 0, confirmed: 0, selfInSet: false, keptAt: [], leftToCloser: 0, done: false }
     } catch (err) {
       signal.throwIfAborted()
       this.fail('finding the replica set of %c failed: %s', cid, (err as Error).message)
@@ -181,15 +194,16 @@ export class Replicator {
 
   /**
    * Gives each open block the next candidates it needs (skipping peers down
-   * this sweep, counting this server when reached), asks them, pushes where
-   * missing. A block with no candidate left to ask is done.
+   * this sweep, counting this server when reached), asks them, then pushes
+   * where missing. A block with no candidate left to ask is done.
    */
   private async round (plans: Plan[], state: SweepState): Promise<void> {
-    const asks = new Map<string, { peer: PeerId, plans: Plan[] }>()
+    const asks = new Map<string, { peer: PeerId, plans: Array<{ plan: Plan, index: number }> }>()
     for (const plan of plans) {
       let asked = 0
-      while (plan.confirmed + asked < this.init.replication && plan.next < plan.candidates.length) {
-        const peer = plan.candidates[plan.next++]
+      while (plan.confirmed + plan.leftToCloser + asked < this.init.replication && plan.next < plan.candidates.length) {
+        const index = plan.next++
+        const peer = plan.candidates[index]
         if (peer.equals(this.init.self)) {
           plan.confirmed++
           plan.selfInSet = true
@@ -198,26 +212,44 @@ export class Replicator {
         const key = peer.toString()
         if (state.down.has(key)) continue
         const ask = asks.get(key) ?? { peer, plans: [] }
-        ask.plans.push(plan)
+        ask.plans.push({ plan, index })
         asks.set(key, ask)
         asked++
       }
       if (asked === 0) plan.done = true
     }
-    await eachLimited([...asks.values()], PEER_CONCURRENCY, async ({ peer, plans }) => this.visit(peer, plans, state))
+    // every answer first, so each block's holders are known before anyone pushes to it
+    const visits = [...asks.values()]
+    const holdings = new Map<string, Holding[] | undefined>()
+    await eachLimited(visits, PEER_CONCURRENCY, async ({ peer, plans }) => {
+      holdings.set(peer.toString(), await this.holdings(peer, plans.map(p => p.plan.cid), state))
+    })
+    const pushes: Array<{ peer: PeerId, plans: Plan[] }> = []
+    for (const { peer, plans } of visits) {
+      const held = holdings.get(peer.toString())
+      if (held == null) continue
+      plans.forEach(({ plan, index }, i) => {
+        if (held[i] !== 'kept') return
+        plan.confirmed++
+        plan.keptAt.push(index)
+      })
+      pushes.push({ peer, plans: plans.filter((_, i) => held[i] !== 'kept').map(p => p.plan) })
+    }
+    await eachLimited(pushes, PEER_CONCURRENCY, async ({ peer, plans }) => {
+      await Promise.all(plans.map(async plan => {
+        if (state.leaveToCloser && this.closerHolder(plan)) {
+          plan.leftToCloser++
+        } else if (await this.push(peer, plan.cid, state)) {
+          plan.confirmed++
+        }
+      }))
+    })
   }
 
-  /** Asks one peer what it keeps of some blocks and pushes it the rest. */
-  private async visit (peer: PeerId, plans: Plan[], state: SweepState): Promise<void> {
-    const holdings = await this.holdings(peer, plans.map(plan => plan.cid), state)
-    if (holdings == null) return
-    await Promise.all(plans.map(async (plan, i) => {
-      if (holdings[i] === 'kept') {
-        plan.confirmed++
-      } else if (await this.push(peer, plan.cid, state)) {
-        plan.confirmed++
-      }
-    }))
+  /** Whether a candidate closer to the block than this server said it keeps it: that one pushes to the members missing it. */
+  private closerHolder (plan: Plan): boolean {
+    const own = plan.candidates.findIndex(p => p.equals(this.init.self))
+    return plan.keptAt.some(index => own === -1 || index < own)
   }
 
   /** What `peer` holds of `cids`; all `none` for a peer without the have protocol; undefined when it cannot be asked. */

@@ -101,6 +101,30 @@ describe('replicator', () => {
     assert.deepEqual({ ...net.replicator.status(), lastSweepAt: 0, lastSweepMs: 0 }, { sweeps: 1, running: false, lastSweepAt: 0, lastSweepMs: 0, blocksChecked: 1, pushed: 1, released: 0, failures: 0, lookups: 1 })
   })
 
+  it('leaves a missing member to a closer holder when sweeping for servers that left: that holder pushes', async () => {
+    const net = await network({ replication: 3, peers: 3 })
+    // p0 is closer to the block than this server, and keeps it too
+    net.setOrder([net.peers[0].id, net.self, net.peers[1].id, net.peers[2].id])
+    const [block] = await blocksOf(1, 'replica', [net.local, net.peers[0].blocks])
+
+    await net.replicator.sweep(AbortSignal.timeout(10_000), { membershipChanged: true })
+
+    assert.equal(roleAt(net.peers[1].blocks, block.cid), undefined, 'left to p0')
+    assert.equal(net.replicator.status().pushed, 0)
+    assert.deepEqual(net.opened.sort(), ['0:have', '1:have'], 'and no one further down was asked in its place')
+  })
+
+  it('pushes to a missing member on a periodic sweep even when a closer holder exists (the fallback if that one never swept)', async () => {
+    const net = await network({ replication: 3, peers: 3 })
+    net.setOrder([net.peers[0].id, net.self, net.peers[1].id, net.peers[2].id])
+    const [block] = await blocksOf(1, 'replica', [net.local, net.peers[0].blocks])
+
+    await net.replicator.sweep(AbortSignal.timeout(10_000))
+
+    assert.equal(roleAt(net.peers[1].blocks, block.cid), 'replica')
+    assert.equal(net.replicator.status().pushed, 1)
+  })
+
   it('asks each peer once about a whole batch of blocks and pushes them on one stream', async () => {
     const net = await network({ replication: 2, peers: 2 })
     const blocks = await blocksOf(40, 'replica', [net.local])
