@@ -72,6 +72,12 @@ export interface WeftConfig {
      * after servers join or leave). 0 turns it off; otherwise at least 1000.
      */
     repairIntervalMs: number
+    /**
+     * Servers: block bytes replica maintenance may push per second, over all
+     * its pushes (0: no limit), so restoring replicas after a server left
+     * leaves room for gets and puts.
+     */
+    repairBytesPerSecond: number
   }
 }
 

@@ -132,6 +132,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         writeQuorum: config.storage.writeQuorum,
         fetchTimeoutMs: config.storage.fetchTimeoutMs,
         repairIntervalMs: config.storage.repairIntervalMs,
+        repairBytesPerSecond: config.storage.repairBytesPerSecond,
         holdReplicas: isServer,
         dhtProtocol: config.dht.protocol,
         cacheFetched: !transient

@@ -1,6 +1,7 @@
 import { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
 import { MAX_CIDS_PER_REQUEST, STORE_WINDOW } from '../protocols/limits.js'
 import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
+import { ByteRate, type Clock } from './byte-rate.js'
 import { Slots } from './slots.js'
 import { unreachable } from './unreachable.js'
 import { StoreSession, type OpenStream } from './store-session.js'
@@ -35,6 +36,10 @@ export interface ReplicatorInit {
   finder: Pick<ReplicaFinder, 'candidates' | 'forgetMembership' | 'explore' | 'status' | 'down'>
   open: OpenStream
   log: Logger
+  /** Block bytes a sweep may push per second (0: no limit), so repair after a loss does not take the link from gets and puts. */
+  bytesPerSecond?: number
+  /** For specs: the clock the rate limit reads. */
+  clock?: Clock
 }
 
 /** What sweeps have done since the node started, for the node's status. */
@@ -119,7 +124,11 @@ interface SweepState {
 export class Replicator {
   private readonly stats: RepairStats = { sweeps: 0, running: false, blocksChecked: 0, pushed: 0, released: 0, failures: 0, lookups: 0 }
 
-  constructor (private readonly init: ReplicatorInit) {}
+  private readonly rate: ByteRate
+
+  constructor (private readonly init: ReplicatorInit) {
+    this.rate = new ByteRate(init.bytesPerSecond ?? 0, init.clock)
+  }
 
   status (): RepairStats {
     return { ...this.stats }
@@ -281,6 +290,7 @@ export class Replicator {
     try {
       const bytes = await this.read(cid, signal)
       if (bytes == null) return false
+      await this.rate.take(bytes.byteLength, signal)
       const answer = await state.session.push(peer, cid, bytes)
       if (answer.status === 'stored') {
         this.stats.pushed++

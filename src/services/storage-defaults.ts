@@ -19,6 +19,9 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 30_000
 /** Between periodic replica maintenance sweeps on a server: 10 minutes. */
 export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
 
+/** Block bytes replica maintenance pushes per second at most: 16 MiB/s (128 Mbit/s). */
+export const DEFAULT_REPAIR_BYTES_PER_SECOND = 16_777_216
+
 /** Quota of the in-memory block store used when none is given: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 

@@ -118,6 +118,8 @@ export interface WeftStorageInit {
    * 10 minutes.
    */
   repairIntervalMs?: number
+  /** Block bytes replica maintenance may push per second, 0 for no limit (default 16 MiB/s). */
+  repairBytesPerSecond?: number
 }
 
 export interface WeftStorageComponents {

@@ -16,7 +16,7 @@ import { PeerStreams } from '../protocols/peer-streams.js'
 import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
-import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
+import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
@@ -44,6 +44,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly streams: PeerStreams
   private readonly announcer: Announcer
   private readonly repairIntervalMs: number
+  private readonly repairBytesPerSecond: number
   private readonly dhtProtocol: string
   private unwatchServers: (() => void) | undefined
   private forwarder: Forwarder | undefined
@@ -61,6 +62,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.provide = init.provide ?? !this.holdReplicas
     this.cacheFetched = init.cacheFetched ?? true
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
+    this.repairBytesPerSecond = init.repairBytesPerSecond ?? DEFAULT_REPAIR_BYTES_PER_SECOND
     this.streams = new PeerStreams(components, this.log)
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
@@ -134,7 +136,8 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       blocks: this.blocks,
       finder: this.finder,
       open: this.streams.open,
-      log: this.log
+      log: this.log,
+      bytesPerSecond: this.repairBytesPerSecond
     })
     const schedule = new RepairSchedule({
       intervalMs: this.repairIntervalMs,

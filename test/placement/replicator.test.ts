@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { pbStream } from '@libp2p/utils'
 import { QuotaExceededError } from '../../src/errors.js'
 import { PUSHES_IN_FLIGHT, Replicator } from '../../src/placement/replicator.js'
+import type { Clock } from '../../src/placement/byte-rate.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../../src/protocols/have-protocol.js'
 import { HaveRequest } from '../../src/protocols/pb/have.js'
 import { storeRequestHandler, STORE_PROTOCOL } from '../../src/protocols/store-protocol.js'
@@ -27,7 +28,7 @@ interface FakePeer {
  * handlers, and this server's Replicator over them. Every block's candidates
  * are `order` (or what `orderOf` says): the decisions, not XOR, are tested.
  */
-async function network (options: { replication: number, peers: number, orderOf?: (cid: CID, self: PeerId, peers: FakePeer[]) => PeerId[] }): Promise<{
+async function network (options: { replication: number, peers: number, orderOf?: (cid: CID, self: PeerId, peers: FakePeer[]) => PeerId[], bytesPerSecond?: number, clock?: Clock }): Promise<{
   self: PeerId
   local: MemoryBlocks
   peers: FakePeer[]
@@ -75,7 +76,9 @@ async function network (options: { replication: number, peers: number, orderOf?:
       assert.ok(protocol === HAVE_PROTOCOL || protocol === STORE_PROTOCOL)
       return (await dialHandler(handler, self)).stream
     },
-    log
+    log,
+    ...(options.bytesPerSecond != null ? { bytesPerSecond: options.bytesPerSecond } : {}),
+    ...(options.clock != null ? { clock: options.clock } : {})
   })
   return { self, local, peers, replicator, opened, errors, setOrder: (o) => { order = o }, lookups }
 }
@@ -123,6 +126,29 @@ describe('replicator', () => {
 
     assert.equal(roleAt(net.peers[1].blocks, block.cid), 'replica')
     assert.equal(net.replicator.status().pushed, 1)
+  })
+
+  it('paces its pushes at repairBytesPerSecond: the last of them waits until all went at that rate', async () => {
+    let now = 0
+    const sleeps: number[] = []
+    const clock: Clock = {
+      now: () => now,
+      sleep: async (ms) => {
+        const from = now
+        sleeps.push(ms)
+        await Promise.resolve()
+        now = Math.max(now, from + ms)
+      }
+    }
+    const net = await network({ replication: 2, peers: 2, bytesPerSecond: 100, clock })
+    const blocks = await blocksOf(8, 'replica', [net.local])
+    const total = blocks.reduce((sum, b) => sum + b.bytes.byteLength, 0)
+
+    await net.replicator.sweep(AbortSignal.timeout(10_000))
+
+    assert.equal(net.replicator.status().pushed, 8)
+    // the first 100 bytes go at once (a second's worth), the rest at 100 B/s
+    assert.equal(Math.round(Math.max(...sleeps)), Math.round((total - 100) / 100 * 1000))
   })
 
   it('asks each peer once about a whole batch of blocks and pushes them on one stream', async () => {
