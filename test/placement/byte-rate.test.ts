@@ -1,22 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ByteRate, type Clock } from '../../src/placement/byte-rate.js'
-
-/** A clock that moves only when a sleep on it ends, and records each sleep. */
-function fakeClock (): Clock & { sleeps: number[] } {
-  let now = 0
-  const sleeps: number[] = []
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (ms) => {
-      const from = now
-      sleeps.push(ms)
-      await Promise.resolve()
-      now = Math.max(now, from + ms)
-    }
-  }
-}
+import { ByteRate } from '../../src/placement/byte-rate.js'
+import { fakeClock } from '../support/fakes.js'
 
 describe('a byte rate limit', () => {
   it('lets one second\'s worth through at once, then paces the rest at the rate', async () => {

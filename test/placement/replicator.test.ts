@@ -7,7 +7,7 @@ import type { Clock } from '../../src/placement/byte-rate.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../../src/protocols/have-protocol.js'
 import { HaveRequest } from '../../src/protocols/pb/have.js'
 import { storeRequestHandler, STORE_PROTOCOL } from '../../src/protocols/store-protocol.js'
-import { MemoryBlocks, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
+import { MemoryBlocks, dialHandler, fakeClock, randomPeerId, rawBlock } from '../support/fakes.js'
 import type { BlockRole } from '../../src/store/local-blocks.js'
 import type { Logger, PeerId, StreamHandler } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -129,17 +129,7 @@ describe('replicator', () => {
   })
 
   it('paces its pushes at repairBytesPerSecond: the last of them waits until all went at that rate', async () => {
-    let now = 0
-    const sleeps: number[] = []
-    const clock: Clock = {
-      now: () => now,
-      sleep: async (ms) => {
-        const from = now
-        sleeps.push(ms)
-        await Promise.resolve()
-        now = Math.max(now, from + ms)
-      }
-    }
+    const clock = fakeClock()
     const net = await network({ replication: 2, peers: 2, bytesPerSecond: 100, clock })
     const blocks = await blocksOf(8, 'replica', [net.local])
     const total = blocks.reduce((sum, b) => sum + b.bytes.byteLength, 0)
@@ -148,7 +138,7 @@ describe('replicator', () => {
 
     assert.equal(net.replicator.status().pushed, 8)
     // the first 100 bytes go at once (a second's worth), the rest at 100 B/s
-    assert.equal(Math.round(Math.max(...sleeps)), Math.round((total - 100) / 100 * 1000))
+    assert.equal(Math.round(Math.max(...clock.sleeps)), Math.round((total - 100) / 100 * 1000))
   })
 
   it('asks each peer once about a whole batch of blocks and pushes them on one stream', async () => {

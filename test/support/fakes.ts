@@ -6,6 +6,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { BlockRole, LocalBlocks, StorageStats } from '../../src/store/local-blocks.js'
 import type { Connection, PeerId, Stream, StreamHandler } from '@libp2p/interface'
+import type { Clock } from '../../src/placement/byte-rate.js'
 
 const RANK: Record<BlockRole, number> = { cache: 0, replica: 1, pinned: 2 }
 
@@ -103,3 +104,20 @@ export async function closed (stream: Stream): Promise<string> {
     stream.addEventListener('close', () => { resolve(stream.status) }, { once: true })
   })
 }
+
+/** A clock for `ByteRate` that moves only when a sleep on it ends, and records each sleep. */
+export function fakeClock (): Clock & { sleeps: number[] } {
+  let now = 0
+  const sleeps: number[] = []
+  return {
+    sleeps,
+    now: () => now,
+    sleep: async (ms) => {
+      const from = now
+      sleeps.push(ms)
+      await Promise.resolve()
+      now = Math.max(now, from + ms)
+    }
+  }
+}
+
