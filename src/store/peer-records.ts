@@ -135,18 +135,19 @@ export class PeerRecordCache extends BaseDatastore {
     if (this.dirty.size === 0) return
     const keys = [...this.dirty]
     this.dirty.clear()
-    const batch = this.backing.batch()
-    for (const name of keys) {
-      const value = this.data.get(name)
-      const persisted = new Key(`${PERSISTED_PEER_RECORDS_PREFIX.toString()}${name}`)
-      if (value == null) batch.delete(persisted)
-      else batch.put(persisted, value)
-    }
     try {
+      const batch = this.backing.batch()
+      for (const name of keys) {
+        const value = this.data.get(name)
+        const persisted = new Key(`${PERSISTED_PEER_RECORDS_PREFIX.toString()}${name}`)
+        if (value == null) batch.delete(persisted)
+        else batch.put(persisted, value)
+      }
       await batch.commit()
     } catch {
-      // a full disk or a closed store: the records stay in memory, and are
-      // tried again while the node runs
+      // a full disk or a closed store (which may throw as the batch is
+      // built): the records stay in memory, and are tried again while the
+      // node runs; a flush never rejects, so the timer's cannot go unhandled
       for (const name of keys) this.changed(new Key(name))
     }
   }

@@ -13,12 +13,15 @@ const record = (n: number): Uint8Array => Uint8Array.from([n, n, n])
 class Backing extends MemoryDatastore {
   reads = 0
   failCommits = 0
+  /** batch() itself throws, as a closed LevelDB may. */
+  closed = false
   override get (key: Key): Uint8Array {
     this.reads++
     return super.get(key) as Uint8Array
   }
 
   override batch (): Batch {
+    if (this.closed) throw Object.assign(new Error('Database is not open'), { code: 'LEVEL_DATABASE_NOT_OPEN' })
     const inner = super.batch()
     return {
       put: (key, value) => { inner.put(key, value) },
@@ -72,6 +75,17 @@ describe('peer records held in memory', () => {
     assert.deepEqual(cache.get(new Key('/peers/a')), record(3))
     await cache.close()
     assert.deepEqual(await backing.get(new Key('/weft/peer-records/peers/a')), record(3))
+  })
+
+  it('are kept, and the flush resolves, when the backing store throws as the batch is made (closed)', async () => {
+    const backing = new Backing()
+    const cache = await PeerRecordCache.load(backing)
+    backing.closed = true
+    cache.put(new Key('/peers/b'), record(7))
+    await cache.flush()
+    backing.closed = false
+    await cache.close()
+    assert.deepEqual(await backing.get(new Key('/weft/peer-records/peers/b')), record(7))
   })
 
   it('written by libp2p before the cache existed are moved to its prefix at load', async () => {
