@@ -4,9 +4,14 @@
 // the other servers' repair sweeps cost. The blocks are seeded straight into
 // the stores of their true XOR-closest servers (as placement would have put
 // them), so the row measures repair, not a put of 10,000 blocks.
+import { createHash } from 'node:crypto'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { knownPeers, trueClosest } from '../src/testing/closest.js'
 import { seededBlock } from '../src/testing/seeded-blocks.js'
+import { lastLine, runCli } from './cli-run.js'
+import { randomFile } from './random-file.js'
 import { onTestnet, processesFor } from './testnet-row.js'
 import type { Testnet } from '../src/testing/testnet.js'
 import type { Section } from './report.js'
@@ -21,6 +26,16 @@ export const REPAIR_BLOCK_BYTES = 4096
 const REPAIR_LIMIT_MS = 20 * 60_000
 
 const POLL_MS = 5_000
+
+/** The file foreground gets fetch while repair runs, and how long one may take. */
+export const FOREGROUND_BYTES = 16 * 2 ** 20
+const CLI_LIMIT_MS = 300_000
+
+/** Foreground gets before the server leaves, to compare those during repair against. */
+const IDLE_GETS = 2
+
+/** At most this many foreground gets while repair runs. */
+const REPAIR_GETS = 5
 
 export interface RepairFigure {
   servers: number
@@ -37,6 +52,11 @@ export interface RepairFigure {
   pushed?: number
   sweeps?: number
   blocksChecked?: number
+  /** `weft get` of FOREGROUND_BYTES (fresh CLI processes, ms each) with no repair running, and while repair pushed. */
+  getsIdleMs?: number[]
+  getsDuringRepairMs?: number[]
+  /** The same gets once repair finished: the control on a machine whose load moves. */
+  getsAfterRepairMs?: number[]
   error?: string
 }
 
@@ -65,6 +85,13 @@ export async function measureRepair (servers: number, blocks: number, tmpDir: st
   const figure: RepairFigure = { servers, processes: processesFor(servers), blocks, status: 'failed' }
   return onTestnet(figure, servers, tmpDir, async net => {
     const victim = net.servers[servers - 1]
+    const file = await randomFile(tmpDir, FOREGROUND_BYTES)
+    const put = await runCli(['put', file.path, '--bootstrap', net.servers[0].multiaddrs[0]], CLI_LIMIT_MS)
+    await rm(file.path, { force: true })
+    if (put.code !== 0) throw new Error(`weft put of the foreground file exited ${String(put.code)}: ${lastLine(put.stderr)}`)
+    const foreground = async (): Promise<number> => foregroundGet(put.stdout.trim(), net.servers[1].multiaddrs[0], file.sha256, tmpDir)
+    figure.getsIdleMs = []
+    for (let i = 0; i < IDLE_GETS; i++) figure.getsIdleMs.push(await foreground())
     const all = await knownPeers(net.servers.map(s => peerIdFromString(s.peerId)))
     const seed = `repair-${Date.now()}`
     const perServer = new Map<string, number[]>()
@@ -87,13 +114,23 @@ export async function measureRepair (servers: number, blocks: number, tmpDir: st
     await net.stopServer(victim.peerId)
     const before = await repairTotals(net)
     const started = performance.now()
+    figure.getsDuringRepairMs = []
     let short = await shortBlocks(net, cids)
     while (short > 0 && performance.now() - started < REPAIR_LIMIT_MS) {
-      await new Promise(resolve => setTimeout(resolve, POLL_MS))
+      // a get counts as foreground beside repair only when pushes went on while it ran
+      if (figure.getsDuringRepairMs.length < REPAIR_GETS) {
+        const pushedBefore = (await repairTotals(net)).pushed
+        const ms = await foreground()
+        if ((await repairTotals(net)).pushed > pushedBefore) figure.getsDuringRepairMs.push(ms)
+      } else {
+        await new Promise(resolve => setTimeout(resolve, POLL_MS))
+      }
       short = await shortBlocks(net, cids)
     }
     figure.repairMs = performance.now() - started
     figure.short = short
+    figure.getsAfterRepairMs = []
+    if (short === 0) for (let i = 0; i < IDLE_GETS; i++) figure.getsAfterRepairMs.push(await foreground())
     const after = await repairTotals(net)
     figure.lookups = after.lookups - before.lookups
     figure.pushed = after.pushed - before.pushed
@@ -103,16 +140,34 @@ export async function measureRepair (servers: number, blocks: number, tmpDir: st
   })
 }
 
+/** `weft get` of the foreground file as a fresh process through `via`; its time, after checking the bytes. */
+async function foregroundGet (cid: string, via: string, sha256: string, tmpDir: string): Promise<number> {
+  const out = join(tmpDir, 'foreground.bin')
+  try {
+    const get = await runCli(['get', cid, '-o', out, '--bootstrap', via], CLI_LIMIT_MS)
+    if (get.code !== 0) throw new Error(`foreground weft get exited ${String(get.code)}: ${lastLine(get.stderr)}`)
+    if (createHash('sha256').update(await readFile(out)).digest('hex') !== sha256) throw new Error('foreground weft get returned different bytes')
+    return get.ms
+  } finally {
+    await rm(out, { force: true })
+  }
+}
+
+function seconds (ms: number[] | undefined): string {
+  return ms == null || ms.length === 0 ? '–' : ms.map(m => (m / 1000).toFixed(1)).join(', ')
+}
+
 export function repairSection (figure: RepairFigure): Section {
   return {
     id: 'repair',
     title: `8. Repair: a server holding ${figure.blocks} replicas leaves a testnet of ${figure.servers} servers`,
     note: `The blocks (${REPAIR_BLOCK_BYTES} B each) are seeded into the stores of their ${REPLICATION} true XOR-closest servers, one of them the server that then stops. ` +
       `Time: from its stop until every block has ${REPLICATION} holders (replica or pinned) among the servers left, polled every ${POLL_MS / 1000} s. ` +
-      'Lookups, pushes, sweeps and blocks checked: summed over the servers left, during the repair. A sweep for a membership change waits 5 s after it, and 60 s after the server\'s previous sweep (REPAIR_MIN_GAP_MS).',
-    columns: ['servers (processes)', 'blocks', 'repair s', 'lookups', 'pushes', 'MiB pushed', 'sweeps', 'blocks checked', 'short at end'],
+      'Lookups, pushes, sweeps and blocks checked: summed over the servers left, during the repair. A sweep for a membership change waits 5 s after it, and 60 s after the server\'s previous sweep (REPAIR_MIN_GAP_MS). ' +
+      `Foreground gets: \`weft get\` of a ${FOREGROUND_BYTES / 2 ** 20} MiB file (put before the seeding) as fresh CLI processes through another server, ${IDLE_GETS} before the server stops, up to ${REPAIR_GETS} while repair runs (a get counts only when pushes went on during it) and ${IDLE_GETS} after it: repair must not starve them.`,
+    columns: ['servers (processes)', 'blocks', 'repair s', 'lookups', 'pushes', 'MiB pushed', 'sweeps', 'blocks checked', 'short at end', 'get s, before', 'get s, during repair', 'get s, after'],
     rows: [figure.status !== 'ok' && figure.repairMs == null
-      ? [`${figure.servers} (${figure.processes})`, String(figure.blocks), `failed: ${figure.error ?? ''}`, '', '', '', '', '', '']
+      ? [`${figure.servers} (${figure.processes})`, String(figure.blocks), `failed: ${figure.error ?? ''}`, '', '', '', '', '', '', '', '', '']
       : [
           `${figure.servers} (${figure.processes})`,
           String(figure.blocks),
@@ -122,7 +177,10 @@ export function repairSection (figure: RepairFigure): Section {
           ((figure.pushed ?? 0) * REPAIR_BLOCK_BYTES / 2 ** 20).toFixed(1),
           String(figure.sweeps),
           String(figure.blocksChecked),
-          String(figure.short)
+          String(figure.short),
+          seconds(figure.getsIdleMs),
+          seconds(figure.getsDuringRepairMs),
+          seconds(figure.getsAfterRepairMs)
         ]],
     data: figure
   }
