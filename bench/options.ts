@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'put', 'dht', 'memory', 'browser', 'scale', 'repair'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 
@@ -13,6 +13,9 @@ export interface BenchOptions {
   sizes: number[]
   /** File size for item 2 (4 seeders vs 1), bytes. */
   swarmSize: number
+  /** Item 2b: the file size and each seeder's link rate when the seeders sit behind capped links. */
+  cappedSize: number
+  cappedMbit: number
   /** Counted runs per figure, after one warm-up. */
   runs: number
   /** Network sizes of item 4 spread over processes on TCP loopback (the target's setup). */
@@ -46,16 +49,16 @@ export interface BenchOptions {
 }
 
 /** The usage text printed on a bad option. */
-export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,put,dht,memory,browser,scale,repair]
-                     [--sizes 16,256] [--swarm-size 256] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
+export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair]
+                     [--sizes 16,256] [--swarm-size 256] [--capped-size 64] [--capped-mbit 100] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
                      [--dht-memory-sizes 50,200] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
-  --quick   16 MiB transfers, 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
+  --quick   16 MiB transfers (and 16 MiB from seeders capped at 100 Mbit/s), 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
             a 50-node DHT over 4 processes (10 lookups a batch), 16 MiB page transfers with one run per
             row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers:
             under 6 minutes
-  full: 16 and 256 MiB transfers, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
+  full: 16 and 256 MiB transfers, 64 MiB from 1 and 4 seeders each capped at 100 Mbit/s, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
         blocks, DHT of 50, 200 and 500 nodes over 8 processes and of 50 and 200 in one process, 64 MiB page
         transfers, CLI put/get of 256 MiB into 5, 20 and 50 servers, repair of 10,000 blocks among 50
         servers: about an hour
@@ -80,6 +83,8 @@ export function parseOptions (argv: string[]): BenchOptions {
       only: { type: 'string' },
       sizes: { type: 'string' },
       'swarm-size': { type: 'string' },
+      'capped-size': { type: 'string' },
+      'capped-mbit': { type: 'string' },
       runs: { type: 'string' },
       'dht-sizes': { type: 'string' },
       'dht-processes': { type: 'string' },
@@ -111,6 +116,8 @@ export function parseOptions (argv: string[]): BenchOptions {
     only: new Set(only as Measurement[]),
     sizes,
     swarmSize: (numbers(values['swarm-size'], 'swarm-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
+    cappedSize: (numbers(values['capped-size'], 'capped-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
+    cappedMbit: numbers(values['capped-mbit'], 'capped-mbit')?.[0] ?? 100,
     runs,
     dhtSizes: numbers(values['dht-sizes'], 'dht-sizes') ?? (quick ? [50] : [50, 200, 500]),
     dhtProcesses: numbers(values['dht-processes'], 'dht-processes')?.[0] ?? (quick ? 4 : 8),

@@ -1,7 +1,7 @@
 // weft's own transfer: seeders are weft server processes that hold every
 // block of the file, the fetcher a fresh transient node that gets it.
 //
-// seed: a server on 127.0.0.1 joined to the seeders started before it. With
+// seed: a server on the task's host (127.0.0.1, or its capped link's) joined to the seeders started before it. With
 // N seeders the last one, once its DHT knows the N - 1 others, puts the file
 // with storage.replication = writeQuorum = N, so the put resolves only when
 // every seeder holds every block. A lone seeder imports the file into its own
@@ -27,6 +27,7 @@ async function seed (t: SeedTask): Promise<void> {
   const last = t.index === t.count - 1
   const server = await startServer({
     tmpDir: t.tmpDir,
+    listen: [`/ip4/${t.host}/tcp/0`],
     bootstrap: addrsOf(t.peers),
     replication: t.count,
     writeQuorum: t.count

@@ -11,7 +11,7 @@ import type { BenchOptions } from './options.js'
 
 /** Whether a run with `options` starts any peer of bench/peers. */
 export function usesPeersPackage (options: BenchOptions): boolean {
-  const transfers = options.only.has('transfer') || options.only.has('swarm') || (options.only.has('memory') && options.memoryCompare.length > 0)
+  const transfers = options.only.has('transfer') || options.only.has('swarm') || options.only.has('capped') || (options.only.has('memory') && options.memoryCompare.length > 0)
   return transfers && SYSTEMS.some(needsPeersPackage)
 }
 

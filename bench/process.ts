@@ -14,11 +14,15 @@ export interface RunningPeer {
 /** Node with more heap than the default, for the large files and networks. */
 const NODE_ARGS = ['--max-old-space-size=8192']
 
-function start (script: string, task: object, env: Record<string, string> = {}): { child: ChildProcess, firstLine: Promise<Record<string, unknown>>, stderr: () => string } {
-  const child = spawn(process.execPath, [...NODE_ARGS, script, JSON.stringify(task)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env }
-  })
+/** How a peer process is started. */
+export interface StartOptions {
+  /** A command the peer runs under, e.g. `['ip', 'netns', 'exec', name]` for a seeder in a namespace of its own. */
+  prefix?: string[]
+}
+
+function start (script: string, task: object, options: StartOptions = {}): { child: ChildProcess, firstLine: Promise<Record<string, unknown>>, stderr: () => string } {
+  const command = [...(options.prefix ?? []), process.execPath, ...NODE_ARGS, script, JSON.stringify(task)]
+  const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   const firstLine = new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -51,8 +55,8 @@ function failed (info: Record<string, unknown>): Error | undefined {
 }
 
 /** Starts a seeder and resolves once it reports ready. */
-export async function startPeer (script: string, task: object, timeoutMs: number): Promise<RunningPeer> {
-  const { child, firstLine } = start(script, task)
+export async function startPeer (script: string, task: object, timeoutMs: number, options: StartOptions = {}): Promise<RunningPeer> {
+  const { child, firstLine } = start(script, task, options)
   const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
   const release = async (): Promise<void> => {
     child.stdin?.end()

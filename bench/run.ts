@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { bundleSection, pageTransferSection } from './browser-section.js'
 import { measurePageTransfers, PAGE_ROWS } from './browser-transfer.js'
 import { bundleSize } from './bundle.js'
+import { cappedLinks, CappedLinksUnavailableError } from './capped-links.js'
 import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from './dht.js'
 import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
@@ -22,8 +23,8 @@ import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
 import { ROOT, SYSTEMS } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
-import { measureTransfer, type TransferFigure } from './transfer.js'
-import { swarmSection, transferSection } from './transfer-sections.js'
+import { measureTransfer, type TransferFigure, type TransferOptions } from './transfer.js'
+import { cappedSwarmSection, swarmSection, transferSection } from './transfer-sections.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 
@@ -44,11 +45,12 @@ async function transfers (options: BenchOptions, file: (size: number) => Promise
   const runOptions = { runs: options.runs, tmpDir }
   const single = new Map<number, TransferFigure[]>()
   let swarm: TransferFigures['swarm']
-  const measure = async (size: number, seeders: number, systems = SYSTEMS): Promise<TransferFigure[]> => {
+  let capped: TransferFigures['capped']
+  const measure = async (size: number, seeders: number, systems = SYSTEMS, extra: Partial<TransferOptions> = {}): Promise<TransferFigure[]> => {
     const figures: TransferFigure[] = []
     for (const system of systems) {
-      if (system.script != null) log(`${system.name}: ${size / 2 ** 20} MiB from ${seeders} seeder(s), warm-up + ${options.runs} runs`)
-      const figure = await measureTransfer(system, await file(size), seeders, runOptions)
+      if (system.script != null) log(`${system.name}: ${size / 2 ** 20} MiB from ${seeders} seeder(s)${extra.seedHosts != null ? ' behind capped links' : ''}, warm-up + ${options.runs} runs`)
+      const figure = await measureTransfer(system, await file(size), seeders, { ...runOptions, ...extra })
       if (figure.status === 'failed') log(`${system.name} failed: ${figure.error ?? ''}`)
       figures.push(figure)
     }
@@ -67,7 +69,25 @@ async function transfers (options: BenchOptions, file: (size: number) => Promise
     sections.push(swarmSection(options.swarmSize, one, four))
     swarm = { size: options.swarmSize, one, four }
   }
-  return { single, swarm }
+  if (options.only.has('capped')) {
+    const swarming = SYSTEMS.filter(s => s.swarms)
+    try {
+      const links = await cappedLinks(4, options.cappedMbit)
+      try {
+        const one = await measure(options.cappedSize, 1, swarming, { seedHosts: links.hosts })
+        const four = await measure(options.cappedSize, 4, swarming, { seedHosts: links.hosts })
+        capped = { size: options.cappedSize, mbit: options.cappedMbit, one, four }
+        sections.push(cappedSwarmSection(capped))
+      } finally {
+        await links.close()
+      }
+    } catch (err) {
+      if (!(err instanceof CappedLinksUnavailableError)) throw err
+      log(`capped: ${err.message}`)
+      capped = { size: options.cappedSize, mbit: options.cappedMbit, one: [], four: [], unavailable: err.message }
+    }
+  }
+  return { single, swarm, capped }
 }
 
 async function main (): Promise<void> {

@@ -11,6 +11,8 @@ import type { TransferFigure } from './transfer.js'
 export interface TransferFigures {
   single: Map<number, TransferFigure[]>
   swarm?: { size: number, one: TransferFigure[], four: TransferFigure[] }
+  /** Item 2b: seeders behind links capped at `mbit`; `unavailable` says why it was not measured. */
+  capped?: { size: number, mbit: number, one: TransferFigure[], four: TransferFigure[], unavailable?: string }
 }
 
 const MIB = 2 ** 20
@@ -61,13 +63,20 @@ function dhtTarget (dht: DhtFigure[]): string {
 export function targetsSection (dht: DhtFigure[], transfers: TransferFigures, memory?: MemoryFigures): Section {
   const dhtRow = dhtTarget(dht)
 
-  let swarm = 'not measured in this run (--only swarm)'
-  if (transfers.swarm != null) {
+  let swarm = 'not measured in this run (--only capped)'
+  if (transfers.capped?.unavailable != null) swarm = `not measured: ${transfers.capped.unavailable}`
+  else if (transfers.capped != null) {
+    const one = transfers.capped.one.find(f => f.system === WEFT_GET)?.throughput?.median
+    const four = transfers.capped.four.find(f => f.system === WEFT_GET)?.throughput?.median
+    swarm = one == null || four == null
+      ? 'weft get failed'
+      : `${four > one ? 'met' : 'missed'}: 4 ÷ 1 = ${(four / one).toFixed(2)}× at ${sizeName(transfers.capped.size)}, seeders capped at ${transfers.capped.mbit} Mbit/s`
+  } else if (transfers.swarm != null) {
     const one = transfers.swarm.one.find(f => f.system === WEFT_GET)?.throughput?.median
     const four = transfers.swarm.four.find(f => f.system === WEFT_GET)?.throughput?.median
     swarm = one == null || four == null
       ? 'weft get failed'
-      : `cannot show on loopback (no seeder is the bottleneck): 4 ÷ 1 = ${(four / one).toFixed(2)}× at ${sizeName(transfers.swarm.size)}`
+      : `not shown (--only capped): on loopback no seeder is the bottleneck, 4 ÷ 1 = ${(four / one).toFixed(2)}× at ${sizeName(transfers.swarm.size)}`
   }
 
   const verdict = fetcherVerdict(memory)

@@ -2,6 +2,7 @@
 // and four seeders against one.
 import { formatSummary, type Section } from './report.js'
 import { STACK_LIMIT } from './systems.js'
+import type { TransferFigures } from './targets.js'
 import type { TransferFigure } from './transfer.js'
 
 const MIB = 2 ** 20
@@ -60,6 +61,18 @@ export function swarmSection (size: number, one: TransferFigure[], four: Transfe
       ]
     }),
     data: { one, four }
+  }
+}
+
+/** Item 2b: the same swarming, with every seeder's sending capped, so the seeders are the bottleneck. */
+export function cappedSwarmSection (capped: NonNullable<TransferFigures['capped']>): Section {
+  const mibPerSecond = capped.mbit * 1e6 / 8 / 2 ** 20
+  return {
+    ...swarmSection(capped.size, capped.one, capped.four),
+    id: `capped-${capped.size}`,
+    title: `2b. Swarming ${sizeName(capped.size)} from seeders whose links are capped at ${capped.mbit} Mbit/s: 4 seeders vs 1 (MiB/s)`,
+    note: `Each seeder runs in a network namespace of its own behind a veth pair shaped by tc tbf to ${capped.mbit} Mbit/s (${mibPerSecond.toFixed(1)} MiB/s) of sending, routed through the benchmark's namespace, where the fetcher runs. ` +
+      `One seeder can send at most ${mibPerSecond.toFixed(1)} MiB/s, so here the seeder is the bottleneck and four should approach four times that, up to what the fetcher's CPU takes.`
   }
 }
 

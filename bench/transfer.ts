@@ -3,6 +3,7 @@
 // once per figure; every run is a fresh fetcher process, the first run a
 // warm-up that is not counted.
 import { startPeer, runPeer, type RunningPeer } from './process.js'
+import type { CappedHost } from './capped-links.js'
 import { mibPerSecond, summarize, type Summary } from './stats.js'
 import type { RandomFile } from './random-file.js'
 import type { FetchResult } from './peer-io.js'
@@ -20,6 +21,8 @@ export interface SeedTask {
   peers: Array<Record<string, unknown>>
   /** A scratch directory the orchestrator removes after the run. */
   tmpDir: string
+  /** The address to listen on (127.0.0.1 unless the seeder sits behind a capped link). */
+  host: string
 }
 
 /** What a fetcher process is told: the seeders' ready lines and what to expect. */
@@ -63,6 +66,8 @@ export interface TransferOptions {
   tmpDir: string
   /** Uncounted runs first (default 1). */
   warmups?: number
+  /** Seeder i runs in `seedHosts[i]`'s namespace and listens on its address (item 4: seeders behind capped links). */
+  seedHosts?: CappedHost[]
 }
 
 /** Generous: a stalled fetcher fails the figure instead of the run. */
@@ -85,9 +90,11 @@ export async function measureTransfer (system: TransferSystem, file: RandomFile,
         index: i,
         count: seeders,
         peers: running.map(r => r.info),
-        tmpDir: options.tmpDir
+        tmpDir: options.tmpDir,
+        host: options.seedHosts?.[i]?.host ?? '127.0.0.1'
       }
-      running.push(await startPeer(system.script, task, fetchTimeout(file.size)))
+      const netns = options.seedHosts?.[i]?.netns
+      running.push(await startPeer(system.script, task, fetchTimeout(file.size), netns != null ? { prefix: ['ip', 'netns', 'exec', netns] } : {}))
     }
     const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256 }
     const results: FetchResult[] = []

@@ -27,8 +27,8 @@ async function createPeer (listen) {
   return helia
 }
 
-async function seed ({ file }) {
-  const helia = await createPeer(['/ip4/127.0.0.1/tcp/0'])
+async function seed ({ file, host }) {
+  const helia = await createPeer([`/ip4/${host ?? '127.0.0.1'}/tcp/0`])
   const cid = await unixfs(helia).addBytes(await readFile(file))
   report({ ready: true, addrs: helia.libp2p.getMultiaddrs().map(String), cid: cid.toString() })
   await untilReleased()

@@ -16,14 +16,14 @@ async function listening (c) {
   return c.address().port
 }
 
-async function seed ({ file, torrentFile }) {
+async function seed ({ file, torrentFile, host }) {
   const c = client()
   const torrent = await new Promise((resolve, reject) => {
     c.once('error', reject)
     c.seed(file, { announce: [] }, resolve)
   })
   await writeFile(torrentFile, torrent.torrentFile)
-  report({ ready: true, addr: `127.0.0.1:${await listening(c)}`, torrentFile })
+  report({ ready: true, addr: `${host ?? '127.0.0.1'}:${await listening(c)}`, torrentFile })
   await untilReleased()
   await new Promise(resolve => c.destroy(resolve))
 }
