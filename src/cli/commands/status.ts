@@ -136,7 +136,7 @@ export function repairLine (repair: RepairStats, now: number): string {
 
 /**
  * `audits  12 passed, 1 failed (1 not held), 3 skipped; 26.0 MiB hashed` and
- * one line per recent failure, then what this server answered others.
+ * one line per recent failure, then what this server answered others' audits.
  */
 export function auditRows (audit: AuditStats & { answered: AuditAnswerStats }): Array<[string, string]> {
   const reasons = Object.entries(audit.failures).filter(([, n]) => n > 0).map(([reason, n]) => `${formatCount(n)} ${reason}`)
@@ -149,6 +149,6 @@ export function auditRows (audit: AuditStats & { answered: AuditAnswerStats }): 
     rows.push(['', `${failure.reason}: ${failure.peer} for ${failure.cid}, ${formatDuration(Math.max(0, Date.now() - failure.at))} ago`])
   }
   const { answered } = audit
-  rows.push(['audited by others', `${formatCount(answered.proved)} proved, ${formatCount(answered.notHeld)} not held, ${formatCount(answered.busy)} busy; ${formatBytes(answered.bytesHashed)} hashed`])
+  rows.push(['audit answers', `${formatCount(answered.proved)} proved, ${formatCount(answered.notHeld)} not held, ${formatCount(answered.busy)} busy; ${formatBytes(answered.bytesHashed)} hashed`])
   return rows
 }
