@@ -208,3 +208,23 @@ export class JoinTimeoutError extends Error {
     this.selfLookup = selfLookup
   }
 }
+
+/**
+ * A holder did not answer a storage audit (`/weft/audit/1.0.0`) within its
+ * deadline: too slow to have read the block from its own disk, as a holder
+ * fetching the bytes from elsewhere on demand would be.
+ */
+export class AuditDeadlineError extends Error {
+  static override readonly name = 'AuditDeadlineError'
+  override readonly name = 'AuditDeadlineError'
+  readonly cid: string
+  readonly peer: string | undefined
+  readonly deadlineMs: number
+
+  constructor (cid: string, peer: string | undefined, deadlineMs: number) {
+    super(`${peer == null ? 'the remote peer' : `peer ${peer}`} did not answer the audit of ${cid} within ${deadlineMs} ms`)
+    this.cid = cid
+    this.peer = peer
+    this.deadlineMs = deadlineMs
+  }
+}

@@ -6,7 +6,7 @@ import { ConfigError, defaultsFor, resolveConfig } from '../src/index.js'
 import { loadConfig } from '../src/config/load.js'
 import { envNameFor, flagNameFor } from '../src/config/schema.js'
 import { tempDir } from './support/weft-process.js'
-import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from '../src/services/storage-defaults.js'
+import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from '../src/services/storage-defaults.js'
 
 const PEER = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWNMJtL2xNkDuKTnM4jHMDqLZjnBik4L5o719wGJNiAdAQ'
 
@@ -72,6 +72,13 @@ describe('config', () => {
     assert.equal(resolveConfig({ storage: { repairIntervalMs: 1000 } }, 'server').storage.repairIntervalMs, 1000)
     assert.equal(resolveConfig({}, 'server').storage.repairIntervalMs, 600_000)
     assert.throws(() => resolveConfig({ storage: { repairIntervalMs: 10 } }, 'server'), assertConfigError('storage.repairIntervalMs', 10))
+  })
+
+  it('takes 0 to 3600 audits an hour and a positive audit deadline, and rejects others', () => {
+    assert.equal(resolveConfig({ storage: { auditsPerHour: 0 } }, 'server').storage.auditsPerHour, 0)
+    assert.throws(() => resolveConfig({ storage: { auditsPerHour: 3601 } }, 'server'), assertConfigError('storage.auditsPerHour', 3601))
+    assert.throws(() => resolveConfig({ storage: { auditDeadlineMs: 0 } }, 'server'), assertConfigError('storage.auditDeadlineMs', 0))
+    assert.throws(() => resolveConfig({ storage: { auditBytesPerHour: -1 } }, 'server'), assertConfigError('storage.auditBytesPerHour', -1))
   })
 
   it('rejects a chunk size above the 1 MiB block limit', () => {
@@ -157,5 +164,7 @@ describe('shipped defaults', () => {
     }
     assert.equal(defaultsFor('server').storage.repairIntervalMs, DEFAULT_REPAIR_INTERVAL_MS)
     assert.equal(defaultsFor('server').storage.repairBytesPerSecond, DEFAULT_REPAIR_BYTES_PER_SECOND)
+    const { auditsPerHour, auditDeadlineMs, auditBytesPerHour } = defaultsFor('server').storage
+    assert.deepEqual({ auditsPerHour, auditDeadlineMs, auditBytesPerHour }, { auditsPerHour: DEFAULT_AUDITS_PER_HOUR, auditDeadlineMs: DEFAULT_AUDIT_DEADLINE_MS, auditBytesPerHour: DEFAULT_AUDIT_BYTES_PER_HOUR })
   })
 })

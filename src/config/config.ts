@@ -78,6 +78,12 @@ export interface WeftConfig {
      * leaves room for gets and puts.
      */
     repairBytesPerSecond: number
+    /** Servers: storage audits started per hour (0: none), each of one block at one other holder. */
+    auditsPerHour: number
+    /** Servers: how long beyond one round trip a holder has to answer an audit. */
+    auditDeadlineMs: number
+    /** Servers: block bytes hashed per hour answering others' audits, all peers together (0: no limit). */
+    auditBytesPerHour: number
   }
 }
 

@@ -133,6 +133,9 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         fetchTimeoutMs: config.storage.fetchTimeoutMs,
         repairIntervalMs: config.storage.repairIntervalMs,
         repairBytesPerSecond: config.storage.repairBytesPerSecond,
+        auditsPerHour: config.storage.auditsPerHour,
+        auditDeadlineMs: config.storage.auditDeadlineMs,
+        auditBytesPerHour: config.storage.auditBytesPerHour,
         holdReplicas: isServer,
         dhtProtocol: config.dht.protocol,
         cacheFetched: !transient

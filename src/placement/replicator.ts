@@ -40,6 +40,11 @@ export interface ReplicatorInit {
   bytesPerSecond?: number
   /** For specs: the clock the rate limit reads. */
   clock?: Clock
+  /**
+   * Holders not counted as holding a block whatever they answer (they failed
+   * a storage audit of it): skipped, so the next candidate gets the block.
+   */
+  excluded?: (peer: PeerId, cid: CID) => boolean
 }
 
 /** What sweeps have done since the node started, for the node's status. */
@@ -165,6 +170,15 @@ export class Replicator {
     }
   }
 
+  /**
+   * Restores the replica sets of a few blocks now (at most SWEEP_BATCH; a
+   * holder of them failed an audit), outside the sweeps. Rejects only with
+   * the signal's reason.
+   */
+  async repair (cids: CID[], signal: AbortSignal): Promise<void> {
+    await this.repairBatch(cids.slice(0, SWEEP_BATCH), { signal, down: new Set(), noHave: new Set(), pushSlots: new Slots(PUSHES_IN_FLIGHT), leaveToCloser: false })
+  }
+
   private async exploreOwnRegion (signal: AbortSignal): Promise<void> {
     try {
       await this.init.finder.explore(this.init.self.toMultihash().bytes, signal)
@@ -219,7 +233,7 @@ export class Replicator {
           continue
         }
         const key = peer.toString()
-        if (state.down.has(key)) continue
+        if (state.down.has(key) || this.init.excluded?.(peer, plan.cid) === true) continue
         const ask = asks.get(key) ?? { peer, plans: [] }
         ask.plans.push({ plan, index })
         asks.set(key, ask)

@@ -32,6 +32,8 @@ export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
 export type { RepairStats } from '../placement/replicator.js'
+export type { AuditStats, AuditFailure, AuditFailureReason } from '../placement/auditor.js'
+export { AUDIT_PROTOCOL, requestAudit, auditProof, type AuditReply, type AuditAnswerStats } from '../protocols/audit-protocol.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
 export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {

@@ -22,6 +22,15 @@ export const DEFAULT_REPAIR_INTERVAL_MS = 600_000
 /** Block bytes replica maintenance pushes per second at most: 16 MiB/s (128 Mbit/s). */
 export const DEFAULT_REPAIR_BYTES_PER_SECOND = 16_777_216
 
+/** Storage audits a server starts per hour: one a minute. */
+export const DEFAULT_AUDITS_PER_HOUR = 60
+
+/** Time a holder has to answer an audit beyond one round trip (docs/protocols.md, "Storage audits"). */
+export const DEFAULT_AUDIT_DEADLINE_MS = 250
+
+/** Block bytes a server hashes per hour answering audits, all peers together (one peer: an eighth): 1 GiB. */
+export const DEFAULT_AUDIT_BYTES_PER_HOUR = 1_073_741_824
+
 /** Quota of the in-memory block store used when none is given: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 

@@ -3,7 +3,9 @@
 import type { ContentStat } from '../content/read.js'
 import type { ContentSource } from '../content/source.js'
 import type { FetchProgressEvents } from '../fetch/fetch-session.js'
+import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
+import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, ComponentLogger, ContentRouting, Libp2pEvents, PeerId, PeerRouting, PeerStore, TypedEventTarget } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -120,6 +122,16 @@ export interface WeftStorageInit {
   repairIntervalMs?: number
   /** Block bytes replica maintenance may push per second, 0 for no limit (default 16 MiB/s). */
   repairBytesPerSecond?: number
+  /**
+   * With `holdReplicas`: storage audits this node starts per hour, each
+   * challenging one other holder of one block it keeps (see
+   * docs/protocols.md, "Storage audits"). 0 turns them off. Default 60.
+   */
+  auditsPerHour?: number
+  /** Time a holder has to answer an audit beyond one round trip (default 250 ms). */
+  auditDeadlineMs?: number
+  /** Block bytes hashed per hour answering others' audits, all peers together, one peer an eighth; 0 for no limit (default 1 GiB). */
+  auditBytesPerHour?: number
 }
 
 export interface WeftStorageComponents {
@@ -179,4 +191,10 @@ export interface WeftStorage {
    * not run (pages, transient nodes, `repairIntervalMs: 0`).
    */
   repairStats: () => RepairStats | undefined
+
+  /**
+   * What storage audits found since start, and what this node answered to
+   * others' audits: undefined where it holds no replicas.
+   */
+  auditStats: () => (AuditStats & { answered: AuditAnswerStats }) | undefined
 }

@@ -3,12 +3,14 @@ import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
+import { Auditor, type AuditStats } from '../placement/auditor.js'
 import { Forwarder } from '../placement/forwarder.js'
 import { closestPeers, type ClosestPeersDHT } from '../placement/dht-closest-peers.js'
 import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { watchServers } from '../placement/server-watch.js'
+import { AuditBudget, auditRequestHandler, emptyAnswerStats, AUDIT_MAX_INBOUND_STREAMS, AUDIT_MAX_OUTBOUND_STREAMS, AUDIT_PROTOCOL, type AuditAnswerStats } from '../protocols/audit-protocol.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
@@ -16,7 +18,7 @@ import { PeerStreams } from '../protocols/peer-streams.js'
 import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
-import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
+import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
@@ -49,6 +51,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private unwatchServers: (() => void) | undefined
   private forwarder: Forwarder | undefined
   private repair: { replicator: Replicator, schedule: RepairSchedule } | undefined
+  private readonly audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
+  private auditor: Auditor | undefined
+  private answered: AuditAnswerStats | undefined
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -63,6 +68,11 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.cacheFetched = init.cacheFetched ?? true
     this.repairIntervalMs = init.repairIntervalMs ?? DEFAULT_REPAIR_INTERVAL_MS
     this.repairBytesPerSecond = init.repairBytesPerSecond ?? DEFAULT_REPAIR_BYTES_PER_SECOND
+    this.audits = {
+      perHour: init.auditsPerHour ?? DEFAULT_AUDITS_PER_HOUR,
+      deadlineMs: init.auditDeadlineMs ?? DEFAULT_AUDIT_DEADLINE_MS,
+      bytesPerHour: init.auditBytesPerHour ?? DEFAULT_AUDIT_BYTES_PER_HOUR
+    }
     this.streams = new PeerStreams(components, this.log)
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
@@ -124,8 +134,39 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       await this.components.registrar.handle(HAVE_PROTOCOL, haveRequestHandler(this.blocks, { onError }), {
         ...common, maxInboundStreams: HAVE_MAX_INBOUND_STREAMS, maxOutboundStreams: HAVE_MAX_OUTBOUND_STREAMS
       })
+      const answered = this.answered = emptyAnswerStats()
+      await this.components.registrar.handle(AUDIT_PROTOCOL, auditRequestHandler(this.blocks, { onError, stats: answered, budget: new AuditBudget(this.audits.bytesPerHour) }), {
+        ...common, maxInboundStreams: AUDIT_MAX_INBOUND_STREAMS, maxOutboundStreams: AUDIT_MAX_OUTBOUND_STREAMS
+      })
       if (this.repairIntervalMs > 0) this.startRepair()
+      this.startAudits()
     }
+  }
+
+  /**
+   * Storage audits: a holder that fails one is no longer counted as holding
+   * the block, and the block's replica set is restored at once (when repair
+   * runs).
+   */
+  private startAudits (): void {
+    const auditor = this.auditor = new Auditor({
+      self: this.components.peerId,
+      replication: this.replication,
+      blocks: this.blocks,
+      finder: this.finder,
+      open: this.streams.open,
+      log: this.log,
+      auditsPerHour: this.audits.perHour,
+      deadlineMs: this.audits.deadlineMs,
+      onFailure: (cid) => {
+        const replicator = this.repair?.replicator
+        if (replicator == null) return
+        replicator.repair([cid], this.stopping.signal).catch((err: Error) => {
+          if (!this.stopping.signal.aborted) this.log.error('repair of %c after a failed audit failed: %s', cid, err.message)
+        })
+      }
+    })
+    auditor.start()
   }
 
   /** Replica maintenance: a server keeps the replica sets of its blocks whole. */
@@ -137,7 +178,8 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       finder: this.finder,
       open: this.streams.open,
       log: this.log,
-      bytesPerSecond: this.repairBytesPerSecond
+      bytesPerSecond: this.repairBytesPerSecond,
+      excluded: (peer, cid) => this.auditor?.failedHolder(peer, cid) === true
     })
     const schedule = new RepairSchedule({
       intervalMs: this.repairIntervalMs,
@@ -151,6 +193,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   async stop (): Promise<void> {
     this.stopping.abort()
     this.unwatchServers?.()
+    await this.auditor?.stop()
     if (this.repair != null) {
       await this.repair.schedule.stop()
       this.repair = undefined
@@ -160,6 +203,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     if (this.holdReplicas) {
       await this.components.registrar.unhandle(STORE_PROTOCOL)
       await this.components.registrar.unhandle(HAVE_PROTOCOL)
+      await this.components.registrar.unhandle(AUDIT_PROTOCOL)
     }
     if (this.ownsBlocks && this.localBlocks instanceof BlockStore) {
       await this.localBlocks.close()
@@ -234,6 +278,11 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
 
   repairStats (): RepairStats | undefined {
     return this.repair?.replicator.status()
+  }
+
+  auditStats (): (AuditStats & { answered: AuditAnswerStats }) | undefined {
+    if (this.auditor == null || this.answered == null) return undefined
+    return { ...this.auditor.status(), answered: { ...this.answered } }
   }
 
   private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void): FetchSession {

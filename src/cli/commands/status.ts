@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
-import type { NodeStatus, RepairStats } from '../../index.js'
+import type { AuditAnswerStats, AuditStats, NodeStatus, RepairStats } from '../../index.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -108,7 +108,8 @@ export function formatStatus (node: NodeStatus): string {
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
-    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : [])
+    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
+    ...(node.storage?.audit != null ? auditRows(node.storage.audit) : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -131,4 +132,23 @@ export function repairLine (repair: RepairStats, now: number): string {
   const running = repair.running ? 'sweeping now; ' : ''
   if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
   return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
+}
+
+/**
+ * `audits  12 passed, 1 failed (1 not held), 3 skipped; 26.0 MiB hashed` and
+ * one line per recent failure, then what this server answered others' audits.
+ */
+export function auditRows (audit: AuditStats & { answered: AuditAnswerStats }): Array<[string, string]> {
+  const reasons = Object.entries(audit.failures).filter(([, n]) => n > 0).map(([reason, n]) => `${formatCount(n)} ${reason}`)
+  const rows: Array<[string, string]> = [[
+    'audits',
+    `${formatCount(audit.passed)} passed, ${formatCount(audit.failed)} failed${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}, ` +
+    `${formatCount(audit.skipped)} skipped; ${formatBytes(audit.bytesHashed)} hashed since start`
+  ]]
+  for (const failure of [...audit.recent].reverse()) {
+    rows.push(['', `${failure.reason}: ${failure.peer} for ${failure.cid}, ${formatDuration(Math.max(0, Date.now() - failure.at))} ago`])
+  }
+  const { answered } = audit
+  rows.push(['audit answers', `${formatCount(answered.proved)} proved, ${formatCount(answered.notHeld)} not held, ${formatCount(answered.busy)} busy; ${formatBytes(answered.bytesHashed)} hashed`])
+  return rows
 }
