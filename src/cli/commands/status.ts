@@ -108,7 +108,8 @@ export function formatStatus (node: NodeStatus): string {
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
-    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : [])
+    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
+    ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -131,4 +132,12 @@ export function repairLine (repair: RepairStats, now: number): string {
   const running = repair.running ? 'sweeping now; ' : ''
   if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
   return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
+}
+
+/** `2 of 3 peers connected`, or a warning when none is: the server is alone and keeps dialling them. */
+export function bootstrapLine (bootstrap: NonNullable<NodeStatus['bootstrap']>): string {
+  const up = bootstrap.filter(b => b.connected).length
+  const n = bootstrap.length
+  if (up > 0) return `${up} of ${n} peer${n === 1 ? '' : 's'} connected`
+  return `none of ${n} peer${n === 1 ? '' : 's'} connected (dialling again with backoff): ${bootstrap.map(b => b.multiaddr).join(', ')}`
 }
