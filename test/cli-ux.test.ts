@@ -96,6 +96,16 @@ describe('weft put and get find servers (URLs, data directories, links)', () => 
     assert.deepEqual(await readdir(out), [cid])
   })
 
+  it('weft stat of a share link gives the file\'s type and size from the network (one block: raw)', async () => {
+    const link = new URL(`#/${cid}/clip.bin`, servers[0].httpUrl!).href
+    const human = await runWeft(['stat', link])
+    assert.equal(human.code, 0, human.stderr)
+    assert.match(human.stdout, new RegExp(`^cid +${cid}\ntype +raw\nsize +68\.4 KiB \\(70000 bytes\\)\nlinks +0\n$`))
+    const json = await runWeft(['stat', cid, '--json', '--bootstrap', servers[1].multiaddrs[0]])
+    assert.equal(json.code, 0, json.stderr)
+    assert.deepEqual(JSON.parse(json.stdout), { cid, type: 'raw', size: 70_000, links: 0 })
+  })
+
   it('a stopped server\'s data directory is named as having no server running', async () => {
     const gone = await tempDir()
     await writeFile(join(gone, 'peer-id'), `${servers[0].peerId}\n`)

@@ -15,7 +15,7 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   offset: { value: 'N', meaning: 'start at byte N' },
   length: { value: 'N', meaning: 'at most N bytes' },
   url: { value: 'URL', meaning: 'the server\'s HTTP address (default: from http.host and http.port)' },
-  json: { meaning: 'print the status as JSON' },
+  json: { meaning: 'print the answer as JSON' },
   servers: { value: 'N', meaning: 'how many servers' },
   processes: { value: 'P', meaning: 'how many processes they run in (default: twice the CPUs)' },
   host: { value: 'H', meaning: 'address the servers listen on (default 127.0.0.1)' },
