@@ -106,6 +106,22 @@ describe('weft put and get find servers (URLs, data directories, links)', () => 
     assert.deepEqual(JSON.parse(json.stdout), { cid, type: 'raw', size: 70_000, links: 0 })
   })
 
+  it('weft pin, unpin and gc act on the server running on --data DIR, through its control socket', async () => {
+    const data = servers[2].dataDir
+    const pinned = await runWeft(['pin', `ipfs://${cid}`, '--data', data])
+    assert.equal(pinned.code, 0, pinned.stderr)
+    assert.match(pinned.stdout, new RegExp(`^pinned ${cid}; storage .*, 1 pin\n$`))
+    const unpinned = await runWeft(['unpin', cid, '--data', data])
+    assert.equal(unpinned.code, 0, unpinned.stderr)
+    assert.match(unpinned.stdout, /, 0 pins\n$/)
+    const collected = await runWeft(['gc', '--data', data])
+    assert.equal(collected.code, 0, collected.stderr)
+    assert.match(collected.stdout, /^freed \d+(\.\d)? [KMG]?i?B; storage /)
+    const nobody = await runWeft(['pin', cid, '--data', await tempDir()])
+    assert.equal(nobody.code, 1)
+    assert.match(nobody.stderr, /no server is running on .*weft start --data/)
+  })
+
   it('a stopped server\'s data directory is named as having no server running', async () => {
     const gone = await tempDir()
     await writeFile(join(gone, 'peer-id'), `${servers[0].peerId}\n`)

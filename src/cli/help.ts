@@ -16,6 +16,7 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   length: { value: 'N', meaning: 'at most N bytes' },
   url: { value: 'URL', meaning: 'the server\'s HTTP address (default: from http.host and http.port)' },
   json: { meaning: 'print the answer as JSON' },
+  'min-replicas': { value: 'N', meaning: 'replicas every block needs for the put to succeed, fewer than storage.writeQuorum on purpose' },
   servers: { value: 'N', meaning: 'how many servers' },
   processes: { value: 'P', meaning: 'how many processes they run in (default: twice the CPUs)' },
   host: { value: 'H', meaning: 'address the servers listen on (default 127.0.0.1)' },

@@ -6,6 +6,7 @@ import { dataDirBefore } from '../data-dir-cleanup.js'
 import { removeListeningFile, writeListeningFile } from '../find-server.js'
 import { listenErrorFromHttp, listenErrorFromLibp2p } from '../listen-errors.js'
 import { watchBootstrap } from '../bootstrap-watch.js'
+import { serveControl } from '../control-socket.js'
 import { createNode, type WeftNode } from '../../index.js'
 import { HttpServer } from '../../http/server.js'
 import type { Command } from '../io.js'
@@ -14,7 +15,8 @@ import type { Command } from '../io.js'
  * `weft start`: runs a node until SIGINT/SIGTERM. Prints each listening
  * multiaddr (with `/p2p/<id>`) on its own line, the page's URL if HTTP is on,
  * then `ready`. While it runs, `<dataDir>/listening.json` says where it
- * listens, for `weft put/get --data DIR` and `--bootstrap DIR`.
+ * listens, for `weft put/get --data DIR` and `--bootstrap DIR`, and
+ * `<dataDir>/control.sock` answers `weft pin`, `unpin` and `gc`.
  */
 export const start: Command = {
   name: 'start',
@@ -37,6 +39,7 @@ export const start: Command = {
     let http: HttpServer | undefined
     let ready = false
     let stopWatching = (): void => {}
+    let control: Awaited<ReturnType<typeof serveControl>>
     try {
       // lets `weft id` answer while this process holds the datastore's lock
       await writeFile(join(config.dataDir, 'peer-id'), `${node.peerId.toString()}\n`)
@@ -50,6 +53,7 @@ export const start: Command = {
           throw listenErrorFromHttp(err, config.http.host, config.http.port) ?? err
         }
       }
+      control = await serveControl(node, config.dataDir)
       await writeListeningFile(config.dataDir, { peerId: node.peerId.toString(), multiaddrs, ...(httpUrl != null ? { http: httpUrl } : {}), pid: process.pid })
       ready = true
       io.stdout.write([...multiaddrs, ...(httpUrl != null ? [httpUrl] : [])].map(line => `${line}\n`).join('') + 'ready\n')
@@ -59,6 +63,7 @@ export const start: Command = {
       }
     } finally {
       stopWatching()
+      await control?.close()
       await http?.close()
       await node.stop()
       if (ready) await removeListeningFile(config.dataDir)
