@@ -203,7 +203,8 @@ describe('weft says what is wrong, in one line', () => {
     try {
       const stderr = await stderrMatching(server, /warning: none of the 1 bootstrap peer answered/)
       assert.match(stderr, /Dialling again with backoff/)
-      const status = await runWeft(['status', '--url', server.httpUrl!])
+      // found from the data directory: the server listens on http.port 0
+      const status = await runWeft(['status', '--data', server.dataDir])
       assert.equal(status.code, 0, status.stderr)
       assert.match(status.stdout, new RegExp(`^bootstrap +none of 1 peer connected \\(dialling again with backoff\\): ${lonely}$`, 'm'))
     } finally {

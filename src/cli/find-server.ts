@@ -37,6 +37,13 @@ export async function removeListeningFile (dataDir: string): Promise<void> {
  * process that is gone).
  */
 export async function listeningAddresses (dataDir: string): Promise<string[] | undefined> {
+  const info = await listeningInfo(dataDir)
+  if (info == null || !Array.isArray(info.multiaddrs) || info.multiaddrs.length === 0) return undefined
+  return info.multiaddrs.filter((m): m is string => typeof m === 'string')
+}
+
+/** What the server running on `dataDir` wrote at start, or undefined when none runs there. */
+export async function listeningInfo (dataDir: string): Promise<Partial<ListeningInfo> | undefined> {
   const text = await readFile(join(dataDir, LISTENING_FILE), 'utf8').catch(() => undefined)
   if (text == null) return undefined
   let info: Partial<ListeningInfo>
@@ -45,9 +52,8 @@ export async function listeningAddresses (dataDir: string): Promise<string[] | u
   } catch {
     return undefined
   }
-  if (!Array.isArray(info.multiaddrs) || info.multiaddrs.length === 0) return undefined
   if (typeof info.pid === 'number' && !isRunning(info.pid)) return undefined
-  return info.multiaddrs.filter((m): m is string => typeof m === 'string')
+  return info
 }
 
 function isRunning (pid: number): boolean {

@@ -5,6 +5,7 @@ import { formatBytes } from '../../format-bytes.js'
 import { formatCount, formatDuration } from '../progress.js'
 import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
+import { listeningInfo } from '../find-server.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
 import type { NodeStatus, RepairStats } from '../../index.js'
@@ -26,7 +27,9 @@ export const status: Command = {
       return 0
     }
     const config = await loadConfig(cli.sources)
-    const base = cli.extra.url != null ? parseUrl(String(cli.extra.url)) : urlFromConfig(config)
+    // a server running on the data directory says where its HTTP is (http.port 0 included)
+    const local = cli.extra.url == null ? (await listeningInfo(config.dataDir))?.http : undefined
+    const base = cli.extra.url != null ? parseUrl(String(cli.extra.url)) : local != null ? new URL(local) : urlFromConfig(config)
     const node = await fetchStatus(base, io.signal)
     // the data dir names a node; say so when another one answered
     const expected = await peerIdOfDataDir(config.dataDir)
