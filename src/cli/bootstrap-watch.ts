@@ -1,5 +1,4 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { REJOIN_MAX_MS } from '../node/rejoin.js'
 import type { WeftNode } from '../index.js'
 
 /**
@@ -25,7 +24,7 @@ export function watchBootstrap (node: WeftNode, say: (message: string) => void):
     if (connected()) return
     warned = true
     say(`warning: none of the ${list.length} bootstrap peer${list.length === 1 ? '' : 's'} answered within ${node.config.connections.dialTimeoutMs / 1000} s ` +
-      `(${list.join(', ')}); this server is alone until one does. Dialling again with backoff, at most ${REJOIN_MAX_MS / 1000} s apart; "weft status" shows it`)
+      `(${list.join(', ')}); this server is alone until one does. Dialling them again with backoff; "weft status" shows it`)
   }, node.config.connections.dialTimeoutMs)
   timer.unref()
   return () => {

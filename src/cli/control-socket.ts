@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { WeftNode } from '../index.js'
-import type { StorageStats } from '../store/local-blocks.js'
+import type { StorageStats } from '../index.js'
 
 // How `weft pin`, `weft unpin` and `weft gc` reach the server running on a
 // data directory: a Unix socket in that directory, readable by the server's

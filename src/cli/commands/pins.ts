@@ -5,7 +5,7 @@ import { parseGetTarget } from '../target.js'
 import { onePositional } from '../transfer.js'
 import { storageLine } from './status.js'
 import { formatBytes } from '../../format-bytes.js'
-import { parseCidString } from '../../protocols/cid-parsing.js'
+import { parseCidString } from '../../index.js'
 import type { Command, CommandIO } from '../io.js'
 
 // `weft pin`, `weft unpin` and `weft gc` act on the server running on a data
