@@ -202,7 +202,7 @@ describe('weft says what is wrong, in one line', () => {
     const server = await spawnServer({ http: true, bootstrap: [lonely], args: ['--connections.dial-timeout-ms', '300'] })
     try {
       const stderr = await stderrMatching(server, /warning: none of the 1 bootstrap peer answered/)
-      assert.match(stderr, /Dialling again with backoff/)
+      assert.match(stderr, /this server is alone until one does\. Dialling them again with backoff/)
       // found from the data directory: the server listens on http.port 0
       const status = await runWeft(['status', '--data', server.dataDir])
       assert.equal(status.code, 0, status.stderr)
