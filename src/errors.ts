@@ -228,3 +228,21 @@ export class AuditDeadlineError extends Error {
     this.deadlineMs = deadlineMs
   }
 }
+
+/**
+ * A server could not listen on an address it was configured with (the port
+ * is taken, the address is not this machine's). `address` is the address,
+ * `setting` the setting to change (`listen`, `http.port`).
+ */
+export class ListenError extends Error {
+  static override readonly name = 'ListenError'
+  override readonly name = 'ListenError'
+  readonly address: string
+  readonly setting: string
+
+  constructor (message: string, address: string, setting: string, options?: ErrorOptions) {
+    super(message, options)
+    this.address = address
+    this.setting = setting
+  }
+}

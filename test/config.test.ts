@@ -119,8 +119,12 @@ describe('config', () => {
     await assert.rejects(loadConfig({ env: { WEFT_HTTP_PORT: 'eighty' } }), assertConfigError('http.port', 'eighty', 'env WEFT_HTTP_PORT'))
   })
 
-  it('rejects an unknown WEFT_ environment variable', async () => {
-    await assert.rejects(loadConfig({ env: { WEFT_DATADIR: '/tmp/x' } }), assertConfigError('WEFT_DATADIR', '/tmp/x'))
+  it('warns about an unknown WEFT_ environment variable, naming the nearest setting, and starts anyway', async () => {
+    const warnings: string[] = []
+    const config = await loadConfig({ env: { WEFT_DATADIR: '/tmp/x' }, warn: w => { warnings.push(w) } })
+    assert.equal(config.dataDir, '.weft')
+    assert.equal(warnings.length, 1)
+    assert.match(warnings[0], /WEFT_DATADIR.*did you mean WEFT_DATA_DIR \(dataDir\)\?/)
   })
 
   it('leaves WEFT_CONFIG and the test harness\'s WEFT_TEST_ variables alone', async () => {

@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-import { main } from './main.js'
+import { nodeVersionProblem } from './node-version.js'
+
+const tooOld = nodeVersionProblem(process.version, process.execPath)
+if (tooOld != null) {
+  process.stderr.write(`weft: ${tooOld}\n`)
+  process.exit(1)
+}
+// imported only once the Node.js version is known to be enough
+const { main } = await import('./main.js')
 
 /** How long a command may take to wind down after SIGINT/SIGTERM before the process exits anyway. */
 const STOP_GRACE_MS = 10_000

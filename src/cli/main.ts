@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { UsageError } from '../errors.js'
+import { didYouMean } from '../config/nearest.js'
 import type { Command, CommandIO } from './io.js'
 
 /** A command as the help lists it; its code (and with it libp2p) loads only when it runs. */
@@ -19,6 +20,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'start', summary: 'run a server node until interrupted', load: async () => (await import('./commands/start.js')).start },
   { name: 'put', summary: 'store a file (or stdin, "-") in the network and print its CID', load: async () => (await import('./commands/put.js')).put },
   { name: 'get', summary: 'fetch a file by CID to stdout or to a file (-o)', load: async () => (await import('./commands/get.js')).get },
+  { name: 'stat', summary: 'show a file\'s type, size and blocks by CID (or share link), from the network', load: async () => (await import('./commands/stat.js')).stat },
+  { name: 'pin', summary: 'keep a whole file on the server running on --data DIR until unpinned', load: async () => (await import('./commands/pins.js')).pin },
+  { name: 'unpin', summary: 'drop a pin on the server running on --data DIR (its blocks stay until gc)', load: async () => (await import('./commands/pins.js')).unpin },
+  { name: 'gc', summary: 'remove the cached blocks the server running on --data DIR keeps for no one', load: async () => (await import('./commands/pins.js')).gc },
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
@@ -49,9 +54,10 @@ function help (): string {
     'commands:',
     ...COMMANDS.map(c => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'every setting is also a flag (--relay.max-reservations 64) and an environment',
+    'every setting is also a flag (--relay.max-reservations 64 or --relay.maxReservations 64) and an environment',
     'variable (WEFT_RELAY_MAX_RESERVATIONS=64); see README.md, "Configuration".',
-    'weft <command> --help shows a command\'s flags; weft --version the version.',
+    'weft <command> --help (or weft help <command>) shows a command\'s flags and',
+    'every setting with its default; weft --version the version.',
     ''
   ].join('\n')
 }
@@ -63,7 +69,10 @@ function help (): string {
  * wrong.
  */
 export async function main (argv: string[], io: CommandIO): Promise<number> {
-  const [name, ...rest] = argv
+  // `weft help put` is `weft put --help`
+  const [name, ...rest] = argv[0] === 'help' && argv.length > 1 ? [argv[1], '--help'] : argv
+  let entry: CommandEntry | undefined
+  let command: Command | undefined
   try {
     if (name == null || name === '--help' || name === '-h' || name === 'help') {
       io.stdout.write(help())
@@ -73,12 +82,19 @@ export async function main (argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write(`${version()}\n`)
       return 0
     }
-    const entry = COMMANDS.find(c => c.name === name)
+    entry = COMMANDS.find(c => c.name === name)
     if (entry == null) {
-      throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map(c => c.name).join(', ')})`, name)
+      const near = didYouMean(name, COMMANDS.map(c => c.name), n => `"weft ${n}"`)
+      throw new UsageError(`unknown command "${name}"${near} (commands: ${COMMANDS.map(c => c.name).join(', ')})`, name)
     }
-    return await (await entry.load()).run(rest, io)
+    command = await entry.load()
+    return await command.run(rest, io)
   } catch (err: any) {
+    if (err?.name === 'HelpRequested' && entry != null && command != null) {
+      const { commandHelp } = await import('./help.js')
+      io.stdout.write(commandHelp({ name: entry.name, summary: entry.summary, usage: command.usage, flags: err.flags }))
+      return 0
+    }
     // whatever a command was doing when asked to stop fails with an abort
     if (io.signal.aborted) {
       io.stderr.write('weft: interrupted\n')

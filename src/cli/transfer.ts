@@ -21,7 +21,7 @@ export function onePositional (positionals: string[], what: string, usage: strin
 /** `put` and `get` join through bootstrap peers: without any there is nothing to join. */
 export function requireBootstrap (config: WeftConfig): void {
   if (config.bootstrap.length === 0) {
-    throw new UsageError('no bootstrap peer to join the network through: pass --bootstrap MULTIADDR (a server\'s address with /p2p/<id>), or set "bootstrap" in the config file or WEFT_BOOTSTRAP')
+    throw new UsageError('no bootstrap peer to join the network through: pass --bootstrap MULTIADDR (/ip4/HOST/tcp/PORT/p2p/ID), a server\'s URL (--bootstrap http://HOST:PORT) or a running server\'s data directory (--bootstrap DIR, or --data DIR), or set "bootstrap" in the config file or WEFT_BOOTSTRAP')
   }
 }
 

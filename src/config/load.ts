@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { ConfigError } from '../errors.js'
 import { defaultsFor } from './defaults.js'
-import { SETTINGS, envNameFor, parseSettingText, settingFor } from './schema.js'
+import { GROUPS, SETTINGS, envNameFor, parseSettingText, settingFor } from './schema.js'
+import { didYouMean } from './nearest.js'
 import { mergeLayers, setPath, validateConfig, validateLayer } from './validate.js'
 import type { Role, WeftConfig, WeftConfigInit } from './config.js'
 
@@ -13,10 +14,12 @@ function isOtherVariable (name: string): boolean {
 export interface ConfigSources {
   /** Path of a JSON config file. */
   file?: string
-  /** Usually `process.env`. Every `WEFT_*` variable must name a setting. */
+  /** Usually `process.env`. A `WEFT_*` variable that names no setting is a warning (other tools set such variables too). */
   env?: Record<string, string | undefined>
   /** Settings from the command line: dotted key -> the values given (repeatable flags give several). */
   flags?: Map<string, { flag: string, values: string[] }>
+  /** Where warnings go (an unknown `WEFT_*` variable); stderr when not given. */
+  warn?: (message: string) => void
 }
 
 /**
@@ -26,7 +29,7 @@ export interface ConfigSources {
  */
 export async function loadConfig (sources: ConfigSources): Promise<WeftConfig> {
   const fileLayer = sources.file == null ? {} : await readConfigFile(sources.file)
-  const envLayer = envToLayer(sources.env ?? {})
+  const envLayer = envToLayer(sources.env ?? {}, sources.warn ?? (message => { process.stderr.write(`weft: warning: ${message}\n`) }))
   const flagLayer = flagsToLayer(sources.flags ?? new Map())
   const role: Role = flagLayer.role ?? envLayer.role ?? fileLayer.role ?? 'server'
   return validateConfig(mergeLayers(defaultsFor(role), fileLayer, envLayer, flagLayer), 'options')
@@ -45,17 +48,35 @@ async function readConfigFile (path: string): Promise<WeftConfigInit> {
   } catch (err: any) {
     throw new ConfigError(`config file is not valid JSON: ${err.message}`, 'config', path, `file ${path}`)
   }
-  return validateLayer(parsed, `file ${path}`)
+  return validateLayer(camelCaseKeys(parsed), `file ${path}`)
 }
 
-function envToLayer (env: Record<string, string | undefined>): WeftConfigInit {
+/**
+ * A file's keys as settings are named: `write-quorum` and `writeQuorum` are
+ * the same setting (flags are kebab-case, the README camelCase).
+ */
+function camelCaseKeys (parsed: unknown): unknown {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return parsed
+  return Object.fromEntries(Object.entries(parsed).map(([key, value]) => {
+    const name = toCamelCase(key)
+    return [name, GROUPS.has(name) ? camelCaseKeys(value) : value]
+  }))
+}
+
+/** `write-quorum` -> `writeQuorum`; a camelCase name as it is. */
+export function toCamelCase (name: string): string {
+  return name.replace(/-+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase())
+}
+
+function envToLayer (env: Record<string, string | undefined>, warn: (message: string) => void): WeftConfigInit {
   const byName = new Map(SETTINGS.map(s => [envNameFor(s.key), s]))
   const layer: Record<string, unknown> = {}
   for (const [name, text] of Object.entries(env)) {
     if (!name.startsWith('WEFT_') || text === undefined || isOtherVariable(name)) continue
     const setting = byName.get(name)
     if (setting == null) {
-      throw new ConfigError(`unknown environment variable ${name}`, name, text, `env ${name}`)
+      warn(`ignoring environment variable ${name}: no setting has that name${didYouMean(name, byName.keys(), n => `${n} (${byName.get(n)?.key})`)}`)
+      continue
     }
     setPath(layer, setting.key, parseSettingText(setting, text))
     validateLayer(layer, `env ${name}`)

@@ -1,4 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 /** What kind of value a setting holds; decides how strings from env and flags are parsed. */
 export type SettingKind = 'string' | 'integer' | 'boolean' | 'role' | 'protocol' | 'multiaddrs' | 'peerMultiaddrs' | 'urls' | 'host'
@@ -98,6 +99,15 @@ function problemWithMultiaddr (text: string, needsPeerId: boolean): string | und
   }
   if (needsPeerId && ma.getComponents().every(c => c.name !== 'p2p')) {
     return `"${text}" has no /p2p/<peer id> suffix`
+  }
+  // libp2p would fail later with "Incorrect length" or "Please pass a multibase decoder"
+  for (const c of ma.getComponents()) {
+    if (c.name !== 'p2p' || c.value == null) continue
+    try {
+      peerIdFromString(c.value)
+    } catch {
+      return `"${text}": "${c.value}" is not a PeerId (one looks like 12D3KooW… or Qm…, as weft start prints it)`
+    }
   }
   return undefined
 }

@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigSource } from '../errors.js'
 import { GROUPS, SETTINGS, problemWith, settingFor } from './schema.js'
+import { didYouMean } from './nearest.js'
 import type { WeftConfig, WeftConfigInit } from './config.js'
 
 /** The shortest replica maintenance interval allowed (0 turns it off). */
@@ -51,7 +52,7 @@ export function validateConfig (config: unknown, source: ConfigSource): WeftConf
 function checkSetting (key: string, value: unknown, source: ConfigSource): void {
   const setting = settingFor(key)
   if (setting == null) {
-    throw new ConfigError(`unknown setting "${key}"`, key, value, source)
+    throw new ConfigError(`unknown setting "${key}"${didYouMean(key, SETTINGS.map(s => s.key))}`, key, value, source)
   }
   const problem = problemWith(setting, value)
   if (problem != null) {

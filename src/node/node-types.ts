@@ -28,6 +28,8 @@ export interface NodeStatus {
   routingTableSize: number
   /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
   storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats } }
+  /** The configured bootstrap peers, each with whether this node has a connection to it now. */
+  bootstrap?: Array<{ multiaddr: string, connected: boolean }>
 }
 
 /**

@@ -138,8 +138,15 @@ export class DefaultWeftNode implements WeftNode {
       connections,
       connectedPeers: this.libp2p.getPeers().map(p => p.toString()),
       routingTableSize: this.joining.routingTableSize,
-      storage: this.storageStatus()
+      storage: this.storageStatus(),
+      bootstrap: this.bootstrapStatus()
     }
+  }
+
+  /** Which bootstrap peers answer: a server none answers is alone (its rejoin service keeps dialling them). */
+  private bootstrapStatus (): NodeStatus['bootstrap'] {
+    const connected = new Set(this.libp2p.getPeers().map(p => p.toString()))
+    return this.config.bootstrap.map(addr => ({ multiaddr: addr, connected: connected.has(addr.slice(addr.lastIndexOf('/p2p/') + 5)) }))
   }
 
   private storageStatus (): NodeStatus['storage'] {

@@ -4,7 +4,9 @@ import { writeBytes, type Command } from '../io.js'
 import { formatBytes } from '../../format-bytes.js'
 import { formatDuration, formatRate, progressBar } from '../progress.js'
 import { joinNetwork, onePositional, requireBootstrap, TRANSFER_FLAGS } from '../transfer.js'
-import { loadConfig } from '../../config/load.js'
+import { loadCommandConfig } from '../command-config.js'
+import { resolveOutputPath } from '../output-path.js'
+import { parseGetTarget } from '../target.js'
 import { createNode, parseCidString } from '../../index.js'
 import { UsageError } from '../../errors.js'
 
@@ -17,7 +19,7 @@ export const PARTIAL_SUFFIX = '.partial'
  */
 export const get: Command = {
   name: 'get',
-  usage: 'weft get CID [-o FILE] [--offset N] [--length N] [--bootstrap MULTIADDR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  usage: 'weft get CID|LINK [-o FILE|DIR/] [--offset N] [--length N] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, {
       ...TRANSFER_FLAGS,
@@ -30,12 +32,13 @@ export const get: Command = {
       return 0
     }
     // a mistyped CID fails here, before any networking
-    const cid = parseCidString(onePositional(cli.positionals, 'CID', get.usage))
+    const target = parseGetTarget(onePositional(cli.positionals, 'CID', get.usage))
+    const cid = parseCidString(target.cid)
     const offset = byteCount(cli.extra.offset, '--offset')
     const length = byteCount(cli.extra.length, '--length')
     const quiet = cli.extra.quiet === true
-    const outPath = cli.extra.output === '-' ? undefined : cli.extra.output as string | undefined
-    const config = await loadConfig(cli.sources)
+    const outPath = cli.extra.output === '-' || cli.extra.output == null ? undefined : await resolveOutputPath(String(cli.extra.output), target.name ?? cid.toString())
+    const config = await loadCommandConfig(cli.sources, io, { localServer: true, ...(target.server != null ? { server: target.server } : {}) })
     requireBootstrap(config)
 
     // the output file is written under another name and renamed once whole,

@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises'
 import { parseCommandLine } from '../args.js'
 import { formatBytes } from '../../format-bytes.js'
 import { formatCount, formatDuration, formatRate, progressBar } from '../progress.js'
-import { loadConfig } from '../../config/load.js'
+import { loadCommandConfig } from '../command-config.js'
 import { createNode } from '../../index.js'
 import { UsageError } from '../../errors.js'
 import { TRANSFER_FLAGS, joinNetwork, onePositional, requireBootstrap } from '../transfer.js'
@@ -14,7 +14,7 @@ import type { Command, CommandIO } from '../io.js'
  */
 export const put: Command = {
   name: 'put',
-  usage: 'weft put FILE|- [--bootstrap MULTIADDR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  usage: 'weft put FILE|- [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
     const cli = parseCommandLine(args, io.env, TRANSFER_FLAGS, true)
     if (cli.help) {
@@ -23,7 +23,7 @@ export const put: Command = {
     }
     const path = onePositional(cli.positionals, 'FILE (or - for stdin)', put.usage)
     const quiet = cli.extra.quiet === true
-    const config = await loadConfig(cli.sources)
+    const config = await loadCommandConfig(cli.sources, io, { localServer: true })
     const input = await openInput(path, io)
     try {
       requireBootstrap(config)

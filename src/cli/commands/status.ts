@@ -5,6 +5,7 @@ import { formatBytes } from '../../format-bytes.js'
 import { formatCount, formatDuration } from '../progress.js'
 import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
+import { listeningInfo } from '../find-server.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
 import type { AuditAnswerStats, AuditStats, NodeStatus, RepairStats } from '../../index.js'
@@ -26,7 +27,9 @@ export const status: Command = {
       return 0
     }
     const config = await loadConfig(cli.sources)
-    const base = cli.extra.url != null ? parseUrl(String(cli.extra.url)) : urlFromConfig(config)
+    // a server running on the data directory says where its HTTP is (http.port 0 included)
+    const local = cli.extra.url == null ? (await listeningInfo(config.dataDir))?.http : undefined
+    const base = cli.extra.url != null ? parseUrl(String(cli.extra.url)) : local != null ? new URL(local) : urlFromConfig(config)
     const node = await fetchStatus(base, io.signal)
     // the data dir names a node; say so when another one answered
     const expected = await peerIdOfDataDir(config.dataDir)
@@ -109,7 +112,8 @@ export function formatStatus (node: NodeStatus): string {
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
     ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
-    ...(node.storage?.audit != null ? auditRows(node.storage.audit) : [])
+    ...(node.storage?.audit != null ? auditRows(node.storage.audit) : []),
+    ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -151,4 +155,12 @@ export function auditRows (audit: AuditStats & { answered: AuditAnswerStats }): 
   const { answered } = audit
   rows.push(['audit answers', `${formatCount(answered.proved)} proved, ${formatCount(answered.notHeld)} not held, ${formatCount(answered.busy)} busy; ${formatBytes(answered.bytesHashed)} hashed`])
   return rows
+}
+
+/** `2 of 3 peers connected`, or a warning when none is: the server is alone and keeps dialling them. */
+export function bootstrapLine (bootstrap: NonNullable<NodeStatus['bootstrap']>): string {
+  const up = bootstrap.filter(b => b.connected).length
+  const n = bootstrap.length
+  if (up > 0) return `${up} of ${n} peer${n === 1 ? '' : 's'} connected`
+  return `none of ${n} peer${n === 1 ? '' : 's'} connected (dialling again with backoff): ${bootstrap.map(b => b.multiaddr).join(', ')}`
 }

@@ -1,0 +1,54 @@
+import { parseCommandLine } from '../args.js'
+import { loadCommandConfig } from '../command-config.js'
+import { controlRequest, type ControlAnswer } from '../control-socket.js'
+import { parseGetTarget } from '../target.js'
+import { onePositional } from '../transfer.js'
+import { storageLine } from './status.js'
+import { formatBytes } from '../../format-bytes.js'
+import { parseCidString } from '../../index.js'
+import type { Command, CommandIO } from '../io.js'
+
+// `weft pin`, `weft unpin` and `weft gc` act on the server running on a data
+// directory (`--data DIR`, `.weft` by default), through its control socket:
+// pins and garbage belong to a server's store, which a transient node has not.
+
+/** `weft pin CID|LINK`: the server keeps the whole file (fetching what it lacks) until unpinned. */
+export const pin: Command = {
+  name: 'pin',
+  usage: 'weft pin CID|LINK [--data DIR] [--config FILE]',
+  async run (args, io) {
+    return pinning('pin', args, io)
+  }
+}
+
+/** `weft unpin CID|LINK`: the server drops its pin; the blocks stay until gc or the quota needs them. */
+export const unpin: Command = {
+  name: 'unpin',
+  usage: 'weft unpin CID|LINK [--data DIR] [--config FILE]',
+  async run (args, io) {
+    return pinning('unpin', args, io)
+  }
+}
+
+/** `weft gc`: the server removes the cached blocks it keeps for no one (not pinned, not a replica it holds). */
+export const gc: Command = {
+  name: 'gc',
+  usage: 'weft gc [--data DIR] [--config FILE]',
+  async run (args, io) {
+    const cli = parseCommandLine(args, io.env)
+    const config = await loadCommandConfig(cli.sources, io)
+    const answer = await controlRequest(config.dataDir, { op: 'gc' }, io.signal)
+    io.stdout.write(`freed ${formatBytes(answer.freed ?? 0)}; storage ${storageLine(answer.storage)}\n`)
+    return 0
+  }
+}
+
+async function pinning (op: 'pin' | 'unpin', args: string[], io: CommandIO): Promise<number> {
+  const cli = parseCommandLine(args, io.env, {}, true)
+  const usage = op === 'pin' ? pin.usage : unpin.usage
+  const cid = parseCidString(parseGetTarget(onePositional(cli.positionals, 'CID', usage)).cid).toString()
+  const config = await loadCommandConfig(cli.sources, io)
+  const answer: ControlAnswer = await controlRequest(config.dataDir, { op, cid }, io.signal)
+  io.stdout.write(`${op === 'pin' ? 'pinned' : 'unpinned'} ${cid}; storage ${storageLine(answer.storage)}\n`)
+  return 0
+}

@@ -1,0 +1,35 @@
+/**
+ * One line of meaning per setting, for `weft <command> --help` (which also
+ * shows each default, from config/server.json). Keyed by the setting's key
+ * in src/config/schema.ts: a spec checks that every setting has a line here
+ * and that the help shows it, so a new setting cannot go undocumented.
+ */
+export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  role: '"server" (stores, routes, relays) or "browser"',
+  dataDir: 'directory of the node\'s stores and key (browser: IndexedDB name)',
+  listen: 'multiaddrs to listen on (0.0.0.0: every interface; 127.0.0.1: this machine only; port 0: any free)',
+  announce: 'multiaddrs to announce instead of the listening ones (a public address behind NAT)',
+  bootstrap: 'servers to join through: a multiaddr with /p2p/<id>, a server\'s URL (http://HOST:PORT) or a running server\'s data directory',
+  allowPrivateAddresses: 'keep private and loopback addresses in the DHT (a LAN or test network)',
+  'dht.protocol': 'the kad-dht protocol id; nodes with another one form another network',
+  'relay.maxReservations': 'browsers that may hold a circuit-relay reservation on this server at once',
+  'relay.reservationTtlMs': 'how long a relay reservation lasts before the browser renews it (ms)',
+  'connections.maxConnections': 'open connections at most',
+  'connections.dialTimeoutMs': 'how long a dial may take (ms); put and get wait this long for a bootstrap peer',
+  'connections.inboundPerHostPerSecond': 'connections accepted per second from one IP address',
+  'connections.maxIncomingPending': 'incoming connections being set up at once',
+  'webrtc.iceServers': 'stun:/turn: URLs for WebRTC; none by default, so nothing depends on a third party',
+  'http.enabled': 'serve the page, /weft/bootstrap.json and /weft/status.json',
+  'http.host': 'address the HTTP server binds (0.0.0.0: every interface; 127.0.0.1: this machine only)',
+  'http.port': 'HTTP port (0: any free port)',
+  'storage.maxBytes': 'quota for stored block bytes; cached blocks are evicted first',
+  'storage.chunkSize': 'bytes per leaf block of new files (1 KiB to 1 MiB)',
+  'storage.replication': 'servers each block is stored at',
+  'storage.writeQuorum': 'servers that must keep every block before a put succeeds (at most storage.replication)',
+  'storage.fetchTimeoutMs': 'how long finding one block may take before a get fails (ms)',
+  'storage.repairIntervalMs': 'how often a server sweeps its blocks to restore their replicas (ms; 0: never)',
+  'storage.repairBytesPerSecond': 'block bytes replica maintenance pushes per second at most (0: no limit)',
+  'storage.auditsPerHour': 'storage audits a server starts per hour, each challenging another holder of a block it keeps (0: none)',
+  'storage.auditDeadlineMs': 'time a holder has to answer an audit beyond one round trip (ms)',
+  'storage.auditBytesPerHour': 'block bytes a server hashes per hour answering audits, all peers together (0: no limit)'
+}
