@@ -20,6 +20,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'put', summary: 'store a file (or stdin, "-") in the network and print its CID', load: async () => (await import('./commands/put.js')).put },
   { name: 'get', summary: 'fetch a file by CID to stdout or to a file (-o)', load: async () => (await import('./commands/get.js')).get },
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
+  { name: 'fsck', summary: 'check a stopped server\'s block store: rehash every block, drop damaged ones', load: async () => (await import('./commands/fsck.js')).fsck },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
 ]

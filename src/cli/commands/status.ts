@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load.js'
 import { UsageError } from '../../errors.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
-import type { NodeStatus, RepairStats } from '../../index.js'
+import type { IntegrityStats, NodeStatus, RepairStats } from '../../index.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -108,7 +108,8 @@ export function formatStatus (node: NodeStatus): string {
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
-    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : [])
+    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
+    ...(node.storage?.integrity != null ? [['integrity', integrityLine(node.storage.integrity)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -131,4 +132,15 @@ export function repairLine (repair: RepairStats, now: number): string {
   const running = repair.running ? 'sweeping now; ' : ''
   if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
   return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
+}
+
+/** `no damaged blocks found since start` or `3 corrupt, 1 missing blocks dropped since start; 2 orphan files, 1 temporary file removed at start`. */
+export function integrityLine (integrity: IntegrityStats): string {
+  const { corruptBlocksDropped: corrupt, missingBlocksDropped: missing, orphanFilesRemoved: orphans, temporaryFilesRemoved: temporaries } = integrity
+  const dropped = corrupt + missing === 0
+    ? 'no damaged blocks found since start'
+    : `${formatCount(corrupt)} corrupt, ${formatCount(missing)} missing block${corrupt + missing === 1 ? '' : 's'} dropped since start`
+  if (orphans + temporaries === 0) return dropped
+  return `${dropped}; ${formatCount(orphans)} orphan file${orphans === 1 ? '' : 's'}, ` +
+    `${formatCount(temporaries)} temporary file${temporaries === 1 ? '' : 's'} removed at start`
 }
