@@ -4,7 +4,7 @@ import { decodeRecord, encodeRecord, roleOf, type BlockRecord } from './block-re
 import { dagLinks, IDENTITY_HASH, isLeafCodec } from './dag-links.js'
 import { EvictionQueue } from './eviction-queue.js'
 import { MAX_BLOCK_BYTES } from './limits.js'
-import { blockKey, BLOCKS_PREFIX, cidOf, PENDING_PREFIX, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
+import { blockKey, BLOCKS_PREFIX, cidOf, OPEN_KEY, PENDING_PREFIX, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
 import { writeError } from './write-error.js'
 import { BlockNotFoundError, BlockTooLargeError, QuotaExceededError } from '../errors.js'
 import type { InventoriedBytes } from './block-inventory.js'
@@ -26,6 +26,13 @@ export interface BlockStoreInit {
   datastore: Datastore
   /** The quota: bytes of block data this store may hold. */
   maxBytes: number
+  /**
+   * When `start()` checks the records against the block files (over bytes
+   * that have `inventory()`): `after-crash` (default) only when the last run
+   * did not `close()`, `always` at every start (`weft fsck`). One `stat` per
+   * block file: ~40 µs each measured, 0.4-1.4 s for 10,000 blocks.
+   */
+  checkFiles?: 'after-crash' | 'always'
 }
 
 /** The value of a pin key and a pending marker: the key is the information. */
@@ -62,6 +69,7 @@ export class BlockStore implements LocalBlocks {
   readonly #bytes: Blockstore & Partial<InventoriedBytes>
   readonly #datastore: Datastore
   readonly #maxBytes: number
+  readonly #checkFiles: 'after-crash' | 'always'
   readonly #records = new Map<string, BlockRecord>()
   readonly #pins = new Set<string>()
   /** Stored `cache` blocks, oldest first: what eviction and gc take. */
@@ -78,6 +86,7 @@ export class BlockStore implements LocalBlocks {
     this.#bytes = init.bytes
     this.#datastore = init.datastore
     this.#maxBytes = init.maxBytes
+    this.#checkFiles = init.checkFiles ?? 'after-crash'
   }
 
   /** Creates a store and loads its accounting. */
@@ -89,7 +98,8 @@ export class BlockStore implements LocalBlocks {
 
   /**
    * Finishes deletions and writes a crash interrupted, loads block records
-   * and pins, then (over block files) checks the records against the files:
+   * and pins, then (over block files, after a run that did not close, or
+   * always with `checkFiles: 'always'`) checks the records against the files:
    * sizes and presence, no block read.
    */
   async start (): Promise<void> {
@@ -100,17 +110,25 @@ export class BlockStore implements LocalBlocks {
     await this.#exclusive(async () => {
       await this.#finishPending()
       await this.#loadRecords()
-      await this.#reconcile()
+      const crashed = await this.#datastore.has(OPEN_KEY)
+      if (crashed || this.#checkFiles === 'always') await this.#reconcile()
+      await this.#datastore.put(OPEN_KEY, EMPTY)
       for await (const key of this.#datastore.queryKeys({ prefix: PINS_PREFIX })) {
         this.#pins.add(key.toString().slice(PINS_PREFIX.length))
       }
     })
   }
 
-  /** Waits for puts and changes under way. */
+  /** Waits for puts and changes under way, then marks the store closed cleanly (the next start skips the file check). */
   async close (): Promise<void> {
     await Promise.allSettled([...this.#writing.values()])
-    await this.#exclusive(async () => {})
+    await this.#exclusive(async () => {
+      try {
+        await this.#datastore.delete(OPEN_KEY)
+      } catch {
+        // the next start checks the files, as after a crash: nothing is lost
+      }
+    })
   }
 
   async has (cid: CID, options?: AbortOptions): Promise<boolean> {

@@ -31,11 +31,17 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
   let bytes: BlockBytes | undefined
   let store: BlockStore | undefined
 
-  const open = async (): Promise<BlockStore> => {
+  const open = async (checkFiles?: 'always'): Promise<BlockStore> => {
     datastore = await openDatastore(dir)
     bytes = await openBlockBytes(dir)
-    store = await BlockStore.open({ bytes, datastore, maxBytes: 1_000_000 })
+    store = await BlockStore.open({ bytes, datastore, maxBytes: 1_000_000, ...(checkFiles != null ? { checkFiles } : {}) })
     return store
+  }
+  /** What a SIGKILL leaves: the store never closed (the files are let go of, as the OS does for a dead process). */
+  const crash = async (): Promise<void> => {
+    await bytes?.close()
+    await datastore?.close()
+    store = bytes = datastore = undefined
   }
   const close = async (): Promise<void> => {
     await store?.close()
@@ -43,7 +49,7 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     await datastore?.close()
     store = bytes = datastore = undefined
   }
-  const reopen = async (): Promise<BlockStore> => { await close(); return open() }
+  const restartAfterCrash = async (): Promise<BlockStore> => { await crash(); return open() }
   /** Where blockstore-fs keeps a block's file. */
   const fileOf = (cid: CID): string => {
     const { dir: shard, file } = new NextToLast().encode(cid)
@@ -87,7 +93,7 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     await writeFile(join(dir, 'blocks', shard, `.${file}.4242-0.tmp`), torn.bytes.subarray(0, 2048))
     await writeFile(join(dir, 'blocks', shard, `.${file}.tmp`), torn.bytes.subarray(0, 1024))
 
-    const again = await reopen()
+    const again = await restartAfterCrash()
     assert.deepEqual(await filesOnDisk(), [new NextToLast().encode(kept.cid).file])
     assert.deepEqual(again.integrity(), { ...NO_DAMAGE, temporaryFilesRemoved: 2 })
     assert.deepEqual(again.stats(), { usedBytes: 4096, maxBytes: 1_000_000, blocks: 1, pins: 0 })
@@ -99,7 +105,7 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     const [a, b] = await Promise.all([block(1), block(2)])
     await s.put(a.cid, a.bytes, 'replica')
     await s.put(b.cid, b.bytes, 'replica')
-    await close()
+    await crash()
     await unlink(fileOf(b.cid))
 
     const again = await open()
@@ -113,7 +119,7 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     const s = await open()
     const a = await block(1)
     await s.put(a.cid, a.bytes, 'replica')
-    await close()
+    await crash()
     await truncate(fileOf(a.cid), 1000)
 
     const again = await open()
@@ -127,7 +133,7 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     const s = await open()
     const a = await block(1)
     await s.put(a.cid, a.bytes, 'replica')
-    await close()
+    await crash()
     // the bytes of a put whose record was never written
     const orphan = await block(2)
     const fs = await openBlockBytes(dir)
@@ -138,6 +144,24 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     assert.deepEqual(await filesOnDisk(), [new NextToLast().encode(a.cid).file])
     assert.deepEqual(again.stats(), { usedBytes: 4096, maxBytes: 1_000_000, blocks: 1, pins: 0 })
     assert.deepEqual(again.integrity(), { ...NO_DAMAGE, orphanFilesRemoved: 1 })
+  })
+
+  it('after a clean close skips the file check at start, unless asked for it always (weft fsck)', async () => {
+    const s = await open()
+    const [a, b] = await Promise.all([block(1), block(2)])
+    await s.put(a.cid, a.bytes, 'replica')
+    await s.put(b.cid, b.bytes, 'replica')
+    await close()
+    await unlink(fileOf(b.cid))
+
+    // not listed: found only when read
+    const clean = await open()
+    assert.equal(clean.stats().blocks, 2)
+    assert.deepEqual(clean.integrity(), NO_DAMAGE)
+    await close()
+    const checked = await open('always')
+    assert.equal(checked.stats().blocks, 1)
+    assert.deepEqual(checked.integrity(), { ...NO_DAMAGE, missingBlocksDropped: 1 })
   })
 
   it('never returns a block whose file has a flipped byte: drops it, deletes the file and counts it', async () => {

@@ -55,7 +55,7 @@ export const fsck: Command = {
     try {
       const bytes = await openBlockBytes(dataDir)
       try {
-        const store = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes })
+        const store = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes, checkFiles: 'always' })
         const startup = store.integrity()
         const progress = io.isTTY?.stderr === true
           ? (done: number, total: number) => { if (done % 256 === 0 || done === total) io.stderr.write(`\rweft fsck: ${formatCount(done)} of ${formatCount(total)} blocks hashed`) }
