@@ -71,11 +71,11 @@ describe('weft fsck', () => {
     assert.match(run.stdout, /no damage found/)
   })
 
-  it('refuses a directory that holds no weft data, creating nothing', async () => {
+  it('refuses a directory that holds no weft data, creating nothing, with exit code 8', async () => {
     const empty = await tempDir('weft-fsck-empty-')
     try {
       const run = await runWeft(['fsck', '--data', join(empty, 'nope')])
-      assert.equal(run.code, 1)
+      assert.equal(run.code, 8)
       assert.match(run.stderr, /StorageOpenError: no weft data directory at .*nope/)
       await assert.rejects(access(join(empty, 'nope')))
     } finally {
@@ -83,11 +83,11 @@ describe('weft fsck', () => {
     }
   })
 
-  it('refuses a data directory a running node holds, naming the lock', async () => {
+  it('refuses a data directory a running node holds, naming the lock, with exit code 8', async () => {
     const datastore = await openDatastore(dataDir)
     try {
       const run = await runWeft(['fsck', '--data', dataDir])
-      assert.equal(run.code, 1)
+      assert.equal(run.code, 8)
       assert.match(run.stderr, /is another weft node running on this data directory\?/)
     } finally {
       await datastore.close()

@@ -26,13 +26,17 @@ export interface FsckReport {
   ms: number
 }
 
+/** The exit code when the store could not be checked at all (e2fsck's "operational error"). */
+export const FSCK_CANNOT_CHECK = 8
+
 /**
  * `weft fsck`: checks the block store of a data directory whose server is
  * stopped. The store's start-up check runs first (temporary files and block
  * files without a record deleted, records without a whole file dropped), then
  * every block is read and hashed; a block that does not hash to its CID is
  * dropped. Exit 0 when no block was dropped, 1 when some were (a running
- * network restores them from their other holders once the server is back).
+ * network restores them from their other holders once the server is back),
+ * 8 when the store cannot be opened (no data there, or a server holds it).
  */
 export const fsck: Command = {
   name: 'fsck',
@@ -45,12 +49,19 @@ export const fsck: Command = {
     }
     const config = await loadConfig(cli.sources)
     const dataDir = resolve(config.dataDir)
-    // opening would create an empty store where the user mistyped the path
-    await access(join(dataDir, 'datastore')).catch(err => {
-      throw new StorageOpenError(`no weft data directory at ${dataDir} (no datastore in it): is --data right?`, dataDir, { cause: err })
-    })
     const started = Date.now()
-    const datastore = await openDatastore(dataDir)
+    let datastore
+    try {
+      // opening would create an empty store where the user mistyped the path
+      await access(join(dataDir, 'datastore')).catch(err => {
+        throw new StorageOpenError(`no weft data directory at ${dataDir} (no datastore in it): is --data right?`, dataDir, { cause: err })
+      })
+      datastore = await openDatastore(dataDir)
+    } catch (err: any) {
+      if (err.name !== 'StorageOpenError') throw err
+      io.stderr.write(`weft: ${err.name}: ${err.message}\n`)
+      return FSCK_CANNOT_CHECK
+    }
     let report: FsckReport
     try {
       const bytes = await openBlockBytes(dataDir)
