@@ -12,8 +12,8 @@ import type { NodeStatus } from '../src/index.js'
 
 const MiB = 1_048_576
 const FILE_BYTES = 64 * MiB
-/** Every server keeps every block: 3 servers, 3 replicas. */
-const SERVER_ARGS = ['--storage.replication', '3']
+/** Every server keeps every block: 3 servers, 3 replicas; sweeps every 2-3 s instead of every 10 minutes. */
+const SERVER_ARGS = ['--storage.replication', '3', '--storage.repair-interval-ms', '2000']
 const CLIENT_ARGS = ['--storage.replication', '3', '--storage.write-quorum', '3']
 /** How long a 64 MiB transfer may take on a loaded 2-core machine. */
 const TRANSFER_BOUND_MS = 180_000
@@ -59,6 +59,7 @@ describe('a server killed with SIGKILL restarts on its data directory with a con
   let network: Awaited<ReturnType<typeof spawnNetwork>>
   let victim: WeftProcess
   let restarted: WeftProcess | undefined
+  let newcomer: WeftProcess | undefined
   let dir: string
   let input: string
   let cid: string
@@ -72,10 +73,11 @@ describe('a server killed with SIGKILL restarts on its data directory with a con
   })
 
   after(async () => {
+    await newcomer?.stop()
     await restarted?.stop()
     await network?.stop()
     await removeDir(dir)
-    for (const server of [...(network?.servers ?? [])]) await removeDir(server.dataDir)
+    for (const server of [...(network?.servers ?? []), ...(newcomer != null ? [newcomer] : [])]) await removeDir(server.dataDir)
   })
 
   it('killed while taking a 64 MiB put: restarts consistent, and the put retried completes on every server', async () => {
@@ -123,5 +125,20 @@ describe('a server killed with SIGKILL restarts on its data directory with a con
     const fetched = await runWeft(['get', cid, '-o', output, '--bootstrap', restarted.multiaddrs[0]])
     assert.equal(fetched.code, 0, fetched.stderr)
     assert.equal(await sha256Of(output), await sha256Of(input))
+  })
+
+  it('killed while sweeping (pushing replicas to a newcomer): restarts consistent, and the newcomer ends up whole', async () => {
+    const sweeper = restarted ?? assert.fail()
+    newcomer = await spawnServer({ bootstrap: [sweeper.multiaddrs[0]], args: SERVER_ARGS, http: true })
+    // the sweeper, alone with the file, pushes all of it to the newcomer: kill it half-way
+    const midway = await storageWhen(newcomer, s => s.usedBytes >= 8 * MiB)
+    assert.ok(midway.usedBytes < FILE_BYTES, `the newcomer had ${midway.usedBytes} bytes before the sweeper was killed: the sweep was over`)
+    await sigkill(sweeper)
+
+    restarted = await spawnServer({ dataDir: victim.dataDir, bootstrap: [newcomer.multiaddrs[0]], args: SERVER_ARGS, http: true })
+    await assertConsistent(restarted)
+    assert.equal((await statusWhen(restarted, () => true)).storage.blocks, 65)
+    await storageWhen(newcomer, s => s.blocks === 65)
+    await assertConsistent(newcomer)
   })
 })
