@@ -58,6 +58,7 @@ describe('weft fsck', () => {
     assert.equal(report.startup.missingBlocksDropped, 1)
     assert.deepEqual(report.rehash.corrupt, [cids[1].toString()])
     assert.deepEqual(report.rehash.missing, [])
+    assert.deepEqual(report.rehash.unreadable, [])
     assert.equal(report.rehash.blocks, 5)
     assert.equal(report.damaged, 2)
     assert.equal(report.blocks, 4)

@@ -51,6 +51,8 @@ export interface VerifyReport {
   corrupt: string[]
   /** CIDs of blocks whose file was gone: dropped. */
   missing: string[]
+  /** CIDs of blocks whose file is there but could not be read (EIO from a failing disk): kept, nothing concluded. */
+  unreadable: string[]
 }
 
 /**
@@ -151,13 +153,21 @@ export class BlockStore implements LocalBlocks {
    * stored meanwhile are not read; blocks removed meanwhile are skipped.
    */
   async verify (options?: AbortOptions & { onBlock?: (done: number, total: number) => void }): Promise<VerifyReport> {
-    const report: VerifyReport = { blocks: 0, bytes: 0, corrupt: [], missing: [] }
+    const report: VerifyReport = { blocks: 0, bytes: 0, corrupt: [], missing: [], unreadable: [] }
     const records = [...this.#records.values()]
     for (const [i, record] of records.entries()) {
       options?.signal?.throwIfAborted()
       if (this.#records.get(record.key) !== record) continue
       const cid = cidOf(record.key)
-      const read = await this.#read(cid, record, options)
+      let read: ReadResult
+      try {
+        read = await this.#read(cid, record, options)
+      } catch (err) {
+        options?.signal?.throwIfAborted()
+        report.blocks++
+        report.unreadable.push(cid.toString())
+        continue
+      }
       report.blocks++
       report.bytes += read.bytes?.byteLength ?? 0
       if (read.bad != null) {

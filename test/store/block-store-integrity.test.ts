@@ -199,10 +199,23 @@ describe('BlockStore on disk: crash safety and at-rest integrity', () => {
     await unlink(fileOf(blocks[2].cid))
 
     const report = await s.verify()
-    assert.deepEqual(report, { blocks: 4, bytes: 2 * 4096, corrupt: [blocks[1].cid.toString()], missing: [blocks[2].cid.toString()] })
+    assert.deepEqual(report, { blocks: 4, bytes: 2 * 4096, corrupt: [blocks[1].cid.toString()], missing: [blocks[2].cid.toString()], unreadable: [] })
     assert.deepEqual(s.stats(), { usedBytes: 2 * 4096, maxBytes: 1_000_000, blocks: 2, pins: 0 })
     assert.deepEqual(s.integrity(), { ...NO_DAMAGE, corruptBlocksDropped: 1, missingBlocksDropped: 1 })
-    assert.deepEqual(await s.verify(), { blocks: 2, bytes: 2 * 4096, corrupt: [], missing: [] })
+    assert.deepEqual(await s.verify(), { blocks: 2, bytes: 2 * 4096, corrupt: [], missing: [], unreadable: [] })
+  })
+
+  it('verify() names a block whose file is there but cannot be read, and keeps it: nothing is concluded', async () => {
+    const s = await open()
+    const a = await block(1)
+    await s.put(a.cid, a.bytes, 'replica')
+    // reading a directory fails (EISDIR) as a failing disk's EIO would: the name is there, the bytes are not to be had
+    await unlink(fileOf(a.cid))
+    await mkdir(fileOf(a.cid))
+
+    assert.deepEqual(await s.verify(), { blocks: 1, bytes: 0, corrupt: [], missing: [], unreadable: [a.cid.toString()] })
+    assert.equal(s.stats().blocks, 1)
+    assert.deepEqual(s.integrity(), NO_DAMAGE)
   })
 })
 

@@ -18,7 +18,7 @@ export interface FsckReport {
   startup: IntegrityStats
   /** What rehashing every block found: CIDs of the blocks dropped. */
   rehash: VerifyReport
-  /** Blocks dropped in all: the exit code is 1 when this is above 0. */
+  /** Blocks dropped in all, and blocks that could not be read: the exit code is 1 when this is above 0. */
   damaged: number
   /** What the store holds afterwards. */
   usedBytes: number
@@ -75,7 +75,7 @@ export const fsck: Command = {
         if (progress != null) io.stderr.write('\n')
         await store.close()
         const { usedBytes, blocks } = store.stats()
-        const damaged = startup.corruptBlocksDropped + startup.missingBlocksDropped + rehash.corrupt.length + rehash.missing.length
+        const damaged = startup.corruptBlocksDropped + startup.missingBlocksDropped + rehash.corrupt.length + rehash.missing.length + rehash.unreadable.length
         report = { dataDir, startup, rehash, damaged, usedBytes, blocks, ms: Date.now() - started }
       } finally {
         await bytes.close()
@@ -96,12 +96,14 @@ export function formatFsck (report: FsckReport): string {
       `${formatCount(report.blocks)} whole (${formatBytes(report.usedBytes)})`,
     `start-up check: ${formatCount(startup.missingBlocksDropped)} missing, ${formatCount(startup.corruptBlocksDropped)} wrong-sized block files; ` +
       `${formatCount(startup.orphanFilesRemoved)} unrecorded and ${formatCount(startup.temporaryFilesRemoved)} temporary files deleted`,
-    `rehash: ${formatCount(rehash.corrupt.length)} corrupt, ${formatCount(rehash.missing.length)} missing`,
+    `rehash: ${formatCount(rehash.corrupt.length)} corrupt, ${formatCount(rehash.missing.length)} missing, ${formatCount(rehash.unreadable.length)} unreadable`,
     ...rehash.corrupt.map(cid => `  corrupt ${cid}`),
     ...rehash.missing.map(cid => `  missing ${cid}`),
+    ...rehash.unreadable.map(cid => `  unreadable ${cid} (kept: the disk failed to read it)`),
     report.damaged === 0
       ? 'no damage found'
-      : `${formatCount(report.damaged)} damaged block${report.damaged === 1 ? '' : 's'} dropped: the network restores them from their other holders once this server runs again`
+      : `${formatCount(report.damaged)} damaged block${report.damaged === 1 ? '' : 's'}` +
+        (rehash.unreadable.length === report.damaged ? '' : ' dropped: the network restores them from their other holders once this server runs again')
   ]
   return lines.map(line => `${line}\n`).join('')
 }
