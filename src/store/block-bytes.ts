@@ -13,6 +13,9 @@ import type { CID } from 'multiformats/cid'
 /** Where block bytes live: a blockstore the caller closes when the node stops. */
 export type BlockBytes = Blockstore & { close: () => Promise<void> } & Partial<InventoriedBytes>
 
+/** How a temporary block file's name ends (`.<block file>.<pid>-<n>.tmp`; steno's own are `.<block file>.tmp`). */
+const TEMP_SUFFIX = '.tmp'
+
 /** How many `stat`s an inventory has in flight. */
 const STAT_CONCURRENCY = 64
 
@@ -114,9 +117,6 @@ class WholeFileBlockstore extends FsBlockstore implements InventoriedBytes {
     return { files, temporariesRemoved: temporaries }
   }
 }
-
-/** How a temporary block file's name ends (`.<block file>.<pid>-<n>.tmp`; steno's own are `.<block file>.tmp`). */
-const TEMP_SUFFIX = '.tmp'
 
 /**
  * Opens the store for block bytes in Node.js: one file per block under

@@ -19,7 +19,7 @@ export interface BlockStoreInit {
   /**
    * Where block bytes live (`openBlockBytes(dataDir)`), already open. One
    * that has `inventory()` (block files) is checked against the records at
-   * every start.
+   * start (see `checkFiles`).
    */
   bytes: Blockstore & Partial<InventoriedBytes>
   /** The node's datastore: block records and pins live under `/weft/`. */
@@ -30,7 +30,7 @@ export interface BlockStoreInit {
    * When `start()` checks the records against the block files (over bytes
    * that have `inventory()`): `after-crash` (default) only when the last run
    * did not `close()`, `always` at every start (`weft fsck`). One `stat` per
-   * block file: ~40 µs each measured, 0.4-1.4 s for 10,000 blocks.
+   * block file: 0.4-1.4 s for 10,000 blocks measured (docs/storage.md).
    */
   checkFiles?: 'after-crash' | 'always'
 }
