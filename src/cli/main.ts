@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'unpin', summary: 'drop a pin on the server running on --data DIR (its blocks stay until gc)', load: async () => (await import('./commands/pins.js')).unpin },
   { name: 'gc', summary: 'remove the cached blocks the server running on --data DIR keeps for no one', load: async () => (await import('./commands/pins.js')).gc },
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
+  { name: 'fsck', summary: 'check a stopped server\'s block store: rehash every block, drop damaged ones', load: async () => (await import('./commands/fsck.js')).fsck },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
 ]

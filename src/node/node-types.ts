@@ -9,7 +9,7 @@ import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
-import type { StorageStats } from '../store/local-blocks.js'
+import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
@@ -26,8 +26,12 @@ export interface NodeStatus {
   connectedPeers: string[]
   /** Peers in the DHT routing table. */
   routingTableSize: number
-  /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
-  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats } }
+  /**
+   * Block storage: bytes used of the quota, blocks, pins; on servers, what
+   * replica maintenance did; what the store found damaged on its disk and
+   * dropped since start (`integrity`, absent for stores that do not check).
+   */
+  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats }, integrity?: IntegrityStats }
   /** The configured bootstrap peers, each with whether this node has a connection to it now. */
   bootstrap?: Array<{ multiaddr: string, connected: boolean }>
 }

@@ -152,7 +152,8 @@ export class DefaultWeftNode implements WeftNode {
   private storageStatus (): NodeStatus['storage'] {
     const repair = this.libp2p.services.storage.repairStats()
     const audit = this.libp2p.services.storage.auditStats()
-    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}) }
+    const integrity = this.stores.blocks.integrity?.()
+    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}), ...(integrity != null ? { integrity } : {}) }
   }
 
   addEventListener<K extends keyof Libp2pEvents> (type: K, listener: (evt: Libp2pEvents[K]) => void): void {

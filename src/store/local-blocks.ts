@@ -22,13 +22,36 @@ export interface StorageStats {
 }
 
 /**
+ * What the store found wrong with its own disk since it opened (its start-up
+ * check included), as `weft status` shows it. Every block counted here was
+ * dropped: its record deleted, its space given back, so it is fetched or
+ * repaired again instead of served.
+ */
+export interface IntegrityStats {
+  /** Blocks whose bytes did not hash to their CID, or whose file had the wrong size. */
+  corruptBlocksDropped: number
+  /** Blocks whose file was gone. */
+  missingBlocksDropped: number
+  /** Block files no record accounted for (a put a crash cut short), deleted at start. */
+  orphanFilesRemoved: number
+  /** Temporary files of writes a crash cut short, deleted at start. */
+  temporaryFilesRemoved: number
+}
+
+/**
  * The local block store as the protocols, the fetcher and the node see it:
  * verified block bytes plus accounting (bytes used, quota), pins and garbage
- * collection. Callers hash-check bytes before `put`; the store trusts them.
+ * collection. Callers hash-check bytes before `put`; the store trusts them
+ * then, and checks them again whenever it reads them back from its disk.
  */
 export interface LocalBlocks {
   has: (cid: CID, options?: AbortOptions) => Promise<boolean>
-  /** The block's bytes, or `undefined` when this store does not hold it. */
+  /**
+   * The block's bytes, or `undefined` when this store does not hold it. The
+   * bytes read are checked against the CID first: a block whose bytes are
+   * missing or damaged on disk is dropped (and counted in `integrity()`) and
+   * reported absent, never returned.
+   */
   get: (cid: CID, options?: AbortOptions) => Promise<Uint8Array | undefined>
   /**
    * Stores a block that the caller has verified against its CID. Storing a
@@ -46,6 +69,8 @@ export interface LocalBlocks {
   /** Deletes unpinned `cache` blocks (all of them, or until `bytes` are freed); returns bytes freed. */
   gc: (options?: AbortOptions & { bytes?: number }) => Promise<number>
   stats: () => StorageStats
+  /** What the store found wrong with its disk since it opened; absent for stores that do not check. */
+  integrity?: () => IntegrityStats
   /** Why a block is kept, or `undefined` when it is not stored. */
   roleOf: (cid: CID) => BlockRole | undefined
   /**

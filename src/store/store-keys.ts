@@ -16,6 +16,13 @@ export const PINS_PREFIX = '/weft/pins/'
 /** One empty marker per block whose bytes are being written or deleted, for `start()` to finish after a crash. */
 export const PENDING_PREFIX = '/weft/pending/'
 
+/**
+ * Written when the store starts, deleted when it closes: found at start, it
+ * says the last run ended without `close()` (a crash, SIGKILL, power cut), so
+ * the records are checked against the block files.
+ */
+export const OPEN_KEY = new Key('/weft/store-open')
+
 /** A block's key: base32 of its multihash, so CIDv0 and CIDv1 of the same bytes are one block. */
 export function blockKey (cid: CID): string {
   return base32.encode(cid.multihash.bytes)

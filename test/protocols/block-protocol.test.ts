@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { pbStream } from '@libp2p/utils'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { MemoryDatastore } from 'datastore-core/memory'
 import { HashMismatchError, ProtocolError } from '../../src/errors.js'
 import { blockRequestHandler, requestBlocks } from '../../src/protocols/block-protocol.js'
 import { MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/protocols/limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from '../../src/protocols/pb/block.js'
+import { BlockStore } from '../../src/store/block-store.js'
 import { MAX_BLOCK_BYTES } from '../../src/store/limits.js'
 import { MemoryBlocks, closed, collect, dialHandler, randomPeerId, rawBlock } from '../support/fakes.js'
 import { SERVER, answer, hostileResponder, isProtocolError, varint } from './hostile.js'
@@ -41,6 +44,24 @@ describe('block protocol', () => {
     assert.equal(answers[0].status, 'not-found')
     assert.equal(answers[0].bytes, undefined)
     assert.equal(answers[1].status, 'ok')
+  })
+
+  it('answers NOT_FOUND, never the bytes, for a block damaged in the store it serves from', async () => {
+    const [a, b] = await Promise.all([rawBlock('a'), rawBlock('b')])
+    const bytes = new MemoryBlockstore()
+    const store = await BlockStore.open({ bytes, datastore: new MemoryDatastore(), maxBytes: 1_000_000 })
+    await store.put(a.cid, a.bytes, 'replica')
+    await store.put(b.cid, b.bytes, 'replica')
+    // a bit flipped at rest, behind the store's back
+    const damaged = a.bytes.slice()
+    damaged[0] ^= 0x01
+    await bytes.put(a.cid, damaged)
+    const { stream } = await dialHandler(blockRequestHandler(store), await randomPeerId())
+
+    const answers = await collect(requestBlocks(stream, [a.cid, b.cid], { peer: SERVER }))
+
+    assert.deepEqual(answers.map(({ status }) => status), ['not-found', 'ok'])
+    assert.equal(store.integrity().corruptBlocksDropped, 1)
   })
 
   it('answers a request of exactly MAX_CIDS_PER_REQUEST CIDs', async () => {

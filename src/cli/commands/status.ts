@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js'
 import { listeningInfo } from '../find-server.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
-import type { AuditAnswerStats, AuditStats, NodeStatus, RepairStats } from '../../index.js'
+import type { AuditAnswerStats, AuditStats, IntegrityStats, NodeStatus, RepairStats } from '../../index.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -113,7 +113,8 @@ export function formatStatus (node: NodeStatus): string {
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
     ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
     ...(node.storage?.audit != null ? auditRows(node.storage.audit) : []),
-    ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : [])
+    ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : []),
+    ...(node.storage?.integrity != null ? [['integrity', integrityLine(node.storage.integrity)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -163,4 +164,15 @@ export function bootstrapLine (bootstrap: NonNullable<NodeStatus['bootstrap']>):
   const n = bootstrap.length
   if (up > 0) return `${up} of ${n} peer${n === 1 ? '' : 's'} connected`
   return `none of ${n} peer${n === 1 ? '' : 's'} connected (dialling again with backoff): ${bootstrap.map(b => b.multiaddr).join(', ')}`
+}
+
+/** `no damaged blocks found since start` or `3 corrupt, 1 missing blocks dropped since start; 2 orphan files, 1 temporary file removed at start`. */
+export function integrityLine (integrity: IntegrityStats): string {
+  const { corruptBlocksDropped: corrupt, missingBlocksDropped: missing, orphanFilesRemoved: orphans, temporaryFilesRemoved: temporaries } = integrity
+  const dropped = corrupt + missing === 0
+    ? 'no damaged blocks found since start'
+    : `${formatCount(corrupt)} corrupt, ${formatCount(missing)} missing block${corrupt + missing === 1 ? '' : 's'} dropped since start`
+  if (orphans + temporaries === 0) return dropped
+  return `${dropped}; ${formatCount(orphans)} orphan file${orphans === 1 ? '' : 's'}, ` +
+    `${formatCount(temporaries)} temporary file${temporaries === 1 ? '' : 's'} removed at start`
 }
