@@ -54,6 +54,8 @@ export interface WeftConfig {
     enabled: boolean
     host: string
     port: number
+    /** Serve `GET /metrics` (Prometheus text: the stack's metrics and weft's `weft_*` series). */
+    metrics: boolean
   }
   storage: {
     /** Quota for stored block bytes; unpinned cached blocks are evicted first when it is reached. */

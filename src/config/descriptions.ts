@@ -22,6 +22,7 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'http.enabled': 'serve the page, /weft/bootstrap.json and /weft/status.json',
   'http.host': 'address the HTTP server binds (0.0.0.0: every interface; 127.0.0.1: this machine only)',
   'http.port': 'HTTP port (0: any free port)',
+  'http.metrics': 'serve GET /metrics: Prometheus text of the stack\'s metrics and weft\'s weft_* series',
   'storage.maxBytes': 'quota for stored block bytes; cached blocks are evicted first',
   'storage.chunkSize': 'bytes per leaf block of new files (1 KiB to 1 MiB)',
   'storage.replication': 'servers each block is stored at',

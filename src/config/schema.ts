@@ -32,6 +32,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'http.enabled', kind: 'boolean' },
   { key: 'http.host', kind: 'host' },
   { key: 'http.port', kind: 'integer', min: 0, max: 65535 },
+  { key: 'http.metrics', kind: 'boolean' },
   { key: 'storage.maxBytes', kind: 'integer', min: 0 },
   { key: 'storage.chunkSize', kind: 'integer', min: 1024, max: 1_048_576 },
   { key: 'storage.replication', kind: 'integer', min: 1, max: 20 },

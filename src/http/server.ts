@@ -34,8 +34,9 @@ export function browserDialable (node: WeftNode): string[] {
 }
 
 /**
- * The server's HTTP side: the web page, and the bootstrap addresses a page
- * served from here uses to join the network.
+ * The server's HTTP side: the web page, the bootstrap addresses a page
+ * served from here uses to join the network, the node's status, and its
+ * metrics for Prometheus (`/metrics`).
  */
 export class HttpServer {
   private readonly node: WeftNode
@@ -85,6 +86,13 @@ export class HttpServer {
     }
     if (path === '/weft/status.json') {
       send(res, 200, 'application/json', JSON.stringify(this.node.status()), 'no-store'); return
+    }
+    if (path === '/metrics') {
+      const metrics = await this.node.metrics()
+      if (metrics == null) {
+        fail(res, 404, 'metrics are off on this server (http.metrics)'); return
+      }
+      send(res, 200, metrics.contentType, metrics.text, 'no-store'); return
     }
     await this.serveFile(path === '/' ? '/index.html' : path, res)
   }

@@ -8,6 +8,7 @@ import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
 import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
+import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { DefaultWeftNode, type NodeStores } from './weft-node.js'
 import type { NodeServices } from './common-options.js'
 import type { WeftNode } from './node-types.js'
@@ -55,8 +56,15 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
     const privateKey = await loadOrCreateSelfKey(stores.datastore)
-    const libp2p = await createLibp2p(libp2pOptions({ config, privateKey, datastore: stores.libp2pDatastore ?? stores.datastore, blocks: stores.blocks, transient }))
-    return nodeOver(config, libp2p, stores)
+    // what a scrape reads is the node's status: the node comes after libp2p
+    let node: WeftNode | undefined
+    const metrics = servesMetrics(config) ? createNodeMetrics(() => node?.status()) : undefined
+    const libp2p = await createLibp2p({
+      ...libp2pOptions({ config, privateKey, datastore: stores.libp2pDatastore ?? stores.datastore, blocks: stores.blocks, transient }),
+      ...(metrics != null ? { metrics: metrics.libp2p } : {})
+    })
+    node = nodeOver(config, libp2p, stores, metrics)
+    return node
   } catch (err) {
     await stores.close()
     throw err
@@ -68,8 +76,13 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
  * module's nodes, and the in-process test network's, which bring their own
  * transports (`src/testing/network.ts`). Not part of the package's API.
  */
-export function nodeOver (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores): WeftNode {
-  return new DefaultWeftNode(config, libp2p, stores)
+export function nodeOver (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores, metrics?: NodeMetrics): WeftNode {
+  return new DefaultWeftNode(config, libp2p, stores, metrics)
+}
+
+/** Metrics are for what `GET /metrics` serves: a server with its HTTP side on and `http.metrics`. */
+function servesMetrics (config: WeftConfig): boolean {
+  return config.role === 'server' && config.http.enabled && config.http.metrics
 }
 
 async function diskStores (config: WeftConfig): Promise<NodeStores> {

@@ -8,7 +8,7 @@ import type { ContentSource } from '../content/source.js'
 import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
 import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -31,7 +31,7 @@ export interface NodeStatus {
    * replica maintenance did; what the store found damaged on its disk and
    * dropped since start (`integrity`, absent for stores that do not check).
    */
-  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats }, integrity?: IntegrityStats }
+  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats }, integrity?: IntegrityStats, serving?: ServingStats }
   /** The configured bootstrap peers, each with whether this node has a connection to it now. */
   bootstrap?: Array<{ multiaddr: string, connected: boolean }>
 }
@@ -106,6 +106,13 @@ export interface WeftNode {
 
   /** What the node is doing now: addresses, connections by transport, routing table, storage. */
   status: () => NodeStatus
+
+  /**
+   * Every metric in the Prometheus text format (libp2p's and weft's `weft_*`
+   * series), or undefined for a node made without metrics: only a server
+   * with `http.enabled` and `http.metrics` has them (what `GET /metrics` serves).
+   */
+  metrics: () => Promise<{ contentType: string, text: string } | undefined>
 
   addEventListener: <K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void) => void
   removeEventListener: <K extends keyof Libp2pEvents>(type: K, listener: (evt: Libp2pEvents[K]) => void) => void

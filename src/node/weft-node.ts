@@ -3,6 +3,7 @@ import { parseCidString } from '../protocols/cid-parsing.js'
 import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
+import type { NodeMetrics } from './metrics.js'
 import type { NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
@@ -32,11 +33,13 @@ export class DefaultWeftNode implements WeftNode {
   readonly libp2p: Libp2p<NodeServices>
   private readonly stores: NodeStores
   private readonly joining: Joining
+  private readonly nodeMetrics: NodeMetrics | undefined
 
-  constructor (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores) {
+  constructor (config: WeftConfig, libp2p: Libp2p<NodeServices>, stores: NodeStores, metrics?: NodeMetrics) {
     this.config = config
     this.libp2p = libp2p
     this.stores = stores
+    this.nodeMetrics = metrics
     this.joining = new Joining(libp2p, config.dht.protocol)
   }
 
@@ -153,7 +156,12 @@ export class DefaultWeftNode implements WeftNode {
     const repair = this.libp2p.services.storage.repairStats()
     const audit = this.libp2p.services.storage.auditStats()
     const integrity = this.stores.blocks.integrity?.()
-    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}), ...(integrity != null ? { integrity } : {}) }
+    const serving = this.libp2p.services.storage.servingStats()
+    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}), ...(integrity != null ? { integrity } : {}), serving }
+  }
+
+  async metrics (): Promise<{ contentType: string, text: string } | undefined> {
+    return this.nodeMetrics?.scrape()
   }
 
   addEventListener<K extends keyof Libp2pEvents> (type: K, listener: (evt: Libp2pEvents[K]) => void): void {

@@ -197,4 +197,17 @@ export interface WeftStorage {
    * others' audits: undefined where it holds no replicas.
    */
   auditStats: () => (AuditStats & { answered: AuditAnswerStats }) | undefined
+
+  /** What this node served peers since start: blocks and bytes sent to those asking, and stored for those pushing. */
+  servingStats: () => ServingStats
+}
+
+/** What a node served its peers since start (`weft_*` metrics and the status read these). */
+export interface ServingStats {
+  /** Blocks sent to peers that asked (`/weft/block/1.0.0`), and their bytes. */
+  blocksServed: number
+  bytesServed: number
+  /** Blocks peers pushed (`/weft/store/1.0.0`) that were verified and stored, and their bytes. */
+  blocksStored: number
+  bytesStored: number
 }

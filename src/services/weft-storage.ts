@@ -20,7 +20,7 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
@@ -54,6 +54,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
   private auditor: Auditor | undefined
   private answered: AuditAnswerStats | undefined
+  private readonly serving: ServingStats = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -113,7 +114,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     })
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
-    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, { onError }), {
+    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, {
+      onError,
+      onServed: (_cid, bytes) => { this.serving.blocksServed++; this.serving.bytesServed += bytes.byteLength }
+    }), {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
     })
     if (this.holdReplicas) {
@@ -128,7 +132,11 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
         signal: this.stopping.signal
       })
       const forward: Forward = async (cid, bytes, targets, waitFor) => forwarder.forward(cid, bytes, targets, waitFor)
-      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError, forward }), {
+      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, {
+        onError,
+        forward,
+        onStored: (_cid, bytes) => { this.serving.blocksStored++; this.serving.bytesStored += bytes.byteLength }
+      }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })
       await this.components.registrar.handle(HAVE_PROTOCOL, haveRequestHandler(this.blocks, { onError }), {
@@ -278,6 +286,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
 
   repairStats (): RepairStats | undefined {
     return this.repair?.replicator.status()
+  }
+
+  servingStats (): ServingStats {
+    return { ...this.serving }
   }
 
   auditStats (): (AuditStats & { answered: AuditAnswerStats }) | undefined {

@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js'
 import { listeningInfo } from '../find-server.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
-import type { AuditAnswerStats, AuditStats, IntegrityStats, NodeStatus, RepairStats } from '../../index.js'
+import type { AuditAnswerStats, AuditStats, IntegrityStats, NodeStatus, RepairStats, ServingStats } from '../../index.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -111,6 +111,7 @@ export function formatStatus (node: NodeStatus): string {
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
+    ...(node.storage?.serving != null ? [['served', servingLine(node.storage.serving)]] as Array<[string, string]> : []),
     ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
     ...(node.storage?.audit != null ? auditRows(node.storage.audit) : []),
     ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : []),
@@ -156,6 +157,12 @@ export function auditRows (audit: AuditStats & { answered: AuditAnswerStats }): 
   const { answered } = audit
   rows.push(['audit answers', `${formatCount(answered.proved)} proved, ${formatCount(answered.notHeld)} not held, ${formatCount(answered.busy)} busy; ${formatBytes(answered.bytesHashed)} hashed`])
   return rows
+}
+
+/** `12 blocks (12.0 MiB) sent to peers, 36 blocks (36.0 MiB) stored for them since start`: what `weft_*_total` counts too. */
+export function servingLine (serving: ServingStats): string {
+  const blocks = (n: number): string => `${formatCount(n)} block${n === 1 ? '' : 's'}`
+  return `${blocks(serving.blocksServed)} (${formatBytes(serving.bytesServed)}) sent to peers, ${blocks(serving.blocksStored)} (${formatBytes(serving.bytesStored)}) stored for them since start`
 }
 
 /** `2 of 3 peers connected`, or a warning when none is: the server is alone and keeps dialling them. */
