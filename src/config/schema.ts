@@ -37,7 +37,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage.writeQuorum', kind: 'integer', min: 1, max: 20 },
   { key: 'storage.fetchTimeoutMs', kind: 'integer', min: 100 },
   { key: 'storage.repairIntervalMs', kind: 'integer', min: 0 },
-  { key: 'storage.repairBytesPerSecond', kind: 'integer', min: 0 }
+  { key: 'storage.repairBytesPerSecond', kind: 'integer', min: 0 },
+  { key: 'http.gateway', kind: 'boolean' },
+  { key: 'http.gatewayTimeoutMs', kind: 'integer', min: 100 },
+  { key: 'http.gatewayMaxBytes', kind: 'integer', min: 0 }
 ]
 
 const BY_KEY = new Map(SETTINGS.map(s => [s.key, s]))

@@ -2,7 +2,8 @@
 
 import type { ContentStat } from '../content/read.js'
 import type { ContentSource } from '../content/source.js'
-import type { FetchProgressEvents } from '../fetch/fetch-session.js'
+import type { BlockSource } from '../fetch/block-source.js'
+import type { FetchCounters, FetchProgressEvents } from '../fetch/fetch-session.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { AbortOptions, ComponentLogger, ContentRouting, Libp2pEvents, PeerId, PeerRouting, PeerStore, TypedEventTarget } from '@libp2p/interface'
@@ -179,4 +180,18 @@ export interface WeftStorage {
    * not run (pages, transient nodes, `repairIntervalMs: 0`).
    */
   repairStats: () => RepairStats | undefined
+
+  /**
+   * The blocks of one DAG, block by block: from the local store or any peer
+   * holding them, each verified, through one fetch session (the root's
+   * providers are asked for the whole DAG). For readers that walk a DAG
+   * themselves, such as the HTTP gateway; `counters` tells how many blocks
+   * and bytes came from the network. `options.signal` ends the session.
+   */
+  blocksOf: (root: CID, options?: AbortOptions) => DagBlocks
+}
+
+/** What `blocksOf` returns: a block source and what it fetched. */
+export interface DagBlocks extends BlockSource {
+  readonly counters: Readonly<FetchCounters>
 }
