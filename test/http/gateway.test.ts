@@ -15,7 +15,8 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { importContent } from '../../src/content/import.js'
-import { createNode, type WeftNode } from '../../src/index.js'
+import { HttpServer } from '../../src/http/server.js'
+import { createNode, defaultsFor, type WeftNode } from '../../src/index.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../../src/protocols/block-protocol.js'
 import { statusWhen } from '../support/status.js'
 import { removeDir, spawnServer, tempDir, TEST_HOST, type WeftProcess } from '../support/weft-process.js'
@@ -279,6 +280,28 @@ describe('the IPFS gateway of a server, for content it fetches from the network'
       silent.forEach(stream => { stream.abort(new Error('test over')) })
       await holder.libp2p.unhandle(BLOCK_PROTOCOL)
       await holder.libp2p.handle(BLOCK_PROTOCOL, blockRequestHandler(holder.libp2p.services.storage.blocks), { runOnLimitedConnection: true })
+    }
+  })
+})
+
+describe('http.gateway', () => {
+  it('is on by default on servers and off on pages', () => {
+    assert.equal(defaultsFor('server').http.gateway, true)
+    assert.equal(defaultsFor('browser').http.gateway, false)
+  })
+
+  it('false leaves /ipfs/ unanswered, saying which setting turned it off, and the page still served', async () => {
+    const node = await createNode({ listen: [], http: { enabled: false, gateway: false } }, { inMemory: true })
+    const http = new HttpServer(node)
+    try {
+      const url = await http.listen('127.0.0.1', 0)
+      const answer = await fetch(`${url}ipfs/${CID.createV1(raw.code, await sha256.digest(randomBytes(8)))}`)
+      assert.equal(answer.status, 404)
+      assert.match(await answer.text(), /http\.gateway false/)
+      assert.equal((await fetch(`${url}weft/bootstrap.json`)).status, 200)
+    } finally {
+      await http.close()
+      await node.stop()
     }
   })
 })
