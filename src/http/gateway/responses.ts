@@ -35,7 +35,8 @@ export function writeHead (res: ServerResponse, status: number, headers: Record<
  */
 export function sendError (res: ServerResponse, err: GatewayError): void {
   if (res.destroyed) return
-  if (res.headersSent) { res.destroy(err); return }
+  // no error passed on: the socket's error would have no one to hear it
+  if (res.headersSent) { res.destroy(); return }
   const body = `${err.message}\n`
   writeHead(res, err.status, {
     ...err.headers,
