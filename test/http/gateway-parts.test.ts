@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -10,6 +11,7 @@ import { GatewayError } from '../../src/http/gateway/errors.js'
 import { FetchLimits } from '../../src/http/gateway/limits.js'
 import { parseRange } from '../../src/http/gateway/ranges.js'
 import { entityRange, parseEntityBytes, parseGatewayRequest } from '../../src/http/gateway/request.js'
+import { ReadBlocks, resolvePath } from '../../src/http/gateway/resolve.js'
 import type { BlockSource } from '../../src/fetch/block-source.js'
 import type { DagBlocks } from '../../src/services/storage-types.js'
 
@@ -211,5 +213,38 @@ describe('fetch limits', () => {
     assert.throws(() => { limits.throwIfExceeded() }, gatewayError(403, /more than the gateway's limit of 1000 \(http.gatewayMaxBytes\)/))
     await assert.rejects(limits.get(cid), gatewayError(403, /http.gatewayMaxBytes/))
     limits.close()
+  })
+})
+
+describe('paths through a HAMT-sharded directory', () => {
+  /** A directory of 40 small files, sharded (the threshold set low), its blocks in memory. */
+  async function shardedDirectory (): Promise<{ root: CID, blocks: Map<string, Uint8Array> }> {
+    const blocks = new Map<string, Uint8Array>()
+    const store = { put: async (c: CID, b: Uint8Array) => { blocks.set(c.toString(), b); return c } }
+    const files = Array.from({ length: 40 }, (_, i) => ({ path: `file-${i}.txt`, content: new TextEncoder().encode(`file ${i}\n`) }))
+    let root: CID | undefined
+    for await (const entry of importer(files, store as any, { cidVersion: 1, rawLeaves: true, wrapWithDirectory: true, shardSplitThresholdBytes: 100, shardFanoutBits: 4 })) root = entry.cid
+    return { root: root as CID, blocks }
+  }
+
+  it('resolve to the file, with the shards on the way as the path\'s blocks', async () => {
+    const { root, blocks } = await shardedDirectory()
+    const read = new ReadBlocks({ get: async cid => blocks.get(cid.toString()) ?? assert.fail(`no block ${cid}`) })
+    const { entry, path } = await resolvePath(root, ['file-7.txt'], read)
+    assert.equal(entry.type, 'raw')
+    assert.equal(entry.cid.toString(), CID.createV1(raw.code, await sha256.digest(new TextEncoder().encode('file 7\n'))).toString())
+    assert.equal(path[0].cid.toString(), root.toString())
+    assert.ok(path.every(block => !block.cid.equals(entry.cid)), 'the entry\'s own block is not among the path\'s')
+    await assert.rejects(resolvePath(root, ['file-99.txt'], read), gatewayError(404, /file-99\.txt/))
+  })
+
+  it('give as the entity the directory\'s shards, not its files', async () => {
+    const { root, blocks } = await shardedDirectory()
+    const source: BlockSource = { get: async cid => blocks.get(cid.toString()) ?? assert.fail(`no block ${cid}`) }
+    const entity = await walk(root, source, 'dag-scope=entity')
+    const all = await walk(root, source, 'dag-scope=all')
+    assert.ok(entity.length > 1, 'the root shard and its sub-shards')
+    assert.equal(all.length, entity.length + 40, 'all adds the 40 files')
+    assert.deepEqual(new Set(all), new Set(blocks.keys()))
   })
 })
