@@ -3,9 +3,9 @@
 import { CarWriter } from '@ipld/car'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
-import { windowed } from '../../fetch/read-window.js'
+import { windowed } from '../../index.js'
 import { entityRange, type CarOptions } from './request.js'
-import type { BlockSource } from '../../fetch/block-source.js'
+import type { BlockSource } from '../../index.js'
 import type { CID } from 'multiformats/cid'
 
 /** A block of a CAR: its CID and bytes. */

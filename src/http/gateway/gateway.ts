@@ -1,7 +1,6 @@
 // The IPFS HTTP gateway of a weft server: /ipfs/{cid}[/{path}] answered from the node's verified fetch.
 
-import { readContent, DEFAULT_READ_WINDOW } from '../../content/read.js'
-import { BlockNotFoundError, InvalidCIDError, NotAFileError } from '../../errors.js'
+import { BlockNotFoundError, DEFAULT_READ_WINDOW, InvalidCIDError, NotAFileError, readContent } from '../../index.js'
 import { carBlocks, carBytes, carContentType, type Block } from './car.js'
 import { SNIFF_BYTES, sniffType, typeFromName } from './content-type.js'
 import { GatewayError } from './errors.js'
@@ -10,8 +9,7 @@ import { contentRange, parseRange, unsatisfiedRange } from './ranges.js'
 import { parseGatewayRequest, type GatewayRequest } from './request.js'
 import { ReadBlocks, resolvePath, type Resolved } from './resolve.js'
 import { contentDisposition, directoryListing, IMMUTABLE, sendError, streamBody, writeHead, type ListedEntry } from './responses.js'
-import type { BlockSource } from '../../fetch/block-source.js'
-import type { WeftStorage } from '../../services/storage-types.js'
+import type { BlockSource, WeftStorage } from '../../index.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { CID } from 'multiformats/cid'

@@ -1,8 +1,7 @@
 // The bounds on what one gateway request makes the server fetch: time without progress, and bytes.
 
 import { GatewayError } from './errors.js'
-import type { BlockSource } from '../../fetch/block-source.js'
-import type { DagBlocks } from '../../services/storage-types.js'
+import type { BlockSource, DagBlocks } from '../../index.js'
 import type { CID } from 'multiformats/cid'
 
 export interface FetchLimitsInit {

@@ -1,7 +1,6 @@
 // What an /ipfs/ request asks for: the CID, the path below it, and the response format.
 
-import { InvalidCIDError } from '../../errors.js'
-import { parseCidString } from '../../protocols/cid-parsing.js'
+import { InvalidCIDError, parseCidString } from '../../index.js'
 import { GatewayError } from './errors.js'
 import type { CID } from 'multiformats/cid'
 

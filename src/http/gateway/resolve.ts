@@ -3,7 +3,7 @@
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { GatewayError } from './errors.js'
 import type { Block } from './car.js'
-import type { BlockSource } from '../../fetch/block-source.js'
+import type { BlockSource } from '../../index.js'
 import type { CID } from 'multiformats/cid'
 
 const IDENTITY = 0x00
