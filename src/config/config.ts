@@ -56,6 +56,19 @@ export interface WeftConfig {
     port: number
     /** Serve `GET /metrics` (Prometheus text: the stack's metrics and weft's `weft_*` series). */
     metrics: boolean
+    /** Serve the IPFS HTTP gateway under `/ipfs/` (docs/gateway.md). */
+    gateway: boolean
+    /**
+     * How long the gateway waits for a block it asked the network for (with
+     * none arriving meanwhile): 504 before the answer started, a cut
+     * response after.
+     */
+    gatewayTimeoutMs: number
+    /**
+     * Bytes the gateway fetches from the network for one request (0: no
+     * limit); what this server holds it serves whatever the size.
+     */
+    gatewayMaxBytes: number
   }
   storage: {
     /** Quota for stored block bytes; unpinned cached blocks are evicted first when it is reached. */

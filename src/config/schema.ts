@@ -42,7 +42,10 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage.repairBytesPerSecond', kind: 'integer', min: 0 },
   { key: 'storage.auditsPerHour', kind: 'integer', min: 0, max: 3600 },
   { key: 'storage.auditDeadlineMs', kind: 'integer', min: 1, max: 60_000 },
-  { key: 'storage.auditBytesPerHour', kind: 'integer', min: 0 }
+  { key: 'storage.auditBytesPerHour', kind: 'integer', min: 0 },
+  { key: 'http.gateway', kind: 'boolean' },
+  { key: 'http.gatewayTimeoutMs', kind: 'integer', min: 100 },
+  { key: 'http.gatewayMaxBytes', kind: 'integer', min: 0 }
 ]
 
 const BY_KEY = new Map(SETTINGS.map(s => [s.key, s]))

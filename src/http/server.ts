@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Gateway } from './gateway/gateway.js'
+import { GATEWAY_PREFIX } from './gateway/request.js'
 import type { WeftNode } from '../index.js'
 
 /** The bundled page, built by `npm run build` into `dist/web`. */
@@ -35,17 +37,23 @@ export function browserDialable (node: WeftNode): string[] {
 
 /**
  * The server's HTTP side: the web page, the bootstrap addresses a page
- * served from here uses to join the network, the node's status, and its
- * metrics for Prometheus (`/metrics`).
+ * served from here uses to join the network, the node's status, its metrics
+ * for Prometheus (`/metrics`) and (unless `http.gateway` is off) the IPFS
+ * gateway under `/ipfs/`.
  */
 export class HttpServer {
   private readonly node: WeftNode
   private readonly root: string
+  private readonly gateway: Gateway | undefined
   private server?: Server
 
   constructor (node: WeftNode, root = WEB_ROOT) {
     this.node = node
     this.root = root
+    const { http } = node.config
+    this.gateway = http.gateway
+      ? new Gateway({ storage: node.libp2p.services.storage, timeoutMs: http.gatewayTimeoutMs, maxBytes: http.gatewayMaxBytes })
+      : undefined
   }
 
   /** Listens and resolves with the base URL, e.g. `http://127.0.0.1:8080/`. */
@@ -75,7 +83,17 @@ export class HttpServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       fail(res, 405, 'method not allowed'); return
     }
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+    const rawPath = new URL(req.url ?? '/', 'http://x').pathname
+    if (rawPath.startsWith(GATEWAY_PREFIX) || rawPath === '/ipfs') {
+      if (this.gateway == null) { fail(res, 404, 'the IPFS gateway is off on this server (http.gateway false)'); return }
+      await this.gateway.handle(req, res); return
+    }
+    let path: string
+    try {
+      path = decodeURIComponent(rawPath)
+    } catch {
+      fail(res, 400, `the path ${rawPath} is not valid percent-encoding`); return
+    }
     if (path === '/weft/bootstrap.json') {
       const info: BootstrapInfo = {
         peerId: this.node.peerId.toString(),

@@ -2,7 +2,8 @@
 
 import type { ContentStat } from '../content/read.js'
 import type { ContentSource } from '../content/source.js'
-import type { FetchProgressEvents } from '../fetch/fetch-session.js'
+import type { BlockSource } from '../fetch/block-source.js'
+import type { FetchCounters, FetchProgressEvents } from '../fetch/fetch-session.js'
 import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
@@ -200,6 +201,15 @@ export interface WeftStorage {
 
   /** What this node served peers since start: blocks and bytes sent to those asking, and stored for those pushing. */
   servingStats: () => ServingStats
+
+  /**
+   * The blocks of one DAG, block by block: from the local store or any peer
+   * holding them, each verified, through one fetch session (the root's
+   * providers are asked for the whole DAG). For readers that walk a DAG
+   * themselves, such as the HTTP gateway; `counters` tells how many blocks
+   * and bytes came from the network. `options.signal` ends the session.
+   */
+  blocksOf: (root: CID, options?: AbortOptions) => DagBlocks
 }
 
 /** What a node served its peers since start (`weft_*` metrics and the status read these). */
@@ -210,4 +220,9 @@ export interface ServingStats {
   /** Blocks peers pushed (`/weft/store/1.0.0`) that were verified and stored, and their bytes. */
   blocksStored: number
   bytesStored: number
+}
+
+/** What `blocksOf` returns: a block source and what it fetched. */
+export interface DagBlocks extends BlockSource {
+  readonly counters: Readonly<FetchCounters>
 }

@@ -20,7 +20,7 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, GetOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import type { Content, DagBlocks, GetOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
@@ -282,6 +282,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     if (this.cacheFetched && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
       this.announce(root)
     }
+  }
+
+  blocksOf (root: CID, options: AbortOptions = {}): DagBlocks {
+    return this.session(root, this.signalFor(options), () => {})
   }
 
   repairStats (): RepairStats | undefined {
