@@ -208,3 +208,16 @@ export class JoinTimeoutError extends Error {
     this.selfLookup = selfLookup
   }
 }
+
+/**
+ * A peer went over one of a server's per-peer limits (`limit` names the
+ * setting, e.g. `storage.peerStreams`): its stream was refused.
+ */
+export class PeerLimitError extends Error {
+  static override readonly name = 'PeerLimitError'
+  override readonly name = 'PeerLimitError'
+
+  constructor (message: string, readonly limit: string, readonly peer: string) {
+    super(message)
+  }
+}

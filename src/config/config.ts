@@ -78,6 +78,20 @@ export interface WeftConfig {
      * leaves room for gets and puts.
      */
     repairBytesPerSecond: number
+    /**
+     * Servers: a pushed block is kept only when this server sees itself
+     * among the block's `replication + responsibilitySlack` closest servers
+     * it knows; otherwise it answers NOT_RESPONSIBLE.
+     */
+    responsibilitySlack: number
+    /** Block bytes one peer (outside a block's replica set) may store here per hour; 0 for no limit. */
+    peerStoreBytesPerHour: number
+    /** Block bytes one peer may store here in all since start; 0 for no limit. */
+    peerStoreBytes: number
+    /** Streams one peer may hold open at once per weft protocol, over all its connections; 0 for no limit. */
+    peerStreams: number
+    /** Block bytes served to one peer per second; more waits its turn. 0 for no limit. */
+    peerServeBytesPerSecond: number
   }
 }
 

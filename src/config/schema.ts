@@ -37,7 +37,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage.writeQuorum', kind: 'integer', min: 1, max: 20 },
   { key: 'storage.fetchTimeoutMs', kind: 'integer', min: 100 },
   { key: 'storage.repairIntervalMs', kind: 'integer', min: 0 },
-  { key: 'storage.repairBytesPerSecond', kind: 'integer', min: 0 }
+  { key: 'storage.repairBytesPerSecond', kind: 'integer', min: 0 },
+  { key: 'storage.responsibilitySlack', kind: 'integer', min: 0, max: 20 },
+  { key: 'storage.peerStoreBytesPerHour', kind: 'integer', min: 0 },
+  { key: 'storage.peerStoreBytes', kind: 'integer', min: 0 },
+  { key: 'storage.peerStreams', kind: 'integer', min: 0 },
+  { key: 'storage.peerServeBytesPerSecond', kind: 'integer', min: 0 }
 ]
 
 const BY_KEY = new Map(SETTINGS.map(s => [s.key, s]))

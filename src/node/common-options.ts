@@ -133,6 +133,13 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         fetchTimeoutMs: config.storage.fetchTimeoutMs,
         repairIntervalMs: config.storage.repairIntervalMs,
         repairBytesPerSecond: config.storage.repairBytesPerSecond,
+        responsibilitySlack: config.storage.responsibilitySlack,
+        peerLimits: {
+          storeBytesPerHour: config.storage.peerStoreBytesPerHour,
+          storeBytes: config.storage.peerStoreBytes,
+          streams: config.storage.peerStreams,
+          serveBytesPerSecond: config.storage.peerServeBytesPerSecond
+        },
         holdReplicas: isServer,
         dhtProtocol: config.dht.protocol,
         cacheFetched: !transient

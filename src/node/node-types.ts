@@ -6,6 +6,7 @@ import type { TransportName } from './transport-of.js'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { ContentSource } from '../content/source.js'
 import type { RepairStats } from '../placement/replicator.js'
+import type { GuardStats } from '../services/store-guard.js'
 import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
 import type { StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
@@ -25,7 +26,7 @@ export interface NodeStatus {
   /** Peers in the DHT routing table. */
   routingTableSize: number
   /** Block storage: bytes used of the quota, blocks, pins; on servers, what replica maintenance did. */
-  storage: StorageStats & { repair?: RepairStats }
+  storage: StorageStats & { repair?: RepairStats, guard?: GuardStats }
 }
 
 /**

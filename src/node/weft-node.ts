@@ -144,7 +144,8 @@ export class DefaultWeftNode implements WeftNode {
 
   private storageStatus (): NodeStatus['storage'] {
     const repair = this.libp2p.services.storage.repairStats()
-    return repair != null ? { ...this.stores.blocks.stats(), repair } : this.stores.blocks.stats()
+    const guard = this.libp2p.services.storage.guardStats()
+    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(guard != null ? { guard } : {}) }
   }
 
   addEventListener<K extends keyof Libp2pEvents> (type: K, listener: (evt: Libp2pEvents[K]) => void): void {

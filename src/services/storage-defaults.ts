@@ -25,5 +25,20 @@ export const DEFAULT_REPAIR_BYTES_PER_SECOND = 16_777_216
 /** Quota of the in-memory block store used when none is given: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 
+/** Servers past `replication` a server still counts itself among a block's replica set (see `Responsibility`). */
+export const DEFAULT_RESPONSIBILITY_SLACK = 3
+
+/** Block bytes one peer may store on a server per hour: 2 GiB. */
+export const DEFAULT_PEER_STORE_BYTES_PER_HOUR = 2_147_483_648
+
+/** Block bytes one peer may store on a server in all (since it started): 4 GiB, 40 % of the default quota. */
+export const DEFAULT_PEER_STORE_BYTES = 4_294_967_296
+
+/** Streams one peer may hold open at once per weft protocol, over all its connections. */
+export const DEFAULT_PEER_STREAMS = 128
+
+/** Block bytes served to one peer per second: 64 MiB/s; more waits its turn. */
+export const DEFAULT_PEER_SERVE_BYTES_PER_SECOND = 67_108_864
+
 /** weft's kad-dht protocol. */
 export const DEFAULT_DHT_PROTOCOL = '/weft/kad/1.0.0'

@@ -1,5 +1,7 @@
 /** The storage service's public interface: what it is made with, what its operations take and report. */
 
+import type { GuardStats } from './store-guard.js'
+import type { PeerLimitSettings } from '../protocols/peer-limits.js'
 import type { ContentStat } from '../content/read.js'
 import type { ContentSource } from '../content/source.js'
 import type { FetchProgressEvents } from '../fetch/fetch-session.js'
@@ -120,6 +122,14 @@ export interface WeftStorageInit {
   repairIntervalMs?: number
   /** Block bytes replica maintenance may push per second, 0 for no limit (default 16 MiB/s). */
   repairBytesPerSecond?: number
+  /**
+   * With `holdReplicas`: a pushed block is kept only when this server sees
+   * itself among the block's `replication + responsibilitySlack` closest
+   * servers it knows; otherwise it is refused NOT_RESPONSIBLE (default 3).
+   */
+  responsibilitySlack?: number
+  /** What one peer may take from this node; each 0 for no limit (defaults in storage-defaults.ts). */
+  peerLimits?: Partial<PeerLimitSettings>
 }
 
 export interface WeftStorageComponents {
@@ -179,4 +189,10 @@ export interface WeftStorage {
    * not run (pages, transient nodes, `repairIntervalMs: 0`).
    */
   repairStats: () => RepairStats | undefined
+
+  /**
+   * What the per-peer limits and the responsibility check refused since
+   * start, by reason; undefined before the node started.
+   */
+  guardStats: () => GuardStats | undefined
 }
