@@ -32,6 +32,7 @@ export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'
 export type { RepairStats } from '../placement/replicator.js'
+export type { GuardStats } from './store-guard.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
 export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {

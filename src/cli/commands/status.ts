@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
 import type { NodeStatus, RepairStats } from '../../index.js'
+import type { GuardStats } from '../../services/store-guard.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -108,7 +109,8 @@ export function formatStatus (node: NodeStatus): string {
     ['peers', formatCount(node.connectedPeers?.length ?? 0)],
     ['routing table', `${formatCount(node.routingTableSize)} peer${node.routingTableSize === 1 ? '' : 's'}`],
     ['storage', node.storage == null ? 'unknown (the server is older than storage)' : storageLine(node.storage)],
-    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : [])
+    ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
+    ...(node.storage?.guard != null ? [['refused', refusedLine(node.storage.guard)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -131,4 +133,17 @@ export function repairLine (repair: RepairStats, now: number): string {
   const running = repair.running ? 'sweeping now; ' : ''
   if (repair.lastSweepAt == null) return `${running}no sweep finished yet`
   return `${running}last sweep ${formatDuration(Math.max(0, now - repair.lastSweepAt))} ago (${formatDuration(repair.lastSweepMs ?? 0)}); ${totals}`
+}
+
+/** `48 over storage.peerStoreBytesPerHour, 3 not responsible; 2 serves paced since start`, or `nothing since start`. */
+export function refusedLine (guard: GuardStats): string {
+  const { refusals } = guard
+  const parts = [
+    ...(refusals.notResponsible > 0 ? [`${formatCount(refusals.notResponsible)} not responsible`] : []),
+    ...(['peerStoreBytesPerHour', 'peerStoreBytes', 'peerStreams'] as const)
+      .filter(limit => refusals[limit] > 0)
+      .map(limit => `${formatCount(refusals[limit])} over storage.${limit}`)
+  ]
+  const paced = guard.servesPaced > 0 ? `${parts.length > 0 ? '; ' : ''}${formatCount(guard.servesPaced)} serve${guard.servesPaced === 1 ? '' : 's'} paced` : ''
+  return parts.length === 0 && paced === '' ? 'nothing since start' : `${parts.join(', ')}${paced} since start`
 }
