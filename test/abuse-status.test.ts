@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { refusedLine } from '../src/cli/commands/status.js'
 
-const NONE = { notResponsible: 0, peerStoreBytesPerHour: 0, peerStoreBytes: 0, peerStreams: 0 }
+const NONE = { notResponsible: 0, peerStoreBytesPerHour: 0, peerStoreBytes: 0, peerStreams: 0, notAllowed: 0 }
 
 describe('weft status: refusals', () => {
   it('names each refusal reason that was hit, with its count, and the serves paced', () => {

@@ -92,6 +92,21 @@ export interface WeftConfig {
     peerStreams: number
     /** Block bytes served to one peer per second; more waits its turn. 0 for no limit. */
     peerServeBytesPerSecond: number
+    /**
+     * Servers: the PeerIds that may store blocks here (uploaders, and the
+     * other servers, which forward and repair); empty: anyone may.
+     */
+    allowPeers: string[]
+  }
+  network: {
+    /**
+     * A private network's pre-shared key (libp2p pnet, the
+     * `/key/swarm/psk/1.0.0/` format): the key itself or, in Node.js, the
+     * path of a file holding it. Empty: the public network. Nodes with
+     * different keys cannot connect; WebRTC is off in a private network
+     * (pnet cannot protect it). See docs/security.md.
+     */
+    psk: string
   }
 }
 

@@ -140,6 +140,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
           streams: config.storage.peerStreams,
           serveBytesPerSecond: config.storage.peerServeBytesPerSecond
         },
+        allowPeers: config.storage.allowPeers,
         holdReplicas: isServer,
         dhtProtocol: config.dht.protocol,
         cacheFetched: !transient

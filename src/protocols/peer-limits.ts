@@ -31,8 +31,8 @@ export interface PeerLimitSettings {
   serveBytesPerSecond: number
 }
 
-/** Why a server refused a peer something: a limit (by setting) or responsibility. */
-export type RefusalReason = 'notResponsible' | 'peerStoreBytesPerHour' | 'peerStoreBytes' | 'peerStreams'
+/** Why a server refused a peer something: a limit (by setting), responsibility, or `storage.allowPeers`. */
+export type RefusalReason = 'notResponsible' | 'peerStoreBytesPerHour' | 'peerStoreBytes' | 'peerStreams' | 'notAllowed'
 
 /** What the limits did since start, for the status. */
 export interface PeerLimitStats {
@@ -117,7 +117,7 @@ const HOUR_MS = 3_600_000
 export class PeerLimits {
   private readonly peers = new Map<string, PeerUse>()
   private readonly stats: PeerLimitStats = {
-    refusals: { notResponsible: 0, peerStoreBytesPerHour: 0, peerStoreBytes: 0, peerStreams: 0 },
+    refusals: { notResponsible: 0, peerStoreBytesPerHour: 0, peerStoreBytes: 0, peerStreams: 0, notAllowed: 0 },
     servesPaced: 0
   }
 

@@ -130,6 +130,8 @@ export interface WeftStorageInit {
   responsibilitySlack?: number
   /** What one peer may take from this node; each 0 for no limit (defaults in storage-defaults.ts). */
   peerLimits?: Partial<PeerLimitSettings>
+  /** With `holdReplicas`: when not empty, the only PeerIds (as strings) whose pushed blocks are kept. */
+  allowPeers?: string[]
 }
 
 export interface WeftStorageComponents {

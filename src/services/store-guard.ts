@@ -26,9 +26,18 @@ export interface GuardStats extends PeerLimitStats {
  * the uploader gains nothing from a copy where no one looks for it.
  */
 export class StoreGuard {
-  constructor (private readonly responsibility: Responsibility, private readonly limits: PeerLimits) {}
+  private readonly allowed: Set<string> | undefined
+
+  /** `allowPeers`: when not empty, the only PeerIds whose pushes are taken (`storage.allowPeers`). */
+  constructor (private readonly responsibility: Responsibility, private readonly limits: PeerLimits, allowPeers: string[] = []) {
+    this.allowed = allowPeers.length > 0 ? new Set(allowPeers) : undefined
+  }
 
   readonly admit: Admit = async (cid, bytes, peer) => {
+    if (this.allowed != null && !this.allowed.has(peer.toString())) {
+      this.limits.count('notAllowed')
+      return { admitted: false, status: 'limited', message: `${peer.toString()} is not in storage.allowPeers: this server takes blocks only from the peers listed there` }
+    }
     const members = await this.responsibility.members(cid)
     if (!members.self) {
       this.limits.count('notResponsible')

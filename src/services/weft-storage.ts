@@ -56,6 +56,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   /** What one peer may take from this node (see docs/security.md). */
   private readonly limits: PeerLimits
   private readonly responsibilitySlack: number
+  private readonly allowPeers: string[]
   private started = false
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
@@ -75,6 +76,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
     this.responsibilitySlack = init.responsibilitySlack ?? DEFAULT_RESPONSIBILITY_SLACK
+    this.allowPeers = init.allowPeers ?? []
     this.limits = new PeerLimits({
       storeBytesPerHour: init.peerLimits?.storeBytesPerHour ?? DEFAULT_PEER_STORE_BYTES_PER_HOUR,
       storeBytes: init.peerLimits?.storeBytes ?? DEFAULT_PEER_STORE_BYTES,
@@ -138,7 +140,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       })
       const forward: Forward = async (cid, bytes, targets, waitFor) => forwarder.forward(cid, bytes, targets, waitFor)
       const responsibility = new Responsibility({ self: this.components.peerId, replication: this.replication, slack: this.responsibilitySlack, finder: this.finder })
-      const guard = new StoreGuard(responsibility, this.limits)
+      const guard = new StoreGuard(responsibility, this.limits, this.allowPeers)
       await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, { onError, forward, admit: guard.admit, admitStream: guard.admitStream }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })

@@ -7,10 +7,10 @@ import { randomPeerId, rawBlock } from '../support/fakes.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** A guard whose finder ranks `closest` first for every block. */
-function guard (self: PeerId, closest: PeerId[], storeBytesPerHour: number): { guard: StoreGuard, limits: PeerLimits } {
+function guard (self: PeerId, closest: PeerId[], storeBytesPerHour: number, allowPeers: string[] = []): { guard: StoreGuard, limits: PeerLimits } {
   const limits = new PeerLimits({ storeBytesPerHour, storeBytes: 0, streams: 1, serveBytesPerSecond: 0 })
   const responsibility = new Responsibility({ self, replication: 2, slack: 0, finder: { knownClosest: async (_cid, count) => closest.slice(0, count) } })
-  return { guard: new StoreGuard(responsibility, limits), limits }
+  return { guard: new StoreGuard(responsibility, limits, allowPeers), limits }
 }
 
 describe('store guard', () => {
@@ -47,5 +47,17 @@ describe('store guard', () => {
     assert.equal(typeof g.admitStream(peer), 'function')
     const second = g.admitStream(peer)
     assert.match(typeof second === 'function' ? '' : second.message, /storage\.peerStreams \(1\)/)
+  })
+
+  it('takes blocks only from the peers of storage.allowPeers when it lists any, members of the replica set included', async () => {
+    const [self, member, allowed, stranger] = await Promise.all([randomPeerId(), randomPeerId(), randomPeerId(), randomPeerId()])
+    const { guard: g, limits } = guard(self, [self, member], 0, [allowed.toString()])
+    const { cid, bytes } = await rawBlock('closed network')
+    assert.equal((await g.admit(cid, bytes.byteLength, allowed)).admitted, true)
+    for (const peer of [stranger, member]) {
+      const refused = await g.admit(cid, bytes.byteLength, peer)
+      assert.match(refused.admitted ? '' : refused.message, /is not in storage\.allowPeers/)
+    }
+    assert.equal(limits.status().refusals.notAllowed, 2)
   })
 })

@@ -140,6 +140,7 @@ export function refusedLine (guard: GuardStats): string {
   const { refusals } = guard
   const parts = [
     ...(refusals.notResponsible > 0 ? [`${formatCount(refusals.notResponsible)} not responsible`] : []),
+    ...(refusals.notAllowed > 0 ? [`${formatCount(refusals.notAllowed)} not in storage.allowPeers`] : []),
     ...(['peerStoreBytesPerHour', 'peerStoreBytes', 'peerStreams'] as const)
       .filter(limit => refusals[limit] > 0)
       .map(limit => `${formatCount(refusals[limit])} over storage.${limit}`)
