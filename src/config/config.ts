@@ -32,6 +32,12 @@ export interface WeftConfig {
     maxReservations: number
     /** How long a reservation lasts before the browser must renew it. */
     reservationTtlMs: number
+    /**
+     * How many of those reservations the clients of one IP range (/24 for
+     * IPv4, /48 for IPv6) may hold at once, so PeerIds made by one machine
+     * cannot take every slot. 0: no limit.
+     */
+    maxReservationsPerRange: number
   }
   connections: {
     maxConnections: number

@@ -24,6 +24,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'dht.protocol', kind: 'protocol' },
   { key: 'relay.maxReservations', kind: 'integer', min: 0 },
   { key: 'relay.reservationTtlMs', kind: 'integer', min: 1000 },
+  { key: 'relay.maxReservationsPerRange', kind: 'integer', min: 0 },
   { key: 'connections.maxConnections', kind: 'integer', min: 1 },
   { key: 'connections.dialTimeoutMs', kind: 'integer', min: 100 },
   { key: 'connections.inboundPerHostPerSecond', kind: 'integer', min: 1 },

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js'
 import { commonOptions, type NodeServices, type OptionsInput } from './common-options.js'
 import { nodeNoiseCrypto } from './noise-crypto.js'
 import { isKeyText, isWebRTC, keyTextBytes, protectorFor } from './private-network.js'
+import { RelayRangeLimit, type RelayRangeComponents } from './relay-range-limit.js'
 import type { Role } from '../config/config.js'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -28,6 +29,8 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
   const rtcConfiguration = { iceServers: config.webrtc.iceServers.map(urls => ({ urls })) }
   const common = commonOptions(input)
   const key = swarmKey(config.network.psk)
+  const relays = config.role === 'server' && input.transient !== true
+  const rangeLimit = new RelayRangeLimit(config.relay.maxReservationsPerRange)
   return {
     ...common,
     ...(key != null
@@ -36,6 +39,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
           addresses: { ...common.addresses, listen: (common.addresses?.listen ?? []).filter(a => !isWebRTC(a)) }
         }
       : {}),
+    ...(relays ? { connectionGater: { ...common.connectionGater, denyInboundRelayReservation: rangeLimit.deny } } : {}),
     connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
     transports: [
       tcp(),
@@ -43,7 +47,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
       ...(key != null ? [] : [webRTCDirect({ rtcConfiguration }), webRTC({ rtcConfiguration })]),
       circuitRelayTransport()
     ],
-    services: config.role === 'server' && input.transient !== true
+    services: relays
       ? {
           ...common.services,
           relay: circuitRelayServer({
@@ -51,7 +55,9 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
               maxReservations: config.relay.maxReservations,
               reservationTtl: config.relay.reservationTtlMs
             }
-          })
+          }),
+          // gives the gater's range limit the relay's reservations (services see each other as components)
+          relayRangeLimit: (components: RelayRangeComponents) => { rangeLimit.attach(components); return rangeLimit }
         }
       : common.services
   }
