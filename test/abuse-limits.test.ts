@@ -10,7 +10,7 @@ import { createNode, HAVE_PROTOCOL, requestHave, STORE_PROTOCOL, type WeftNode }
 import { importContent } from '../src/content/import.js'
 import { pushBlocks, type BlockToStore, type StoreAnswer } from '../src/protocols/store-protocol.js'
 import { pollUntil, statusWhen } from './support/status.js'
-import { spawnNetwork, type WeftProcess } from './support/weft-process.js'
+import { spawnNetwork, spawnServer, type WeftProcess } from './support/weft-process.js'
 
 const KiB = 1024
 /** What one peer may store on a server per hour in this spec: 1 MiB, sixteen 64 KiB blocks. */
@@ -116,6 +116,56 @@ describe('per-peer limits on a server', () => {
       for await (const _ of held[1].answers) { void _ }
     } finally {
       await peer.stop()
+    }
+  })
+})
+
+describe('serving a fair share per peer (storage.peerServeBytesPerSecond)', () => {
+  const RATE = 1024 * KiB
+  let server: WeftProcess
+
+  before(async () => {
+    server = await spawnServer({ args: ['--storage.replication', '1', '--storage.write-quorum', '1', '--storage.peer-serve-bytes-per-second', String(RATE)], http: true })
+  })
+
+  after(async () => {
+    await server?.stop()
+  })
+
+  it('paces a fetcher taking a large file to its rate while another fetcher\'s small get from the same server ends first', async () => {
+    const config = { bootstrap: [server.multiaddrs[0]], storage: { replication: 1, writeQuorum: 1 } }
+    const writer = await createNode(config, { transient: true })
+    const large = randomBytes(4 * RATE)
+    const small = randomBytes(64 * KiB)
+    const [largeCid, smallCid] = await (async () => {
+      try {
+        return [(await writer.put(large)).cid, (await writer.put(small)).cid]
+      } finally {
+        await writer.stop()
+      }
+    })()
+    const [greedy, other] = await Promise.all([createNode(config, { transient: true }), createNode(config, { transient: true })])
+    try {
+      const read = async (node: WeftNode, cid: CID): Promise<{ bytes: number, ms: number, endedAt: number }> => {
+        const started = Date.now()
+        let bytes = 0
+        for await (const chunk of node.get(cid)) bytes += chunk.byteLength
+        return { bytes, ms: Date.now() - started, endedAt: Date.now() }
+      }
+      const greedyRead = read(greedy, largeCid)
+      const otherRead = await read(other, smallCid)
+      const greedyDone = await greedyRead
+
+      assert.equal(greedyDone.bytes, large.byteLength)
+      assert.equal(otherRead.bytes, small.byteLength)
+      // a second's worth goes at once, the other three wait their turn
+      assert.ok(greedyDone.ms >= 2_900, `4 MiB at 1 MiB/s took ${greedyDone.ms} ms`)
+      assert.ok(otherRead.endedAt < greedyDone.endedAt, 'the small get waited for the large one')
+      const status = await statusWhen(server, s => (s.storage.guard?.servesPaced ?? 0) > 0)
+      console.info(`serve: 4 MiB at 1 MiB/s took ${greedyDone.ms} ms, the other peer's 64 KiB ${otherRead.ms} ms meanwhile; ${status.storage.guard?.servesPaced ?? 0} serves paced`)
+    } finally {
+      await greedy.stop()
+      await other.stop()
     }
   })
 })
