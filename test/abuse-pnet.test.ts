@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKey } from '@libp2p/pnet'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createNode, type WeftNode } from '../src/index.js'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { createNode, STORE_PROTOCOL, type WeftNode } from '../src/index.js'
+import { pushBlocks } from '../src/protocols/store-protocol.js'
 import { statusWhen } from './support/status.js'
 import { removeDir, spawnServer, tempDir, type WeftProcess } from './support/weft-process.js'
 
@@ -47,7 +51,6 @@ describe('a private network (network.psk)', () => {
   })
 
   it('connects a node with the same key, which can put and get', async () => {
-    const { readFile } = await import('node:fs/promises')
     const client = await createNode({ network: { psk: await readFile(keyFile, 'utf8') }, bootstrap: [servers[0].multiaddrs[0]], storage: { replication: 2, writeQuorum: 2 } }, { transient: true })
     try {
       const bytes = new TextEncoder().encode('a closed weft')
@@ -88,5 +91,29 @@ describe('a private network (network.psk)', () => {
     await writeFile(bad, 'not a key')
     await assert.rejects(clientWith(bad), (err: Error & { key?: string }) => err.name === 'ConfigError' && err.key === 'network.psk' && err.message.includes(bad))
     await assert.rejects(clientWith(join(dir, 'missing.key')), (err: Error & { key?: string }) => err.name === 'ConfigError' && /cannot be read/.test(err.message))
+  })
+})
+
+describe('a server that takes blocks only from listed peers (storage.allowPeers)', () => {
+  it('keeps a listed peer\'s block and refuses another peer\'s, naming the setting', async () => {
+    const listed = await createNode({}, { transient: true })
+    const stranger = await createNode({}, { transient: true })
+    const server = await spawnServer({ args: ['--storage.allow-peers', listed.peerId.toString()] })
+    try {
+      const push = async (node: WeftNode, text: string): Promise<{ status: string, message?: string }> => {
+        const bytes = new TextEncoder().encode(text)
+        const block = { cid: CID.createV1(raw.code, await sha256.digest(bytes)), bytes }
+        const signal = AbortSignal.timeout(20_000)
+        const stream = await node.libp2p.dialProtocol(multiaddr(server.multiaddrs[0]), STORE_PROTOCOL, { signal })
+        for await (const answer of pushBlocks(stream, [block], { signal, peer: server.peerId })) return answer
+        throw new Error('no answer')
+      }
+      assert.equal((await push(listed, 'from a listed peer')).status, 'stored')
+      const refused = await push(stranger, 'from a stranger')
+      assert.equal(refused.status, 'limited')
+      assert.match(refused.message ?? '', /is not in storage\.allowPeers/)
+    } finally {
+      await Promise.all([listed.stop(), stranger.stop(), server.stop()])
+    }
   })
 })
