@@ -9,8 +9,9 @@ export const PSK_HEADER = '/key/swarm/psk/1.0.0/'
 
 /**
  * How long two nodes of a private network may take to swap the nonces that
- * start a protected connection: pnet's own second is too short for a busy
- * server (connections are set up on the same cores as everything else).
+ * start a protected connection, where libp2p hands pnet no signal of its own
+ * (it usually does: its upgrade time-out): pnet's own second is too short for
+ * a busy server.
  */
 export const PSK_HANDSHAKE_TIMEOUT_MS = 10_000
 
