@@ -11,6 +11,17 @@ import type { CID } from 'multiformats/cid'
  */
 export const DEFAULT_RESPONSIBILITY_SLACK = 3
 
+/**
+ * A server not seen alive for this long (in a lookup's answer, identified
+ * on a connection) no longer pushes this one out of a block's replica set.
+ * Known servers are never forgotten otherwise, so without it the servers
+ * that left over days would pile up closer to keys and make a server refuse
+ * blocks it is, among the live servers, responsible for. Three default repair
+ * intervals: each sweep looks up the server's own region, so live
+ * neighbours are seen again well within it.
+ */
+export const RESPONSIBILITY_MEMORY_MS = 30 * 60_000
+
 export interface ResponsibilityInit {
   /** This server. */
   self: PeerId
@@ -18,6 +29,8 @@ export interface ResponsibilityInit {
   /** Members beyond `replication` still accepted. Default `DEFAULT_RESPONSIBILITY_SLACK`. */
   slack?: number
   finder: Pick<ReplicaFinder, 'knownClosest'>
+  /** For specs: ms since the epoch. */
+  now?: () => number
 }
 
 /** Where a block's replica set lies, as this server sees it. */
@@ -51,7 +64,8 @@ export class Responsibility {
   }
 
   async members (cid: CID): Promise<BlockMembers> {
-    const closest = await this.init.finder.knownClosest(cid, this.width)
+    const now = this.init.now?.() ?? Date.now()
+    const closest = await this.init.finder.knownClosest(cid, this.width, { seenSince: now - RESPONSIBILITY_MEMORY_MS })
     const ids = new Set(closest.map(String))
     return {
       self: ids.has(this.init.self.toString()),

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ReplicaFinder } from '../../src/placement/replica-finder.js'
-import { DEFAULT_RESPONSIBILITY_SLACK, Responsibility } from '../../src/placement/responsibility.js'
+import { DEFAULT_RESPONSIBILITY_SLACK, Responsibility, RESPONSIBILITY_MEMORY_MS } from '../../src/placement/responsibility.js'
 import { blockCids, servers, targetOf, trueClosest, type Server } from './kad-space.js'
 import type { CID } from 'multiformats/cid'
 
 /** A finder that knows `known` (by identify, as a server learns its neighbours), `self` among the candidates. */
-async function finderKnowing (self: Server, known: Server[], replication: number): Promise<ReplicaFinder> {
+async function finderKnowing (self: Server, known: Server[], replication: number, now?: () => number): Promise<ReplicaFinder> {
   const finder = new ReplicaFinder({
     routing: { getClosestPeers: async function * () {} },
     connections: () => 0,
     replication,
-    self: () => self.peer
+    self: () => self.peer,
+    ...(now != null ? { now } : {})
   })
   for (const server of known) await finder.seen(server.peer)
   return finder
@@ -70,5 +71,22 @@ describe('responsibility', () => {
     const [self] = await servers(1)
     const responsibility = new Responsibility({ self: self.peer, replication: 5, finder: await finderKnowing(self, [], 5) })
     assert.equal(responsibility.width, 5 + DEFAULT_RESPONSIBILITY_SLACK)
+  })
+
+  it('no longer counts servers not seen alive for RESPONSIBILITY_MEMORY_MS: servers that left do not push it out for good', async () => {
+    const all = await servers(12)
+    const [self, ...others] = all
+    let now = 1_000_000
+    const clock = (): number => now
+    const finder = await finderKnowing(self, others, 3, clock)
+    const responsibility = new Responsibility({ self: self.peer, replication: 3, slack: 0, finder, now: clock })
+    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= 3)
+    assert.equal((await responsibility.members(cid)).self, false)
+
+    now += RESPONSIBILITY_MEMORY_MS + 1
+    assert.equal((await responsibility.members(cid)).self, true)
+    // seen again: they count again
+    for (const server of others) await finder.seen(server.peer)
+    assert.equal((await responsibility.members(cid)).self, false)
   })
 })
