@@ -246,3 +246,16 @@ export class ListenError extends Error {
     this.setting = setting
   }
 }
+
+/**
+ * A peer went over one of a server's per-peer limits (`limit` names the
+ * setting, e.g. `storage.peerStreams`): its stream was refused.
+ */
+export class PeerLimitError extends Error {
+  static override readonly name = 'PeerLimitError'
+  override readonly name = 'PeerLimitError'
+
+  constructor (message: string, readonly limit: string, readonly peer: string) {
+    super(message)
+  }
+}

@@ -6,7 +6,7 @@ import { ConfigError, defaultsFor, resolveConfig } from '../src/index.js'
 import { loadConfig } from '../src/config/load.js'
 import { envNameFor, flagNameFor } from '../src/config/schema.js'
 import { tempDir } from './support/weft-process.js'
-import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from '../src/services/storage-defaults.js'
+import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from '../src/services/storage-defaults.js'
 
 const PEER = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWNMJtL2xNkDuKTnM4jHMDqLZjnBik4L5o719wGJNiAdAQ'
 
@@ -170,5 +170,12 @@ describe('shipped defaults', () => {
     assert.equal(defaultsFor('server').storage.repairBytesPerSecond, DEFAULT_REPAIR_BYTES_PER_SECOND)
     const { auditsPerHour, auditDeadlineMs, auditBytesPerHour } = defaultsFor('server').storage
     assert.deepEqual({ auditsPerHour, auditDeadlineMs, auditBytesPerHour }, { auditsPerHour: DEFAULT_AUDITS_PER_HOUR, auditDeadlineMs: DEFAULT_AUDIT_DEADLINE_MS, auditBytesPerHour: DEFAULT_AUDIT_BYTES_PER_HOUR })
+    for (const role of ['server', 'browser'] as const) {
+      const { storage } = defaultsFor(role)
+      assert.deepEqual(
+        [storage.responsibilitySlack, storage.peerStoreBytesPerHour, storage.peerStoreBytes, storage.peerStreams, storage.peerServeBytesPerSecond],
+        [DEFAULT_RESPONSIBILITY_SLACK, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STREAMS, DEFAULT_PEER_SERVE_BYTES_PER_SECOND],
+        role)
+    }
   })
 })

@@ -32,6 +32,12 @@ export interface WeftConfig {
     maxReservations: number
     /** How long a reservation lasts before the browser must renew it. */
     reservationTtlMs: number
+    /**
+     * How many of those reservations the clients of one IP range (/24 for
+     * IPv4, /48 for IPv6) may hold at once, so PeerIds made by one machine
+     * cannot take every slot. 0: no limit.
+     */
+    maxReservationsPerRange: number
   }
   connections: {
     maxConnections: number
@@ -99,6 +105,35 @@ export interface WeftConfig {
     auditDeadlineMs: number
     /** Servers: block bytes hashed per hour answering others' audits, all peers together (0: no limit). */
     auditBytesPerHour: number
+    /**
+     * Servers: a pushed block is kept only when this server sees itself
+     * among the block's `replication + responsibilitySlack` closest servers
+     * it knows; otherwise it answers NOT_RESPONSIBLE.
+     */
+    responsibilitySlack: number
+    /** Block bytes one peer (outside a block's replica set) may store here per hour; 0 for no limit. */
+    peerStoreBytesPerHour: number
+    /** Block bytes one peer may store here in all since start; 0 for no limit. */
+    peerStoreBytes: number
+    /** Streams one peer may hold open at once per weft protocol, over all its connections; 0 for no limit. */
+    peerStreams: number
+    /** Block bytes served to one peer per second; more waits its turn. 0 for no limit. */
+    peerServeBytesPerSecond: number
+    /**
+     * Servers: the PeerIds that may store blocks here (uploaders, and the
+     * other servers, which forward and repair); empty: anyone may.
+     */
+    allowPeers: string[]
+  }
+  network: {
+    /**
+     * A private network's pre-shared key (libp2p pnet, the
+     * `/key/swarm/psk/1.0.0/` format): the key itself or, in Node.js, the
+     * path of a file holding it. Empty: the public network. Nodes with
+     * different keys cannot connect; WebRTC is off in a private network
+     * (pnet cannot protect it). See docs/security.md.
+     */
+    psk: string
   }
 }
 

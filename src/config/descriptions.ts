@@ -14,6 +14,7 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'dht.protocol': 'the kad-dht protocol id; nodes with another one form another network',
   'relay.maxReservations': 'browsers that may hold a circuit-relay reservation on this server at once',
   'relay.reservationTtlMs': 'how long a relay reservation lasts before the browser renews it (ms)',
+  'relay.maxReservationsPerRange': 'relay reservations the clients of one /24 (IPv4) or /48 (IPv6) may hold at once (0: no limit)',
   'connections.maxConnections': 'open connections at most',
   'connections.dialTimeoutMs': 'how long a dial may take (ms); put and get wait this long for a bootstrap peer',
   'connections.inboundPerHostPerSecond': 'connections accepted per second from one IP address',
@@ -35,5 +36,12 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'storage.repairBytesPerSecond': 'block bytes replica maintenance pushes per second at most (0: no limit)',
   'storage.auditsPerHour': 'storage audits a server starts per hour, each challenging another holder of a block it keeps (0: none)',
   'storage.auditDeadlineMs': 'time a holder has to answer an audit beyond one round trip (ms)',
-  'storage.auditBytesPerHour': 'block bytes a server hashes per hour answering audits, all peers together (0: no limit)'
+  'storage.auditBytesPerHour': 'block bytes a server hashes per hour answering audits, all peers together (0: no limit)',
+  'storage.responsibilitySlack': 'a pushed block is kept only when this server is among its replication + this many closest servers it knows',
+  'storage.peerStoreBytesPerHour': 'block bytes one peer outside a block\'s replica set may store here per hour (0: no limit)',
+  'storage.peerStoreBytes': 'block bytes one peer may store here in all since start (0: no limit)',
+  'storage.peerStreams': 'streams one peer may hold open at once per weft protocol (0: no limit)',
+  'storage.peerServeBytesPerSecond': 'block bytes served to one peer per second; more waits its turn (0: no limit)',
+  'storage.allowPeers': 'the only PeerIds whose pushed blocks this server keeps, comma-separated (empty: anyone)',
+  'network.psk': 'a private network\'s pre-shared key (libp2p pnet swarm key), inline or a file path; empty: the public network'
 }

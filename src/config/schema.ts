@@ -1,8 +1,8 @@
-import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 
 /** What kind of value a setting holds; decides how strings from env and flags are parsed. */
-export type SettingKind = 'string' | 'integer' | 'boolean' | 'role' | 'protocol' | 'multiaddrs' | 'peerMultiaddrs' | 'urls' | 'host'
+export type SettingKind = 'string' | 'integer' | 'boolean' | 'role' | 'protocol' | 'multiaddrs' | 'peerMultiaddrs' | 'urls' | 'host' | 'text' | 'peerIds'
 
 export interface Setting {
   /** Dotted path in the config object, e.g. `relay.maxReservations`. */
@@ -24,6 +24,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'dht.protocol', kind: 'protocol' },
   { key: 'relay.maxReservations', kind: 'integer', min: 0 },
   { key: 'relay.reservationTtlMs', kind: 'integer', min: 1000 },
+  { key: 'relay.maxReservationsPerRange', kind: 'integer', min: 0 },
   { key: 'connections.maxConnections', kind: 'integer', min: 1 },
   { key: 'connections.dialTimeoutMs', kind: 'integer', min: 100 },
   { key: 'connections.inboundPerHostPerSecond', kind: 'integer', min: 1 },
@@ -45,7 +46,14 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage.auditBytesPerHour', kind: 'integer', min: 0 },
   { key: 'http.gateway', kind: 'boolean' },
   { key: 'http.gatewayTimeoutMs', kind: 'integer', min: 100 },
-  { key: 'http.gatewayMaxBytes', kind: 'integer', min: 0 }
+  { key: 'http.gatewayMaxBytes', kind: 'integer', min: 0 },
+  { key: 'storage.responsibilitySlack', kind: 'integer', min: 0, max: 20 },
+  { key: 'storage.peerStoreBytesPerHour', kind: 'integer', min: 0 },
+  { key: 'storage.peerStoreBytes', kind: 'integer', min: 0 },
+  { key: 'storage.peerStreams', kind: 'integer', min: 0 },
+  { key: 'storage.peerServeBytesPerSecond', kind: 'integer', min: 0 },
+  { key: 'storage.allowPeers', kind: 'peerIds' },
+  { key: 'network.psk', kind: 'text' }
 ]
 
 const BY_KEY = new Map(SETTINGS.map(s => [s.key, s]))
@@ -81,6 +89,10 @@ export function problemWith (setting: Setting, value: unknown): string | undefin
       return problemWithList(value, item => problemWithMultiaddr(item, setting.kind === 'peerMultiaddrs'))
     case 'urls':
       return problemWithList(value, item => /^(stun|stuns|turn|turns):\S+$/.test(item) ? undefined : `"${item}" is not a stun:/turn: url`)
+    case 'text':
+      return typeof value === 'string' ? undefined : 'must be a string'
+    case 'peerIds':
+      return problemWithList(value, item => { try { peerIdFromString(item); return undefined } catch { return `"${item}" is not a PeerId` } })
   }
 }
 
@@ -128,6 +140,7 @@ export function parseSettingText (setting: Setting, text: string): unknown {
     case 'multiaddrs':
     case 'peerMultiaddrs':
     case 'urls':
+    case 'peerIds':
       return text.split(',').map(s => s.trim()).filter(s => s.length > 0)
     default:
       return text

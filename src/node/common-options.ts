@@ -136,6 +136,14 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         auditsPerHour: config.storage.auditsPerHour,
         auditDeadlineMs: config.storage.auditDeadlineMs,
         auditBytesPerHour: config.storage.auditBytesPerHour,
+        responsibilitySlack: config.storage.responsibilitySlack,
+        peerLimits: {
+          storeBytesPerHour: config.storage.peerStoreBytesPerHour,
+          storeBytes: config.storage.peerStoreBytes,
+          streams: config.storage.peerStreams,
+          serveBytesPerSecond: config.storage.peerServeBytesPerSecond
+        },
+        allowPeers: config.storage.allowPeers,
         holdReplicas: isServer,
         dhtProtocol: config.dht.protocol,
         cacheFetched: !transient

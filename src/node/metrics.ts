@@ -76,6 +76,14 @@ export const WEFT_SERIES: WeftSeries[] = [
     }
   },
   {
+    name: 'weft_refusals_total',
+    help: 'Pushes and streams refused by the responsibility check and the per-peer limits, by reason',
+    type: 'counter',
+    samples: s => Object.entries(s.storage.guard?.refusals ?? {}).map(([reason, n]) => [n, { reason }])
+  },
+  { name: 'weft_serves_paced_total', help: 'Block answers held back by storage.peerServeBytesPerSecond', type: 'counter', samples: s => one(s.storage.guard?.servesPaced) },
+  { name: 'weft_known_servers', help: 'Servers this node knows of (what its responsibility check ranks)', type: 'gauge', samples: s => one(s.storage.guard?.knownServers) },
+  {
     name: 'weft_damaged_blocks_dropped_total',
     help: 'Blocks found lost or altered on disk and dropped, by what was wrong',
     type: 'counter',

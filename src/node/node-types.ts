@@ -8,6 +8,7 @@ import type { ContentSource } from '../content/source.js'
 import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
+import type { GuardStats } from '../services/store-guard.js'
 import type { Content, GetOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
 import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
@@ -29,9 +30,10 @@ export interface NodeStatus {
   /**
    * Block storage: bytes used of the quota, blocks, pins; on servers, what
    * replica maintenance did; what the store found damaged on its disk and
-   * dropped since start (`integrity`, absent for stores that do not check).
+   * dropped since start (`integrity`, absent for stores that do not check);
+   * what its per-peer limits and responsibility refused (`guard`).
    */
-  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats }, integrity?: IntegrityStats, serving?: ServingStats }
+  storage: StorageStats & { repair?: RepairStats, audit?: AuditStats & { answered: AuditAnswerStats }, integrity?: IntegrityStats, serving?: ServingStats, guard?: GuardStats }
   /** The configured bootstrap peers, each with whether this node has a connection to it now. */
   bootstrap?: Array<{ multiaddr: string, connected: boolean }>
 }

@@ -157,7 +157,8 @@ export class DefaultWeftNode implements WeftNode {
     const audit = this.libp2p.services.storage.auditStats()
     const integrity = this.stores.blocks.integrity?.()
     const serving = this.libp2p.services.storage.servingStats()
-    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}), ...(integrity != null ? { integrity } : {}), serving }
+    const guard = this.libp2p.services.storage.guardStats()
+    return { ...this.stores.blocks.stats(), ...(repair != null ? { repair } : {}), ...(audit != null ? { audit } : {}), ...(integrity != null ? { integrity } : {}), ...(guard != null ? { guard } : {}), serving }
   }
 
   async metrics (): Promise<{ contentType: string, text: string } | undefined> {

@@ -1,3 +1,4 @@
+import { DEFAULT_RESPONSIBILITY_SLACK } from './responsibility.js'
 import { Slots } from './slots.js'
 import { unreachable } from './unreachable.js'
 import { StoreSession, type OpenStream } from './store-session.js'
@@ -7,11 +8,11 @@ import type { Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 /**
- * How far down its own candidate list a server accepts a forward target: the
- * uploader's view of the replica set may differ from this server's by a few
- * servers (churn, a lookup cut short), never by more.
+ * How far down its own candidate list a server accepts a forward target by
+ * default: the same slack as it allows itself when it decides whether to keep
+ * a pushed block (see `Responsibility`).
  */
-export const FORWARD_SLACK = 3
+export const FORWARD_SLACK = DEFAULT_RESPONSIBILITY_SLACK
 
 /** Blocks a server forwards at once, over all uploaders: bounds the memory forwarding holds. */
 export const FORWARDS_IN_FLIGHT = 16
@@ -20,6 +21,8 @@ export interface ForwarderInit {
   /** This server. */
   self: PeerId
   replication: number
+  /** Members past `replication` accepted as targets (default `FORWARD_SLACK`): the rule a target applies to itself. */
+  slack?: number
   finder: Pick<ReplicaFinder, 'knownClosest' | 'down'>
   open: OpenStream
   storeProtocol: string
@@ -91,7 +94,7 @@ export class Forwarder {
    * target refused for want of knowledge costs only the uploader's push.
    */
   private async responsible (cid: CID, targets: PeerId[]): Promise<PeerId[]> {
-    const closest = await this.init.finder.knownClosest(cid, this.init.replication + FORWARD_SLACK)
+    const closest = await this.init.finder.knownClosest(cid, this.init.replication + (this.init.slack ?? FORWARD_SLACK))
     const allowed = new Set(closest.map(String))
     const accepted = targets.filter(peer => allowed.has(peer.toString()) && !peer.equals(this.init.self))
     this.stats.refusedTargets += targets.length - accepted.length

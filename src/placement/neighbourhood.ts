@@ -17,6 +17,8 @@ interface Known {
   kad: bigint
   /** Left out of replica sets until then (ms since the epoch), unless seen again. */
   downUntil: number
+  /** When it was last seen alive (ms since the epoch). */
+  seenAt: number
 }
 
 /**
@@ -65,8 +67,12 @@ export class Neighbourhood {
   seen (peer: PeerId, kad: bigint): void {
     const key = peer.toString()
     const known = this.known.get(key)
-    if (known != null) known.downUntil = 0
-    else this.known.set(key, { peer, kad, downUntil: 0 })
+    if (known != null) {
+      known.downUntil = 0
+      known.seenAt = this.now()
+    } else {
+      this.known.set(key, { peer, kad, downUntil: 0, seenAt: this.now() })
+    }
   }
 
   /** A server that could not be reached or refused to hold replicas: left out for `DOWN_MS`, or until seen again. */
@@ -106,10 +112,11 @@ export class Neighbourhood {
    * The live known servers closest to `target`, closest first, at most
    * `count`; `extra` (this node, when it holds replicas) competes like any
    * other. `withDown`: servers left out for failing count too (who belongs
-   * to a replica set, rather than who to push to).
+   * to a replica set, rather than who to push to). `seenSince`: only servers
+   * seen alive at or after that time (ms since the epoch) count.
    */
-  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean } = {}): PeerId[] {
-    return this.ranked(target, extra, options.withDown === true).slice(0, count).map(r => r.peer)
+  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean, seenSince?: number } = {}): PeerId[] {
+    return this.ranked(target, extra, options.withDown === true, options.seenSince ?? 0).slice(0, count).map(r => r.peer)
   }
 
   /**
@@ -136,11 +143,12 @@ export class Neighbourhood {
   }
 
   /** The known servers (and `extra`) by XOR distance to `target`, closest first; those down left out unless `withDown`. */
-  private ranked (target: bigint, extra: { peer: PeerId, kad: bigint } | undefined, withDown: boolean): Array<{ peer: PeerId, distance: bigint }> {
+  private ranked (target: bigint, extra: { peer: PeerId, kad: bigint } | undefined, withDown: boolean, seenSince = 0): Array<{ peer: PeerId, distance: bigint }> {
     const now = this.now()
     const ranked: Array<{ peer: PeerId, distance: bigint }> = []
     for (const known of this.known.values()) {
       if (known.downUntil > now && !withDown) continue
+      if (known.seenAt < seenSince) continue
       if (extra != null && known.peer.equals(extra.peer)) continue
       ranked.push({ peer: known.peer, distance: known.kad ^ target })
     }

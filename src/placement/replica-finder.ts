@@ -32,6 +32,8 @@ export interface ReplicaFinderInit {
   /** This node, when it holds replicas (a DHT server taking replicas): a candidate like any other. */
   self: () => PeerId | undefined
   log?: Logger
+  /** For specs: the clock the neighbourhood reads (ms since the epoch). */
+  now?: () => number
 }
 
 /** What finding replica sets cost, for the status and the benchmark. */
@@ -57,12 +59,14 @@ export interface FinderStats {
  * adds what it found and hides nothing known from elsewhere.
  */
 export class ReplicaFinder {
-  private readonly map = new Neighbourhood()
+  private readonly map: Neighbourhood
   private readonly inFlight = new Set<Promise<void>>()
   private readonly stats = { lookups: 0, answeredLocally: 0 }
   private selfKad: { peer: PeerId, kad: bigint } | undefined
 
-  constructor (private readonly init: ReplicaFinderInit) {}
+  constructor (private readonly init: ReplicaFinderInit) {
+    this.map = new Neighbourhood(init.now)
+  }
 
   /**
    * `withSelf: false` leaves this node out (a fetch, which has looked in its
@@ -101,10 +105,10 @@ export class ReplicaFinder {
    * for checks on a hot path that a wrong "no" only makes costlier (a
    * forwarding server's check of the targets it is given).
    */
-  async knownClosest (cid: CID, count: number): Promise<PeerId[]> {
+  async knownClosest (cid: CID, count: number, options: { seenSince?: number } = {}): Promise<PeerId[]> {
     const target = kadNumber(await kadId(cid.multihash.bytes))
     // a member that failed a push lately is still a member
-    return this.map.closest(target, count, await this.self(), { withDown: true })
+    return this.map.closest(target, count, await this.self(), { withDown: true, ...options })
   }
 
   /**

@@ -28,10 +28,12 @@ export const STORE_PROTOCOL = '/weft/store/1.0.0'
 /**
  * What became of one pushed block: `stored`; `quota` (the server is full);
  * `too-large` (over `MAX_BLOCK_BYTES`); `hash-mismatch` (bytes do not match
- * the CID); `not-responsible` (the server does not keep this CID);
- * `invalid` (the CID is malformed or unsupported); `internal` (the server failed).
+ * the CID); `not-responsible` (the server does not see itself among the
+ * block's closest servers: try the next closest); `invalid` (the CID is
+ * malformed or unsupported); `internal` (the server failed); `limited` (the
+ * pusher is over a per-peer limit of the server, which `message` names).
  */
-export type StoreOutcome = 'stored' | 'quota' | 'too-large' | 'hash-mismatch' | 'not-responsible' | 'invalid' | 'internal'
+export type StoreOutcome = 'stored' | 'quota' | 'too-large' | 'hash-mismatch' | 'not-responsible' | 'invalid' | 'internal' | 'limited'
 
 /** One answer of `pushBlocks`; `message` explains a refusal. */
 export interface StoreAnswer {
@@ -66,7 +68,29 @@ export interface Forwarded {
  */
 export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId) => Promise<Forwarded>
 
+/**
+ * Whether a verified-looking block may be stored for `peer`: admitted (with
+ * `undo` to call when it is not stored after all), or refused with the
+ * status to answer and why.
+ */
+export type Admission =
+  | { admitted: true, undo?: () => void }
+  | { admitted: false, status: 'not-responsible' | 'limited', message: string }
+
+/** Decides on each pushed block before its bytes are hashed (responsibility, per-peer limits). */
+export type Admit = (cid: CID, bytes: number, peer: PeerId) => Promise<Admission>
+
+/**
+ * Admits a store stream from `peer`: a function to call when the stream
+ * ends, or the refusal every request on it is answered with (LIMITED).
+ */
+export type AdmitStream = (peer: PeerId) => (() => void) | { message: string }
+
 export interface StoreRequestHandlerOptions {
+  /** Asked about each block before it is verified; without it, every block is admitted. */
+  admit?: Admit
+  /** Asked about each stream as it opens; without it, every stream is admitted. */
+  admitStream?: AdmitStream
   /** Called after a block was verified and stored. */
   onStored?: (cid: CID, bytes: Uint8Array, peer: PeerId) => void
   /** Pushes a stored block on to the targets its request names; without it, they are ignored. */
@@ -98,7 +122,8 @@ const OUTCOME_OF: Partial<Record<StoreStatus, StoreOutcome>> = {
   [StoreStatus.HASH_MISMATCH]: 'hash-mismatch',
   [StoreStatus.NOT_RESPONSIBLE]: 'not-responsible',
   [StoreStatus.INVALID]: 'invalid',
-  [StoreStatus.INTERNAL]: 'internal'
+  [StoreStatus.INTERNAL]: 'internal',
+  [StoreStatus.LIMITED]: 'limited'
 }
 
 interface Verdict {
@@ -117,17 +142,23 @@ export function storeRequestHandler (blocks: Pick<LocalBlocks, 'put'>, options: 
   return async (stream, connection) => {
     const peer = connection.remotePeer
     const wire = new ProtocolStream(stream, { peer: peer.toString(), idleTimeout: options.idleTimeout })
+    const admitted = options.admitStream?.(peer) ?? (() => {})
+    // a stream over the limit is answered, not dropped: each block is
+    // refused naming the limit, so the uploader knows to go elsewhere
+    const refusal: Verdict | undefined = typeof admitted === 'function' ? undefined : { status: StoreStatus.LIMITED, message: admitted.message }
     try {
       while (true) {
         const request = await wire.read(StoreRequest, 'store request', { allowEnd: true })
         if (request == null) break
-        const verdict = await storeBlock(request, blocks, peer, options)
+        const verdict = refusal ?? await storeBlock(request, blocks, peer, options)
         await wire.write({ cid: request.cid, ...verdict }, StoreResponse, `answer for ${describeCid(request.cid)}`)
       }
       await wire.closeWrite()
     } catch (err: any) {
       stream.abort(err)
       options.onError?.(err, peer)
+    } finally {
+      if (typeof admitted === 'function') admitted()
     }
   }
 }
@@ -147,9 +178,24 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
     return { status: StoreStatus.INVALID, message: err.message }
   }
 
+  let undo: (() => void) | undefined
+  if (options.admit != null) {
+    let admission: Admission
+    try {
+      admission = await options.admit(cid, data.byteLength, peer)
+    } catch (err: any) {
+      return internal(err, peer, options)
+    }
+    if (!admission.admitted) {
+      return { status: admission.status === 'limited' ? StoreStatus.LIMITED : StoreStatus.NOT_RESPONSIBLE, message: admission.message }
+    }
+    undo = admission.undo
+  }
+
   try {
     await verifyBlock(cid, data, peer.toString())
   } catch (err: any) {
+    undo?.()
     return err?.name === 'HashMismatchError'
       ? { status: StoreStatus.HASH_MISMATCH, message: `the bytes do not hash to ${cid}` }
       : { status: StoreStatus.INVALID, message: err.message }
@@ -158,6 +204,7 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   try {
     await blocks.put(cid, data, 'replica')
   } catch (err: any) {
+    undo?.()
     if (err?.name === 'QuotaExceededError') {
       return { status: StoreStatus.QUOTA, message: err.message }
     }

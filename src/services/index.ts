@@ -34,6 +34,7 @@ export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-prot
 export type { RepairStats } from '../placement/replicator.js'
 export type { AuditStats, AuditFailure, AuditFailureReason } from '../placement/auditor.js'
 export { AUDIT_PROTOCOL, requestAudit, auditProof, type AuditReply, type AuditAnswerStats } from '../protocols/audit-protocol.js'
+export type { GuardStats } from './store-guard.js'
 
 /** The weft storage service, for `createLibp2p({ services: { storage: weftStorage(init) } })`. */
 export function weftStorage (init: WeftStorageInit = {}): (components: WeftStorageComponents) => WeftStorage {

@@ -34,5 +34,20 @@ export const DEFAULT_AUDIT_BYTES_PER_HOUR = 1_073_741_824
 /** Quota of the in-memory block store used when none is given: 1 GiB. */
 export const DEFAULT_MEMORY_BYTES = 1_073_741_824
 
+/** Servers past `replication` a server still counts itself among a block's replica set (see `Responsibility`). */
+export const DEFAULT_RESPONSIBILITY_SLACK = 3
+
+/** Block bytes one peer may store on a server per hour: 2 GiB. */
+export const DEFAULT_PEER_STORE_BYTES_PER_HOUR = 2_147_483_648
+
+/** Block bytes one peer may store on a server in all (since it started): 4 GiB, 40 % of the default quota. */
+export const DEFAULT_PEER_STORE_BYTES = 4_294_967_296
+
+/** Streams one peer may hold open at once per weft protocol, over all its connections. */
+export const DEFAULT_PEER_STREAMS = 128
+
+/** Block bytes served to one peer per second: 128 MiB/s (about a gigabit); more waits its turn. Above what one fetcher reached on loopback (85 MiB/s), so only a faster peer is paced. */
+export const DEFAULT_PEER_SERVE_BYTES_PER_SECOND = 134_217_728
+
 /** weft's kad-dht protocol. */
 export const DEFAULT_DHT_PROTOCOL = '/weft/kad/1.0.0'

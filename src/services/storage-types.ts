@@ -1,5 +1,7 @@
 /** The storage service's public interface: what it is made with, what its operations take and report. */
 
+import type { GuardStats } from './store-guard.js'
+import type { PeerLimitSettings } from '../protocols/peer-limits.js'
 import type { ContentStat } from '../content/read.js'
 import type { ContentSource } from '../content/source.js'
 import type { BlockSource } from '../fetch/block-source.js'
@@ -133,6 +135,16 @@ export interface WeftStorageInit {
   auditDeadlineMs?: number
   /** Block bytes hashed per hour answering others' audits, all peers together, one peer an eighth; 0 for no limit (default 1 GiB). */
   auditBytesPerHour?: number
+  /**
+   * With `holdReplicas`: a pushed block is kept only when this server sees
+   * itself among the block's `replication + responsibilitySlack` closest
+   * servers it knows; otherwise it is refused NOT_RESPONSIBLE (default 3).
+   */
+  responsibilitySlack?: number
+  /** What one peer may take from this node; each 0 for no limit (defaults in storage-defaults.ts). */
+  peerLimits?: Partial<PeerLimitSettings>
+  /** With `holdReplicas`: when not empty, the only PeerIds (as strings) whose pushed blocks are kept. */
+  allowPeers?: string[]
 }
 
 export interface WeftStorageComponents {
@@ -210,6 +222,12 @@ export interface WeftStorage {
    * and bytes came from the network. `options.signal` ends the session.
    */
   blocksOf: (root: CID, options?: AbortOptions) => DagBlocks
+
+  /**
+   * What the per-peer limits and the responsibility check refused since
+   * start, by reason; undefined before the node started.
+   */
+  guardStats: () => GuardStats | undefined
 }
 
 /** What a node served its peers since start (`weft_*` metrics and the status read these). */

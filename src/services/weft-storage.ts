@@ -16,9 +16,13 @@ import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
 import { PeerStreams } from '../protocols/peer-streams.js'
 import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
+import { gateStreams, paceServing } from '../protocols/peer-gate.js'
+import { PeerLimits } from '../protocols/peer-limits.js'
+import { Responsibility } from '../placement/responsibility.js'
+import { StoreGuard, type GuardStats } from './store-guard.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
-import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
+import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
 import { putContent } from './put-content.js'
 import type { Content, DagBlocks, GetOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
@@ -55,6 +59,11 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private auditor: Auditor | undefined
   private answered: AuditAnswerStats | undefined
   private readonly serving: ServingStats = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
+  /** What one peer may take from this node (see docs/security.md). */
+  private readonly limits: PeerLimits
+  private readonly responsibilitySlack: number
+  private readonly allowPeers: string[]
+  private started = false
 
   constructor (private readonly components: WeftStorageComponents, init: WeftStorageInit) {
     this.log = components.logger.forComponent('weft:storage')
@@ -77,6 +86,14 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.streams = new PeerStreams(components, this.log)
     this.announcer = new Announcer(components, this.log, this.stopping.signal)
     this.dhtProtocol = init.dhtProtocol ?? DEFAULT_DHT_PROTOCOL
+    this.responsibilitySlack = init.responsibilitySlack ?? DEFAULT_RESPONSIBILITY_SLACK
+    this.allowPeers = init.allowPeers ?? []
+    this.limits = new PeerLimits({
+      storeBytesPerHour: init.peerLimits?.storeBytesPerHour ?? DEFAULT_PEER_STORE_BYTES_PER_HOUR,
+      storeBytes: init.peerLimits?.storeBytes ?? DEFAULT_PEER_STORE_BYTES,
+      streams: init.peerLimits?.streams ?? DEFAULT_PEER_STREAMS,
+      serveBytesPerSecond: init.peerLimits?.serveBytesPerSecond ?? DEFAULT_PEER_SERVE_BYTES_PER_SECOND
+    })
     this.finder = new ReplicaFinder({
       routing: dhtOrPeerRouting(components),
       connections: () => components.connectionManager.getConnections().length,
@@ -114,16 +131,20 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     })
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
-    await this.components.registrar.handle(BLOCK_PROTOCOL, blockRequestHandler(this.blocks, {
+    const onRefused = (err: Error, peer: PeerId): void => { this.log('refused %p: %s', peer, err.message) }
+    const blockHandler = paceServing(this.blocks, this.limits, blocks => blockRequestHandler(blocks, {
       onError,
       onServed: (_cid, bytes) => { this.serving.blocksServed++; this.serving.bytesServed += bytes.byteLength }
-    }), {
+    }))
+    this.started = true
+    await this.components.registrar.handle(BLOCK_PROTOCOL, gateStreams(blockHandler, BLOCK_PROTOCOL, this.limits, onRefused), {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
     })
     if (this.holdReplicas) {
       const forwarder = this.forwarder = new Forwarder({
         self: this.components.peerId,
         replication: this.replication,
+        slack: this.responsibilitySlack,
         finder: this.finder,
         open: this.streams.open,
         storeProtocol: STORE_PROTOCOL,
@@ -132,14 +153,18 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
         signal: this.stopping.signal
       })
       const forward: Forward = async (cid, bytes, targets, waitFor) => forwarder.forward(cid, bytes, targets, waitFor)
+      const responsibility = new Responsibility({ self: this.components.peerId, replication: this.replication, slack: this.responsibilitySlack, finder: this.finder })
+      const guard = new StoreGuard(responsibility, this.limits, this.allowPeers)
       await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, {
         onError,
         forward,
+        admit: guard.admit,
+        admitStream: guard.admitStream,
         onStored: (_cid, bytes) => { this.serving.blocksStored++; this.serving.bytesStored += bytes.byteLength }
       }), {
         ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
       })
-      await this.components.registrar.handle(HAVE_PROTOCOL, haveRequestHandler(this.blocks, { onError }), {
+      await this.components.registrar.handle(HAVE_PROTOCOL, gateStreams(haveRequestHandler(this.blocks, { onError }), HAVE_PROTOCOL, this.limits, onRefused), {
         ...common, maxInboundStreams: HAVE_MAX_INBOUND_STREAMS, maxOutboundStreams: HAVE_MAX_OUTBOUND_STREAMS
       })
       const answered = this.answered = emptyAnswerStats()
@@ -299,6 +324,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   auditStats (): (AuditStats & { answered: AuditAnswerStats }) | undefined {
     if (this.auditor == null || this.answered == null) return undefined
     return { ...this.auditor.status(), answered: { ...this.answered } }
+  }
+
+  guardStats (): GuardStats | undefined {
+    return this.started ? { ...this.limits.status(), knownServers: this.finder.status().servers } : undefined
   }
 
   private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void): FetchSession {

@@ -106,6 +106,67 @@ describe('store protocol', () => {
     assert.notEqual(inbound.status, 'aborted')
   })
 
+  it('answers NOT_RESPONSIBLE, naming why, for a block its admission turns away, and stores nothing', async () => {
+    const [mine, theirs] = await blocksOf(2)
+    const store = new MemoryBlocks()
+    const { stream } = await serverFor(store, {
+      admit: async cid => cid.equals(theirs.cid)
+        ? { admitted: false, status: 'not-responsible', message: 'not among the 8 closest' }
+        : { admitted: true }
+    })
+
+    const answers = await collect(pushBlocks(stream, [theirs, mine], { peer: SERVER }))
+
+    assert.deepEqual(answers, [{ cid: theirs.cid, status: 'not-responsible', message: 'not among the 8 closest' }, { cid: mine.cid, status: 'stored' }])
+    assert.deepEqual(store.puts.map(({ cid }) => cid), [mine.cid])
+  })
+
+  it('answers LIMITED with the limit\'s message for a block over the pusher\'s limit', async () => {
+    const [a] = await blocksOf(1)
+    const store = new MemoryBlocks()
+    const { stream } = await serverFor(store, { admit: async () => ({ admitted: false, status: 'limited', message: 'over storage.peerStoreBytesPerHour' }) })
+
+    const [answer] = await collect(pushBlocks(stream, [a], { peer: SERVER }))
+
+    assert.deepEqual(answer, { cid: a.cid, status: 'limited', message: 'over storage.peerStoreBytesPerHour' })
+    assert.equal(store.puts.length, 0)
+  })
+
+  it('gives back what an admission charged when the block turns out not to match its CID or finds no room', async () => {
+    const [a, b] = await blocksOf(2)
+    const store = new MemoryBlocks()
+    let undone = 0
+    store.beforePut = () => new QuotaExceededError(b.cid.toString(), b.bytes.byteLength, 100, 100)
+    const { stream } = await serverFor(store, { admit: async () => ({ admitted: true, undo: () => { undone++ } }) })
+
+    const answers = await collect(pushBlocks(stream, [{ cid: a.cid, bytes: b.bytes }, b], { peer: SERVER }))
+
+    assert.deepEqual(answers.map(({ status }) => status), ['hash-mismatch', 'quota'])
+    assert.equal(undone, 2)
+  })
+
+  it('answers every block of a stream its stream admission refused with LIMITED, stores none, and ends the stream cleanly', async () => {
+    const blocks = await blocksOf(3)
+    const store = new MemoryBlocks()
+    const { stream, inbound, handled } = await serverFor(store, { admitStream: () => ({ message: 'already 2 streams open, storage.peerStreams' }) })
+
+    const answers = await collect(pushBlocks(stream, blocks, { peer: SERVER }))
+
+    assert.deepEqual(answers.map(({ status, message }) => [status, message]), blocks.map(() => ['limited', 'already 2 streams open, storage.peerStreams']))
+    assert.equal(store.puts.length, 0)
+    await handled
+    assert.notEqual(inbound.status, 'aborted')
+  })
+
+  it('releases an admitted stream once it ends', async () => {
+    const [a] = await blocksOf(1)
+    let released = 0
+    const { stream, handled } = await serverFor(new MemoryBlocks(), { admitStream: () => () => { released++ } })
+    await collect(pushBlocks(stream, [a], { peer: SERVER }))
+    await handled
+    assert.equal(released, 1)
+  })
+
   it('answers TOO_LARGE for a block over MAX_BLOCK_BYTES without storing it', async () => {
     const huge = await rawBlock('huge', MAX_BLOCK_BYTES + 1)
     const store = new MemoryBlocks()

@@ -9,6 +9,7 @@ import { listeningInfo } from '../find-server.js'
 import type { Command } from '../io.js'
 import type { WeftConfig } from '../../config/config.js'
 import type { AuditAnswerStats, AuditStats, IntegrityStats, NodeStatus, RepairStats, ServingStats } from '../../index.js'
+import type { GuardStats } from '../../services/store-guard.js'
 
 /** How long a server may take to answer. */
 export const STATUS_TIMEOUT_MS = 5_000
@@ -115,7 +116,8 @@ export function formatStatus (node: NodeStatus): string {
     ...(node.storage?.repair != null ? [['repair', repairLine(node.storage.repair, Date.now())]] as Array<[string, string]> : []),
     ...(node.storage?.audit != null ? auditRows(node.storage.audit) : []),
     ...(node.bootstrap != null && node.bootstrap.length > 0 ? [['bootstrap', bootstrapLine(node.bootstrap)]] as Array<[string, string]> : []),
-    ...(node.storage?.integrity != null ? [['integrity', integrityLine(node.storage.integrity)]] as Array<[string, string]> : [])
+    ...(node.storage?.integrity != null ? [['integrity', integrityLine(node.storage.integrity)]] as Array<[string, string]> : []),
+    ...(node.storage?.guard != null ? [['refused', refusedLine(node.storage.guard)]] as Array<[string, string]> : [])
   ]
   const width = Math.max(...rows.map(([label]) => label.length))
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}\n`).join('')
@@ -182,4 +184,18 @@ export function integrityLine (integrity: IntegrityStats): string {
   if (orphans + temporaries === 0) return dropped
   return `${dropped}; ${formatCount(orphans)} orphan file${orphans === 1 ? '' : 's'}, ` +
     `${formatCount(temporaries)} temporary file${temporaries === 1 ? '' : 's'} removed at start`
+}
+
+/** `48 over storage.peerStoreBytesPerHour, 3 not responsible; 2 serves paced since start`, or `nothing since start`. */
+export function refusedLine (guard: GuardStats): string {
+  const { refusals } = guard
+  const parts = [
+    ...(refusals.notResponsible > 0 ? [`${formatCount(refusals.notResponsible)} not responsible`] : []),
+    ...(refusals.notAllowed > 0 ? [`${formatCount(refusals.notAllowed)} not in storage.allowPeers`] : []),
+    ...(['peerStoreBytesPerHour', 'peerStoreBytes', 'peerStreams'] as const)
+      .filter(limit => refusals[limit] > 0)
+      .map(limit => `${formatCount(refusals[limit])} over storage.${limit}`)
+  ]
+  const paced = guard.servesPaced > 0 ? `${parts.length > 0 ? '; ' : ''}${formatCount(guard.servesPaced)} serve${guard.servesPaced === 1 ? '' : 's'} paced` : ''
+  return parts.length === 0 && paced === '' ? 'nothing since start' : `${parts.join(', ')}${paced} since start`
 }

@@ -189,7 +189,8 @@ export enum StoreStatus {
   HASH_MISMATCH = 'HASH_MISMATCH',
   NOT_RESPONSIBLE = 'NOT_RESPONSIBLE',
   INVALID = 'INVALID',
-  INTERNAL = 'INTERNAL'
+  INTERNAL = 'INTERNAL',
+  LIMITED = 'LIMITED'
 }
 
 enum __StoreStatusValues {
@@ -200,7 +201,8 @@ enum __StoreStatusValues {
   HASH_MISMATCH = 4,
   NOT_RESPONSIBLE = 5,
   INVALID = 6,
-  INTERNAL = 7
+  INTERNAL = 7,
+  LIMITED = 8
 }
 
 export namespace StoreStatus {

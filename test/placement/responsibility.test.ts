@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { ReplicaFinder } from '../../src/placement/replica-finder.js'
+import { DEFAULT_RESPONSIBILITY_SLACK, Responsibility, RESPONSIBILITY_MEMORY_MS } from '../../src/placement/responsibility.js'
+import { blockCids, servers, targetOf, trueClosest, type Server } from './kad-space.js'
+import type { CID } from 'multiformats/cid'
+
+/** A finder that knows `known` (by identify, as a server learns its neighbours), `self` among the candidates. */
+async function finderKnowing (self: Server, known: Server[], replication: number, now?: () => number): Promise<ReplicaFinder> {
+  const finder = new ReplicaFinder({
+    routing: { getClosestPeers: async function * () {} },
+    connections: () => 0,
+    replication,
+    self: () => self.peer,
+    ...(now != null ? { now } : {})
+  })
+  for (const server of known) await finder.seen(server.peer)
+  return finder
+}
+
+/** The first of `cids` whose rank for `self` among `all` satisfies `wanted` (0 = closest). */
+async function cidRanked (cids: CID[], self: Server, all: Server[], wanted: (rank: number) => boolean): Promise<CID> {
+  for (const cid of cids) {
+    const ranked = trueClosest(all, await targetOf(cid.multihash.bytes), all.length)
+    if (wanted(ranked.findIndex(p => p.equals(self.peer)))) return cid
+  }
+  throw new Error('no such block among the candidates')
+}
+
+describe('responsibility', () => {
+  it('holds a block when this server is among its replication + slack closest known servers, and not past them', async () => {
+    const all = await servers(12)
+    const [self, ...others] = all
+    const replication = 3
+    const responsibility = new Responsibility({ self: self.peer, replication, slack: 2, finder: await finderKnowing(self, others, replication) })
+    const verdicts = { inside: 0, outside: 0 }
+    for (const cid of await blockCids(200)) {
+      const rank = trueClosest(all, await targetOf(cid.multihash.bytes), all.length).findIndex(p => p.equals(self.peer))
+      assert.equal((await responsibility.members(cid)).self, rank < replication + 2, `rank ${rank} of ${cid}`)
+      verdicts[rank < replication + 2 ? 'inside' : 'outside']++
+    }
+    assert.ok(verdicts.inside > 0 && verdicts.outside > 0, JSON.stringify(verdicts))
+  })
+
+  it('holds every block in a network smaller than replication + slack', async () => {
+    const all = await servers(3)
+    const [self, ...others] = all
+    const responsibility = new Responsibility({ self: self.peer, replication: 5, finder: await finderKnowing(self, others, 5) })
+    for (const cid of await blockCids(20)) assert.equal((await responsibility.members(cid)).self, true)
+  })
+
+  it('holds a block while it knows of too few closer servers: not knowing them is no reason to refuse', async () => {
+    const all = await servers(12)
+    const [self] = all
+    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= 3)
+    const responsibility = new Responsibility({ self: self.peer, replication: 3, finder: await finderKnowing(self, [], 3) })
+    assert.equal((await responsibility.members(cid)).self, true)
+  })
+
+  it('names the other servers of a block\'s replica set, itself left out', async () => {
+    const all = await servers(10)
+    const [self, ...others] = all
+    const responsibility = new Responsibility({ self: self.peer, replication: 2, slack: 1, finder: await finderKnowing(self, others, 2) })
+    const [cid] = await blockCids(1)
+    const set = trueClosest(all, await targetOf(cid.multihash.bytes), 3)
+    const members = await responsibility.among(cid, others.map(s => s.peer))
+    assert.deepEqual(members.map(String).sort(), set.filter(p => !p.equals(self.peer)).map(String).sort())
+  })
+
+  it('defaults to a slack of DEFAULT_RESPONSIBILITY_SLACK', async () => {
+    const [self] = await servers(1)
+    const responsibility = new Responsibility({ self: self.peer, replication: 5, finder: await finderKnowing(self, [], 5) })
+    assert.equal(responsibility.width, 5 + DEFAULT_RESPONSIBILITY_SLACK)
+  })
+
+  it('no longer counts servers not seen alive for RESPONSIBILITY_MEMORY_MS: servers that left do not push it out for good', async () => {
+    const all = await servers(12)
+    const [self, ...others] = all
+    let now = 1_000_000
+    const clock = (): number => now
+    const finder = await finderKnowing(self, others, 3, clock)
+    const responsibility = new Responsibility({ self: self.peer, replication: 3, slack: 0, finder, now: clock })
+    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= 3)
+    assert.equal((await responsibility.members(cid)).self, false)
+
+    now += RESPONSIBILITY_MEMORY_MS + 1
+    assert.equal((await responsibility.members(cid)).self, true)
+    // seen again: they count again
+    for (const server of others) await finder.seen(server.peer)
+    assert.equal((await responsibility.members(cid)).self, false)
+  })
+})
