@@ -1,0 +1,185 @@
+/**
+ * The page's side of the service worker (see stream-protocol.ts): it
+ * registers the worker, and answers the worker's requests with reads from
+ * this tab's node, a range at a time. Each read fetches only the blocks of
+ * its range (every leaf hash-checked by the fetch session), a window of them
+ * ahead of the player (the node's read-ahead), and stops when the player
+ * stops: on `cancel`, or when nothing was pulled for IDLE_READ_MS (then it
+ * starts again from where it was if the player reads on).
+ */
+import { IDLE_READ_MS, WORKER_URL, type Hello, type PageMessage, type WorkerMessage } from './stream-protocol.js'
+import type { Content, WeftNode } from '../src/index.js'
+
+/** One range the worker had read, for the page and its tests: where it started, and bytes handed over so far. */
+export interface ServedRange {
+  cid: string
+  offset: number
+  length: number
+  sent: number
+  /** The read was cancelled by the player (a seek) or went idle. */
+  stopped: boolean
+}
+
+/** How long the page waits for its worker to take control of it. */
+const CONTROL_TIMEOUT_MS = 3_000
+
+/** Files opened recently: one fetch session each, so their root is fetched once for all their ranges. */
+const OPEN_FILES = 8
+
+/** A tab's name in stream URLs, so that the worker asks this tab's node and not another's. */
+export const TAB_ID = crypto.randomUUID()
+
+export class StreamBridge {
+  /** Every range read through the worker, in order (the last 1000). */
+  readonly served: ServedRange[] = []
+  private readonly open = new Map<string, Content>()
+
+  constructor (private readonly ready: Promise<WeftNode>) {}
+
+  /**
+   * Registers the service worker and resolves true once it controls this
+   * page; false where there is none (no support, a private window that
+   * refuses it, a registration that failed): the page then reads files
+   * whole instead.
+   */
+  async start (): Promise<boolean> {
+    const container = navigator.serviceWorker as ServiceWorkerContainer | undefined
+    if (container == null) return false
+    container.addEventListener('message', event => { this.onHello(event) })
+    // messages wait in a queue until this is called (or onmessage is set)
+    container.startMessages()
+    try {
+      await container.register(WORKER_URL, { scope: '/' })
+      const registration = await container.ready
+      if (container.controller == null) {
+        // a first visit (the worker claims the page when it activates) or a
+        // forced reload (which the worker claims when asked)
+        registration.active?.postMessage('claim')
+        await controlled(container)
+      }
+      return container.controller != null
+    } catch {
+      return false
+    }
+  }
+
+  /** Whether a worker controls this page now: it may have been unregistered since. */
+  get active (): boolean {
+    return navigator.serviceWorker?.controller != null
+  }
+
+  private content (node: WeftNode, cid: string): Content {
+    let content = this.open.get(cid)
+    if (content == null) {
+      content = node.open(cid)
+      this.open.set(cid, content)
+      if (this.open.size > OPEN_FILES) this.open.delete(this.open.keys().next().value as string)
+    }
+    return content
+  }
+
+  private onHello (event: MessageEvent): void {
+    const hello = event.data as Hello | undefined
+    const port = event.ports[0]
+    if (hello?.weft !== 'hello' || port == null) return
+    if (hello.tab != null && hello.tab !== TAB_ID) {
+      port.postMessage({ type: 'not-here' } satisfies PageMessage)
+      port.close()
+      return
+    }
+    port.postMessage({ type: 'here' } satisfies PageMessage)
+    this.serve(hello.cid, port)
+  }
+
+  /** Answers one request's port: its stat, then its range, a chunk per pull. */
+  private serve (cid: string, port: MessagePort): void {
+    const post = (message: PageMessage, transfer: Transferable[] = []): void => { port.postMessage(message, transfer) }
+    const fail = (err: any): void => { post({ type: 'error', name: String(err?.name ?? 'Error'), message: String(err?.message ?? err) }) }
+    let reading: RangeRead | undefined
+    port.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data
+      if (message.type === 'stat') {
+        this.ready.then(async node => {
+          const content = this.content(node, cid)
+          const { size } = await content.stat()
+          const head = message.head > 0 && size > 0 ? await firstBytes(content, Math.min(message.head, size)) : new Uint8Array()
+          post({ type: 'stat', size, head })
+        }).catch(fail)
+      } else if (message.type === 'read') {
+        reading?.stop()
+        const range: ServedRange = { cid, offset: message.offset, length: message.length, sent: 0, stopped: false }
+        this.served.push(range)
+        if (this.served.length > 1000) this.served.shift()
+        reading = new RangeRead(this.ready.then(node => this.content(node, cid)), range)
+      } else if (message.type === 'pull') {
+        if (reading == null) { fail(new Error('pull before read')); return }
+        reading.next().then(bytes => {
+          if (bytes == null) post({ type: 'done' })
+          else post({ type: 'chunk', bytes }, [bytes.buffer])
+        }, fail)
+      } else if (message.type === 'cancel') {
+        reading?.stop()
+        port.close()
+      }
+    }
+  }
+}
+
+/** One range, read from the node as the worker pulls; dropped when idle and picked up again. */
+class RangeRead {
+  private chunks: AsyncGenerator<Uint8Array> | undefined
+  private abort: AbortController | undefined
+  private idle: ReturnType<typeof setTimeout> | undefined
+
+  constructor (private readonly content: Promise<Content>, private readonly range: ServedRange) {}
+
+  /** The next chunk (a copy the caller may transfer), or undefined at the end of the range. */
+  async next (): Promise<Uint8Array | undefined> {
+    clearTimeout(this.idle)
+    const range = this.range
+    if (range.sent >= range.length) return undefined
+    if (this.chunks == null) {
+      // the first pull, or the first after going idle: from where it stands
+      range.stopped = false
+      this.abort = new AbortController()
+      this.chunks = (await this.content).read({ offset: range.offset + range.sent, length: range.length - range.sent, signal: this.abort.signal })
+    }
+    const { done, value } = await this.chunks.next()
+    if (done === true) return undefined
+    range.sent += value.byteLength
+    this.idle = setTimeout(() => { this.release() }, IDLE_READ_MS)
+    // the block's own buffer may be shared: a copy of just these bytes is transferred
+    return value.slice()
+  }
+
+  /** The player is done with the range. */
+  stop (): void {
+    clearTimeout(this.idle)
+    this.release()
+  }
+
+  private release (): void {
+    this.range.stopped = true
+    this.abort?.abort()
+    void this.chunks?.return(undefined).catch(() => {})
+    this.chunks = undefined
+    this.abort = undefined
+  }
+}
+
+async function firstBytes (content: Content, length: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = []
+  for await (const chunk of content.read({ offset: 0, length })) parts.push(chunk)
+  const head = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
+  let at = 0
+  for (const part of parts) { head.set(part, at); at += part.byteLength }
+  return head
+}
+
+async function controlled (container: ServiceWorkerContainer): Promise<void> {
+  if (container.controller != null) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, CONTROL_TIMEOUT_MS)
+    container.addEventListener('controllerchange', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
+}
