@@ -29,8 +29,9 @@ export function parseRange (header: string | null | undefined, size: number): By
   }
   const start = Number(match[1])
   const last = match[2] === '' ? size - 1 : Number(match[2])
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last) || last < start) return undefined
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last)) return undefined
   if (start >= size) return 'unsatisfiable'
+  if (last < start) return undefined
   return { start, end: Math.min(last + 1, size) }
 }
 
