@@ -51,6 +51,8 @@ export interface WeftPageHook {
   streaming: Promise<boolean>
   /** The ranges the service worker had this tab's node read, in order. */
   served: () => ServedRange[]
+  /** Blocks this tab's node fetched from peers for the worker's reads of a file. */
+  streamedBlocks: (cid: string) => number
 }
 
 /** What a put through the hook reports. */
@@ -174,7 +176,8 @@ function workerWanted (): boolean {
 const hook: WeftPageHook = {
   ready, connect, findPeer, put, get, stats,
   streaming: streaming.then(b => b != null),
-  served: () => bridge.served.map(r => ({ ...r }))
+  served: () => bridge.served.map(r => ({ ...r })),
+  streamedBlocks: cid => bridge.fetched.get(cid) ?? 0
 }
 ;(globalThis as { weft?: WeftPageHook }).weft = hook
 

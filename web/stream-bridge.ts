@@ -32,6 +32,8 @@ export const TAB_ID = crypto.randomUUID()
 export class StreamBridge {
   /** Every range read through the worker, in order (the last 1000). */
   readonly served: ServedRange[] = []
+  /** Blocks fetched from peers for the worker's reads, by CID of the file. */
+  readonly fetched = new Map<string, number>()
   private readonly open = new Map<string, Content>()
 
   constructor (private readonly ready: Promise<WeftNode>) {}
@@ -71,7 +73,9 @@ export class StreamBridge {
   private content (node: WeftNode, cid: string): Content {
     let content = this.open.get(cid)
     if (content == null) {
-      content = node.open(cid)
+      // not kept in IndexedDB: Chromium holds what a page writes there in
+      // its memory for a while, and these bytes go to a player or to disk
+      content = node.open(cid, { cache: false })
       this.open.set(cid, content)
       if (this.open.size > OPEN_FILES) this.open.delete(this.open.keys().next().value as string)
     }
@@ -110,7 +114,11 @@ export class StreamBridge {
         const range: ServedRange = { cid, offset: message.offset, length: message.length, sent: 0, stopped: false }
         this.served.push(range)
         if (this.served.length > 1000) this.served.shift()
-        reading = new RangeRead(this.ready.then(node => this.content(node, cid)), range)
+        // the session counts the blocks it fetched for all of the file's reads
+        const counted = (event: { detail: { fetched: number } }): void => {
+          this.fetched.set(cid, Math.max(this.fetched.get(cid) ?? 0, event.detail.fetched))
+        }
+        reading = new RangeRead(this.ready.then(node => this.content(node, cid)), range, counted)
       } else if (message.type === 'pull') {
         if (reading == null) { fail(new Error('pull before read')); return }
         reading.next().then(bytes => {
@@ -131,7 +139,7 @@ class RangeRead {
   private abort: AbortController | undefined
   private idle: ReturnType<typeof setTimeout> | undefined
 
-  constructor (private readonly content: Promise<Content>, private readonly range: ServedRange) {}
+  constructor (private readonly content: Promise<Content>, private readonly range: ServedRange, private readonly onProgress: (event: { detail: { fetched: number } }) => void) {}
 
   /** The next chunk (a copy the caller may transfer), or undefined at the end of the range. */
   async next (): Promise<Uint8Array | undefined> {
@@ -142,7 +150,7 @@ class RangeRead {
       // the first pull, or the first after going idle: from where it stands
       range.stopped = false
       this.abort = new AbortController()
-      this.chunks = (await this.content).read({ offset: range.offset + range.sent, length: range.length - range.sent, signal: this.abort.signal })
+      this.chunks = (await this.content).read({ offset: range.offset + range.sent, length: range.length - range.sent, signal: this.abort.signal, onProgress: this.onProgress })
     }
     const { done, value } = await this.chunks.next()
     if (done === true) return undefined
