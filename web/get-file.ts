@@ -177,6 +177,8 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
     const node = await ready
     const content = node.open(shared.cid, { signal })
     const bridge = await streaming
+    // a worker unregistered since the page loaded (devtools, site data cleared) is registered again
+    if (bridge != null && !bridge.active) await bridge.start()
     if (bridge?.active === true) {
       const { size } = await content.stat({ signal })
       const byName = typeOfName(shared.name)

@@ -35,6 +35,7 @@ export class StreamBridge {
   /** Blocks fetched from peers for the worker's reads, by CID of the file. */
   readonly fetched = new Map<string, number>()
   private readonly open = new Map<string, Content>()
+  private listening = false
 
   constructor (private readonly ready: Promise<WeftNode>) {}
 
@@ -42,14 +43,18 @@ export class StreamBridge {
    * Registers the service worker and resolves true once it controls this
    * page; false where there is none (no support, a private window that
    * refuses it, a registration that failed): the page then reads files
-   * whole instead.
+   * whole instead. Called again, it registers the worker again (one that
+   * was unregistered since).
    */
   async start (): Promise<boolean> {
     const container = navigator.serviceWorker as ServiceWorkerContainer | undefined
     if (container == null) return false
-    container.addEventListener('message', event => { this.onHello(event) })
-    // messages wait in a queue until this is called (or onmessage is set)
-    container.startMessages()
+    if (!this.listening) {
+      this.listening = true
+      container.addEventListener('message', event => { this.onHello(event) })
+      // messages wait in a queue until this is called (or onmessage is set)
+      container.startMessages()
+    }
     try {
       await container.register(WORKER_URL, { scope: '/' })
       const registration = await container.ready

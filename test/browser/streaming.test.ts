@@ -115,14 +115,29 @@ describe('streaming playback and downloads through the page\'s service worker', 
     const ms = await playsPast(page, target + 0.5)
     const ranges = await served(page)
     const fetched = await fetchedBytes(page, video.cid)
-    process.stderr.write(`# played at ${target} s ${ms.toFixed(0)} ms after the seek; ranges ${ranges.map(r => `${(r.offset / 1_048_576).toFixed(1)}+${(r.sent / 1_048_576).toFixed(1)}`).join(' ')} MiB; ${(fetched / 1_048_576).toFixed(1)} MiB fetched\n`)
+    process.stderr.write(`# played at ${target} s ${ms.toFixed(0)} ms after the seek; ranges ${ranges.map(r => `${(r.offset / 1_048_576).toFixed(1)}+${(r.sent / 1_048_576).toFixed(1)}${r.stopped ? ' (stopped)' : ''}`).join(' ')} MiB; ${(fetched / 1_048_576).toFixed(1)} MiB fetched\n`)
     process.stderr.write(`# screenshot: ${await page.screenshot('streaming-after-seek')}\n`)
     // the seek opened a range near 80 % of the bytes...
     const opened = ranges.slice(before.length)
     assert.ok(opened.some(r => r.offset > video.size * 0.6 && r.offset < video.size * 0.9), JSON.stringify(opened))
+    // the range the player was reading before it seeked was cancelled, not read on
+    for (const range of ranges.slice(0, before.length)) assert.ok(range.stopped || range.sent === range.length, JSON.stringify(range))
     // ...and the middle of the file was never fetched
     assert.ok(fetched < video.size * 0.6, `${fetched} of ${video.size} bytes fetched`)
     assert.ok(ms < 10_000, `${ms} ms from the seek to playing`)
+  })
+
+  it('answers a two-byte probe (Safari\'s) with 206 and the file\'s size, and a range past the end with 416', async () => {
+    const page = await openStreaming(async path => network.open(path), video.cid, 'noise.webm')
+    const answers = await page.page.evaluate(async ({ cid, size }) => {
+      const ask = async (range: string): Promise<{ status: number, length: string | null, range: string | null, type: string | null, bytes: number }> => {
+        const response = await fetch(`/weft-stream/${cid}/noise.webm`, { headers: { range } })
+        return { status: response.status, length: response.headers.get('content-length'), range: response.headers.get('content-range'), type: response.headers.get('content-type'), bytes: (await response.arrayBuffer()).byteLength }
+      }
+      return [await ask('bytes=0-1'), await ask(`bytes=${size}-`)]
+    }, video)
+    assert.deepEqual(answers[0], { status: 206, length: '2', range: `bytes 0-1/${video.size}`, type: 'video/webm', bytes: 2 })
+    assert.deepEqual(answers[1], { status: 416, length: null, range: `bytes */${video.size}`, type: 'video/webm', bytes: 0 })
   })
 
   it('says when an MP4 keeps its index at the end', async () => {
