@@ -79,7 +79,16 @@ export function offerStreamed (bridge: StreamBridge, file: StreamedFile, signal:
     return
   }
   preview.replaceChildren(...previewOf(kind, file, src))
-  show(result, 'ok', `${what}: ready, ${kind === 'other' ? 'downloads' : 'shown and downloads'} as it streams, never held whole in this tab`)
+  const ready = `${what}: ready; Download saves it to disk as it arrives, never held whole in this tab`
+  show(result, 'ok', ready)
+  // a download's progress is the browser's; what the tab handed over is told here
+  let last = 0
+  const timer = setInterval(() => {
+    const now = bridge.served.filter(r => r.cid === file.cid).reduce((n, r) => n + r.sent, 0)
+    if (now !== last) show(result, 'ok', `${what}: ${fetched()} so far, never held whole in this tab`)
+    last = now
+  }, 1000)
+  signal.addEventListener('abort', () => { clearInterval(timer) }, { once: true })
 }
 
 function previewOf (kind: MediaKind, file: StreamedFile, src: string): HTMLElement[] {

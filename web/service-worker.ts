@@ -45,7 +45,9 @@ const SNIFF_BYTES = 64
 scope.addEventListener('install', event => { event.waitUntil(scope.skipWaiting()) })
 // take over the page that registered it at once: its first video need not wait for a reload
 scope.addEventListener('activate', event => { event.waitUntil(scope.clients.claim()) })
-// a page loaded with a forced reload is not controlled; it asks to be
+// a page loaded with a forced reload is not controlled; it asks to be. (A
+// page reading a range also posts 'keepalive' now and then: the event itself
+// is what keeps this worker running while its response streams.)
 scope.addEventListener('message', event => {
   if (event.data === 'claim') event.waitUntil(scope.clients.claim())
 })

@@ -26,6 +26,14 @@ const CONTROL_TIMEOUT_MS = 3_000
 /** Files opened recently: one fetch session each, so their root is fetched once for all their ranges. */
 const OPEN_FILES = 8
 
+/**
+ * How often the page pokes its worker while a range is being read. A message
+ * to the worker (not one on a MessageChannel) extends its life, which the
+ * browser otherwise ends some time after its last event even while a
+ * response it made is still streaming (a 4 GiB download takes minutes).
+ */
+const KEEPALIVE_MS = 10_000
+
 /** A tab's name in stream URLs, so that the worker asks this tab's node and not another's. */
 export const TAB_ID = crypto.randomUUID()
 
@@ -36,6 +44,8 @@ export class StreamBridge {
   readonly fetched = new Map<string, number>()
   private readonly open = new Map<string, Content>()
   private listening = false
+  private readonly reading = new Set<RangeRead>()
+  private keepalive: ReturnType<typeof setInterval> | undefined
 
   constructor (private readonly ready: Promise<WeftNode>) {}
 
@@ -87,6 +97,18 @@ export class StreamBridge {
     return content
   }
 
+  /** Keeps the worker alive while any range is being read. */
+  private live (read: RangeRead, live: boolean): void {
+    if (live) this.reading.add(read)
+    else this.reading.delete(read)
+    if (this.reading.size > 0 && this.keepalive == null) {
+      this.keepalive = setInterval(() => { navigator.serviceWorker?.controller?.postMessage('keepalive') }, KEEPALIVE_MS)
+    } else if (this.reading.size === 0 && this.keepalive != null) {
+      clearInterval(this.keepalive)
+      this.keepalive = undefined
+    }
+  }
+
   private onHello (event: MessageEvent): void {
     const hello = event.data as Hello | undefined
     const port = event.ports[0]
@@ -123,7 +145,8 @@ export class StreamBridge {
         const counted = (event: { detail: { fetched: number } }): void => {
           this.fetched.set(cid, Math.max(this.fetched.get(cid) ?? 0, event.detail.fetched))
         }
-        reading = new RangeRead(this.ready.then(node => this.content(node, cid)), range, counted)
+        reading = new RangeRead(this.ready.then(node => this.content(node, cid)), range, counted, live => { this.live(read, live) })
+        const read = reading
       } else if (message.type === 'pull') {
         if (reading == null) { fail(new Error('pull before read')); return }
         reading.next().then(bytes => {
@@ -144,7 +167,9 @@ class RangeRead {
   private abort: AbortController | undefined
   private idle: ReturnType<typeof setTimeout> | undefined
 
-  constructor (private readonly content: Promise<Content>, private readonly range: ServedRange, private readonly onProgress: (event: { detail: { fetched: number } }) => void) {}
+  constructor (private readonly content: Promise<Content>, private readonly range: ServedRange,
+    private readonly onProgress: (event: { detail: { fetched: number } }) => void,
+    private readonly onLive: (live: boolean) => void) {}
 
   /** The next chunk (a copy the caller may transfer), or undefined at the end of the range. */
   async next (): Promise<Uint8Array | undefined> {
@@ -154,13 +179,15 @@ class RangeRead {
     if (this.chunks == null) {
       // the first pull, or the first after going idle: from where it stands
       range.stopped = false
+      this.onLive(true)
       this.abort = new AbortController()
       this.chunks = (await this.content).read({ offset: range.offset + range.sent, length: range.length - range.sent, signal: this.abort.signal, onProgress: this.onProgress })
     }
     const { done, value } = await this.chunks.next()
-    if (done === true) return undefined
+    if (done === true) { this.release(); return undefined }
     range.sent += value.byteLength
-    this.idle = setTimeout(() => { this.release() }, IDLE_READ_MS)
+    if (range.sent >= range.length) this.release()
+    else this.idle = setTimeout(() => { this.release() }, IDLE_READ_MS)
     // the block's own buffer may be shared: a copy of just these bytes is transferred
     return value.slice()
   }
@@ -172,7 +199,8 @@ class RangeRead {
   }
 
   private release (): void {
-    this.range.stopped = true
+    this.onLive(false)
+    this.range.stopped = this.range.sent < this.range.length
     this.abort?.abort()
     void this.chunks?.return(undefined).catch(() => {})
     this.chunks = undefined
