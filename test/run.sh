@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run build
 bash test/support/ensure-chromium.sh
+bash test/support/ensure-ffmpeg.sh
 exec bash test/support/in-netns.sh node --test --test-concurrency=1 --test-timeout=300000 'dist/test/**/*.test.js'

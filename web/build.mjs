@@ -9,17 +9,28 @@ import { dirname, join } from 'node:path'
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const out = join(root, 'dist', 'web')
 await mkdir(out, { recursive: true })
-await build({
-  entryPoints: [join(out, 'main.js')],
-  outfile: join(out, 'weft.js'),
+const common = {
   bundle: true,
-  format: 'esm',
   platform: 'browser',
   target: 'es2022',
   minify: true,
   sourcemap: true,
   metafile: false,
-  logLevel: 'warning',
+  logLevel: 'warning'
+}
+// the service worker, at the root of the site so that its scope covers the
+// stream and download URLs; a classic script, which every browser can register
+await build({
+  ...common,
+  entryPoints: [join(out, 'service-worker.js')],
+  outfile: join(out, 'sw.js'),
+  format: 'iife'
+})
+await build({
+  ...common,
+  entryPoints: [join(out, 'main.js')],
+  outfile: join(out, 'weft.js'),
+  format: 'esm',
   // @libp2p/webrtc already brings @libp2p/noise, the newer home of the same
   // implementation: one copy, not two
   alias: { '@chainsafe/libp2p-noise': '@libp2p/noise' },

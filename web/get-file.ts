@@ -1,12 +1,17 @@
 /**
  * "Get a file": a person pastes a CID or a share link, or opens a share link
- * (`#/<cid>/<name>`, which starts the fetch by itself). The page streams the
- * file from whichever peers hold it, then offers it as a download, with a
- * preview of small images and text.
+ * (`#/<cid>/<name>`, which starts the fetch by itself). With the service
+ * worker (stream-bridge.ts) a video or audio file plays as it arrives, and
+ * a large file is offered as a download streamed to disk (play-file.ts);
+ * small files, and every file in a browser without the worker, are read
+ * whole into a Blob and offered with a preview of images and text.
  */
+import { kindOf, sniffType, typeOfName } from './media-type.js'
+import { offerStreamed } from './play-file.js'
 import { parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
-import type { WeftNode } from '../src/index.js'
+import type { StreamBridge } from './stream-bridge.js'
+import type { Content, WeftNode } from '../src/index.js'
 
 /** How a read is going. `size` is known once the file's root block is here. */
 export interface GetProgress {
@@ -25,6 +30,9 @@ export interface ReadFile {
   local: number
 }
 
+/** Bytes of a file's start read to tell its type and preview it, when it is offered through the worker. */
+export const HEAD_BYTES = 65_536
+
 /** Files up to this size get a preview. */
 export const PREVIEW_MAX_BYTES = 4 * 1_048_576
 
@@ -40,14 +48,14 @@ const TEXT_PREVIEW_BYTES = 16_384
  * Blob data outside the page's heap (on disk when large), so a 2 GB file
  * never sits in the page's memory.
  */
-export async function readFile (node: WeftNode, cid: string, options: { signal?: AbortSignal, onProgress?: (progress: GetProgress) => void } = {}): Promise<ReadFile> {
+export async function readFile (node: WeftNode, cid: string, options: { signal?: AbortSignal, onProgress?: (progress: GetProgress) => void, content?: Content } = {}): Promise<ReadFile> {
   const progress: GetProgress = { bytes: 0, fetched: 0, local: 0 }
   const { signal, onProgress } = options
   const parts: Blob[] = []
   let chunks: BlobPart[] = []
   let chunkBytes = 0
   // one fetch session for the bytes and the size: the root comes once
-  const content = node.open(cid, signal != null ? { signal } : {})
+  const content = options.content ?? node.open(cid, signal != null ? { signal } : {})
   const reading = content.read({
     ...(signal != null ? { signal } : {}),
     onProgress: event => {
@@ -107,7 +115,7 @@ export function asText (bytes: Uint8Array): string | undefined {
 }
 
 /** Wires the page's "Get a file" section to the node once it is `ready`. */
-export function getFileSection (ready: Promise<WeftNode>): void {
+export function getFileSection (ready: Promise<WeftNode>, streaming: Promise<StreamBridge | undefined>): void {
   const form = byId<HTMLFormElement>('get-form')
   const input = byId<HTMLInputElement>('get-cid')
   let current: AbortController | undefined
@@ -116,7 +124,7 @@ export function getFileSection (ready: Promise<WeftNode>): void {
     current?.abort()
     const controller = new AbortController()
     current = controller
-    void receive(ready, shared, controller.signal)
+    void receive(ready, streaming, shared, controller.signal)
   }
 
   form.addEventListener('submit', event => {
@@ -142,7 +150,7 @@ export function getFileSection (ready: Promise<WeftNode>): void {
 /** Object URLs of the last file shown, released when the next one replaces it. */
 let shownUrls: string[] = []
 
-async function receive (ready: Promise<WeftNode>, shared: SharedFile, signal: AbortSignal): Promise<void> {
+async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridge | undefined>, shared: SharedFile, signal: AbortSignal): Promise<void> {
   const name = shared.name ?? shared.cid
   const bar = byId<HTMLProgressElement>('get-progress')
   const result = byId('get-result')
@@ -150,6 +158,7 @@ async function receive (ready: Promise<WeftNode>, shared: SharedFile, signal: Ab
   shownUrls = []
   byId('get-done').hidden = true
   byId('preview').replaceChildren()
+  byId('stream-note').hidden = true
   bar.hidden = false
   bar.removeAttribute('value')
   show(result, 'pending', `${name}: looking for it…`)
@@ -166,7 +175,26 @@ async function receive (ready: Promise<WeftNode>, shared: SharedFile, signal: Ab
   const started = performance.now()
   try {
     const node = await ready
-    const file = await readFile(node, shared.cid, { signal, onProgress: p => { progress = p; draw() } })
+    const content = node.open(shared.cid, { signal })
+    const bridge = await streaming
+    // a worker unregistered since the page loaded (devtools, site data cleared) is registered again
+    if (bridge != null && !bridge.active) await bridge.start()
+    if (bridge?.active === true) {
+      const { size } = await content.stat({ signal })
+      const byName = typeOfName(shared.name)
+      const playable = ['video', 'audio'].includes(kindOf(byName))
+      if (size > PREVIEW_MAX_BYTES || playable) {
+        const head = await firstBytes(content, Math.min(size, HEAD_BYTES), signal)
+        if (signal.aborted) return
+        offerStreamed(bridge, { cid: shared.cid, name, size, type: byName ?? sniffType(head), head }, signal)
+        return
+      }
+    } else {
+      const note = byId('stream-note')
+      show(note, 'warning', 'This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): files are read whole into the tab before they can be played or saved.')
+      note.hidden = false
+    }
+    const file = await readFile(node, shared.cid, { signal, content, onProgress: p => { progress = p; draw() } })
     draw.cancel()
     if (signal.aborted) return
     const seconds = (performance.now() - started) / 1000
@@ -183,13 +211,26 @@ async function receive (ready: Promise<WeftNode>, shared: SharedFile, signal: Ab
   }
 }
 
+/** The first `length` bytes of a file. */
+async function firstBytes (content: Content, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  const head = new Uint8Array(length)
+  let at = 0
+  for await (const chunk of content.read({ offset: 0, length, signal })) {
+    head.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return head
+}
+
 /** Shows the download link, and a preview for small images and text. */
 async function offer (blob: Blob, name: string): Promise<void> {
-  const url = URL.createObjectURL(blob)
+  // a blob: URL has the page's origin: typed as bytes, no browser renders a stranger's HTML from it
+  const url = URL.createObjectURL(new Blob([blob], { type: 'application/octet-stream' }))
   shownUrls.push(url)
   const link = byId<HTMLAnchorElement>('download')
   link.href = url
   link.download = name
+  link.dataset.name = name
   link.textContent = `Download ${name}`
   link.dataset.size = String(blob.size)
   byId('get-done').hidden = false

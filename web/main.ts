@@ -11,6 +11,7 @@ import { addFileSection, putFile } from './add-file.js'
 import { connectWithRetry } from './connect.js'
 import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
+import { StreamBridge, type ServedRange } from './stream-bridge.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
 import type { BootstrapInfo } from '../src/http/server.js'
 
@@ -46,6 +47,12 @@ export interface WeftPageHook {
   get: (cid: string) => Promise<GotFile>
   /** The page's block store: bytes used of its quota, blocks, pins. */
   stats: () => Promise<StorageStats>
+  /** Resolves true once the service worker controls the page (false: files are read whole). */
+  streaming: Promise<boolean>
+  /** The ranges the service worker had this tab's node read, in order. */
+  served: () => ServedRange[]
+  /** Blocks this tab's node fetched from peers for the worker's reads of a file. */
+  streamedBlocks: (cid: string) => number
 }
 
 /** What a put through the hook reports. */
@@ -152,7 +159,26 @@ async function stats (): Promise<StorageStats> {
   return (await hook.ready).status().storage
 }
 
-const hook: WeftPageHook = { ready: start(), connect, findPeer, put, get, stats }
+const ready = start()
+const bridge = new StreamBridge(ready)
+/** The worker, once it controls the page; undefined without one. */
+const streaming = (workerWanted() ? bridge.start() : Promise.resolve(false)).then(ok => ok ? bridge : undefined)
+
+function workerWanted (): boolean {
+  try {
+    return pageOptions(location.search).serviceWorker
+  } catch {
+    // the page's start shows what is wrong with its options
+    return false
+  }
+}
+
+const hook: WeftPageHook = {
+  ready, connect, findPeer, put, get, stats,
+  streaming: streaming.then(b => b != null),
+  served: () => bridge.served.map(r => ({ ...r })),
+  streamedBlocks: cid => bridge.fetched.get(cid) ?? 0
+}
 ;(globalThis as { weft?: WeftPageHook }).weft = hook
 
 hook.ready.then(
@@ -161,7 +187,7 @@ hook.ready.then(
 )
 
 addFileSection(hook.ready)
-getFileSection(hook.ready)
+getFileSection(hook.ready, streaming)
 
 onSubmit('connect', async addr => {
   const c = await connect(addr)

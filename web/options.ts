@@ -5,11 +5,15 @@
  *   server over that transport only (default: every address the server offers);
  * - `?db=NAME` keeps this node's key and stores in the IndexedDB database NAME
  *   (default `weft`), so two pages of one browser can be two distinct peers,
- *   and a page reloaded with the same NAME keeps its PeerId.
+ *   and a page reloaded with the same NAME keeps its PeerId;
+ * - `?sw=off` runs the page without its service worker: files are read whole
+ *   into Blobs, as in a browser that has none (for comparison and tests).
  */
 export interface PageOptions {
   transport: BootstrapTransport | 'all'
   db: string
+  /** Stream and download through the service worker (default true). */
+  serviceWorker: boolean
 }
 
 /** The server transports a page can bootstrap over. */
@@ -26,7 +30,9 @@ export function pageOptions (search: string): PageOptions {
   }
   const db = params.get('db') ?? 'weft'
   if (db.trim() === '') throw new Error('the db name in the URL is empty')
-  return { transport: transport as PageOptions['transport'], db }
+  const sw = params.get('sw') ?? 'on'
+  if (sw !== 'on' && sw !== 'off') throw new Error(`sw must be on or off in the URL, not "${sw}"`)
+  return { transport: transport as PageOptions['transport'], db, serviceWorker: sw === 'on' }
 }
 
 /** Keeps the bootstrap addresses of the chosen transport (`/ws`, `/wss` or `/webrtc-direct`). */

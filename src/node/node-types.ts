@@ -9,7 +9,7 @@ import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { GuardStats } from '../services/store-guard.js'
-import type { Content, GetOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
 import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -71,7 +71,7 @@ export interface WeftNode {
    * A file to stat and read with one fetch session, so its root block comes
    * from the network once (`weft get` asks its size, then its bytes).
    */
-  open: (cid: CID | string, options?: AbortOptions) => Content
+  open: (cid: CID | string, options?: OpenOptions) => Content
 
   /** Size and type of a file, and whether it is held and pinned here. */
   stat: (cid: CID | string, options?: AbortOptions) => Promise<StatResult>

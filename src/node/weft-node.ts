@@ -6,7 +6,7 @@ import type { NodeServices } from './common-options.js'
 import type { NodeMetrics } from './metrics.js'
 import type { NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
@@ -52,7 +52,7 @@ export class DefaultWeftNode implements WeftNode {
     yield * this.open(cid, options).read(options)
   }
 
-  open (cid: CID | string, options?: AbortOptions): Content {
+  open (cid: CID | string, options?: OpenOptions): Content {
     const content = this.libp2p.services.storage.open(cidOf(cid), options)
     const node = this
     return {

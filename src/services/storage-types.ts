@@ -63,6 +63,19 @@ export interface GetOptions extends AbortOptions, ProgressOptions<GetProgressEve
   length?: number
 }
 
+/** How `open` opens a file. */
+export interface OpenOptions extends AbortOptions {
+  /**
+   * Keep the blocks its reads fetch in the local store, so this node serves
+   * them too (default: the node's own choice, `cacheFetched`). A page that
+   * streams a film or saves a large file to disk passes false: Chromium holds
+   * what a page writes to IndexedDB in its own memory for a while (a 512 MiB
+   * download grew the browser process by ~600 MiB), and the bytes are on
+   * their way to the player or the disk anyway.
+   */
+  cache?: boolean
+}
+
 /** What `stat` tells about content. */
 export interface StatResult extends ContentStat {
   /** Whether the root block is stored here. */
@@ -182,7 +195,7 @@ export interface WeftStorage {
    * the root block is fetched once for all of them. `options.signal` ends
    * the session.
    */
-  open: (cid: CID, options?: AbortOptions) => Content
+  open: (cid: CID, options?: OpenOptions) => Content
 
   /**
    * The bytes of a file, in order, streamed: blocks are fetched (local store

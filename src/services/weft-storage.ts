@@ -24,7 +24,7 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, DagBlocks, GetOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
@@ -260,9 +260,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     }, options, this.signalFor(options))
   }
 
-  open (cid: CID, options: AbortOptions = {}): Content {
+  open (cid: CID, options: OpenOptions = {}): Content {
     let onProgress: ((evt: FetchProgressEvents) => void) | undefined
-    const session = this.session(cid, this.signalFor(options), evt => { onProgress?.(evt) })
+    const cache = this.cacheFetched && options.cache !== false
+    const session = this.session(cid, this.signalFor(options), evt => { onProgress?.(evt) }, cache)
     return {
       cid,
       stat: async (opts = {}) => {
@@ -272,7 +273,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       },
       read: (opts = {}) => {
         onProgress = opts.onProgress
-        return this.read(cid, session, opts)
+        return this.read(cid, session, opts, cache)
       }
     }
   }
@@ -295,7 +296,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     await this.blocks.unpin(cid, options)
   }
 
-  private async * read (root: CID, session: FetchSession, options: GetOptions): AsyncGenerator<Uint8Array> {
+  private async * read (root: CID, session: FetchSession, options: GetOptions, cache = this.cacheFetched): AsyncGenerator<Uint8Array> {
     yield * readContent(root, session, {
       window: DEFAULT_READ_WINDOW,
       signal: this.signalFor(options),
@@ -304,7 +305,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     })
     // a whole read by a node that keeps what it fetches: it now holds the
     // file and can serve it to the next reader (the peer CDN)
-    if (this.cacheFetched && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
+    if (cache && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
       this.announce(root)
     }
   }
@@ -330,7 +331,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     return this.started ? { ...this.limits.status(), knownServers: this.finder.status().servers } : undefined
   }
 
-  private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void): FetchSession {
+  private session (root: CID, signal: AbortSignal, onProgress: (evt: FetchProgressEvents) => void, cacheFetched = this.cacheFetched): FetchSession {
     return new FetchSession({
       onProgress,
       blocks: this.blocks,
@@ -339,7 +340,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       finder: this.finder,
       contentRouting: this.components.contentRouting,
       timeoutMs: this.fetchTimeoutMs,
-      cacheFetched: this.cacheFetched,
+      cacheFetched,
       onMisbehaviour: (peer, err) => { this.log('peer %p misbehaved: %s', peer, err.message) }
     }, root, signal)
   }
