@@ -61,9 +61,19 @@ const spread = (counts: number[]): string => {
 
 /** Polls the live servers' stores (other processes: no events to await) until every block has `least` holders, up to REPAIR_BOUND_MS. */
 async function holdersAtLeast (net: Testnet, cids: string[], least: number, when: string): Promise<number[]> {
-  return pollUntil(async () => net.holderCounts(cids), counts => counts.every(c => c >= least),
-    counts => `${when}: holders among the ${net.servers.length} live servers: ${spread(counts)}`,
-    { timeoutMs: REPAIR_BOUND_MS, intervalMs: POLL_MS })
+  try {
+    return await pollUntil(async () => net.holderCounts(cids), counts => counts.every(c => c >= least),
+      counts => `${when}: holders among the ${net.servers.length} live servers: ${spread(counts)}`,
+      { timeoutMs: REPAIR_BOUND_MS, intervalMs: POLL_MS })
+  } catch (err: any) {
+    // what the servers refused says why repair stalled
+    const refused = new Map<string, number>()
+    for (const server of net.servers) {
+      const refusals: Record<string, number> = (await net.status(server.peerId)).storage.guard?.refusals ?? {}
+      for (const [reason, n] of Object.entries(refusals)) refused.set(reason, (refused.get(reason) ?? 0) + n)
+    }
+    throw new Error(`${String(err.message)}; pushes the live servers refused: ${JSON.stringify(Object.fromEntries(refused))}`, { cause: err })
+  }
 }
 
 describe('churn: 8 of 12 servers replaced, two at a time, and the file survives', () => {
