@@ -17,6 +17,14 @@ export const PLACE_ATTEMPTS = 5
 /** The first wait before a block below its quorum is tried again. */
 export const RETRY_BASE_MS = 500
 
+/**
+ * How long a server may take to answer for one block pushed to it before the
+ * block goes to the next closest instead: a server that is slow (or accepts
+ * the stream and never answers) costs a put this long once, not the whole
+ * put. Its answer, should it come later, is ignored (an extra replica).
+ */
+export const PUSH_TIMEOUT_MS = 15_000
+
 export interface PlacerInit {
   /** Replicas wanted per block. */
   replication: number
@@ -32,6 +40,8 @@ export interface PlacerInit {
   storeHere: (cid: CID, bytes: Uint8Array) => Promise<void>
   /** Blocks in flight per peer stream. */
   window: number
+  /** How long one push may wait for its answer (default PUSH_TIMEOUT_MS). */
+  pushTimeoutMs?: number
   /**
    * Send each block once, to the closest member of its replica set, which
    * pushes it on to the others (default true). Where that member does not
@@ -48,7 +58,7 @@ export interface BlockPlacement {
   replicas: number
   /** Pushes the first holder was still making to other members when it answered. */
   pending: number
-  /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
+  /** Why candidates did not take it, every one, e.g. `12D3…: quota (…)`, `12D3…: timed out after 15 s`. */
   refusals: string[]
   /** Members of the replica set that kept it already (an earlier put of the same bytes): not sent to them again. */
   alreadyKept: number
@@ -126,13 +136,14 @@ export class Placer {
   }
 
   private async keeps (peer: PeerId, cid: CID): Promise<boolean> {
-    const { signal } = this.init
+    // a server silent on a small question is not waited on longer than on a push
+    const signal = AbortSignal.any([this.init.signal, AbortSignal.timeout(this.init.pushTimeoutMs ?? PUSH_TIMEOUT_MS)])
     try {
       const stream = await this.init.open(peer, HAVE_PROTOCOL, signal)
       const [holding] = await requestHave(stream, [cid], { signal, peer: peer.toString() })
       return holding === 'kept'
     } catch {
-      signal.throwIfAborted()
+      this.init.signal.throwIfAborted()
       // an older server without the protocol, or one that cannot be
       // reached: the push finds out which, and says so
       return false
@@ -203,9 +214,20 @@ export class Placer {
 
   /** Pushes a block to a peer; returns its answer when it stored the block, else why not. */
   private async pushTo (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer | string> {
+    const timeoutMs = this.init.pushTimeoutMs ?? PUSH_TIMEOUT_MS
+    let timer: ReturnType<typeof setTimeout> | undefined
     try {
       this.bytesSent += bytes.byteLength
-      const answer = await this.session.push(peer, cid, bytes, forward)
+      const answering = this.session.push(peer, cid, bytes, forward)
+      // a late answer (or failure) after the time-out is no one's business
+      answering.catch(() => {})
+      const timedOut = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, timeoutMs) })
+      const answer = await Promise.race([answering, timedOut])
+      if (answer === 'timeout') {
+        // the blocks after this one go to others from the start
+        this.init.finder.down(peer)
+        return `timed out after ${formatSeconds(timeoutMs)}`
+      }
       if (answer.status === 'stored') return answer
       return answer.message != null ? `${answer.status} (${answer.message})` : answer.status
     } catch (err) {
@@ -214,6 +236,12 @@ export class Placer {
       // the blocks after this one, for this put and the node's next ones
       if (unreachable(err)) this.init.finder.down(peer)
       return `failed: ${(err as Error).message}`
+    } finally {
+      clearTimeout(timer)
     }
   }
+}
+
+function formatSeconds (ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`
 }

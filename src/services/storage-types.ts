@@ -1,6 +1,7 @@
 /** The storage service's public interface: what it is made with, what its operations take and report. */
 
 import type { ContentStat } from '../content/read.js'
+import type { ShortBlockReport } from '../errors.js'
 import type { ContentSource } from '../content/source.js'
 import type { FetchProgressEvents } from '../fetch/fetch-session.js'
 import type { RepairStats } from '../placement/replicator.js'
@@ -17,6 +18,16 @@ export interface PutResult {
   size: number
   /** Replicas of the least-replicated block: every block has at least this many (servers that confirmed keeping it). */
   replicas: number
+  /** The replicas every block had to reach: `storage.writeQuorum`, or `minReplicas` when given. */
+  writeQuorum: number
+  /** Blocks by the replicas they reached: `{ 3: 15, 2: 2 }` is 15 blocks on 3 servers and 2 on 2. */
+  blocksByReplicas: Record<number, number>
+  /**
+   * Blocks that reached fewer replicas than the servers found could give, or
+   * reached them only past refusals and failures (a full server, one that
+   * timed out): each with the replicas it got and every `<peer>: <reason>`.
+   */
+  short: ShortBlockReport[]
   /**
    * Pushes to further members of replica sets that servers were still making
    * when they answered: the replicas that will follow `replicas` (summed over
@@ -49,6 +60,13 @@ export interface PutOptions extends AbortOptions, ProgressOptions<PutProgressEve
    * sharing straight to other pages). Default true: store at the replica set.
    */
   replicate?: boolean
+  /**
+   * Replicas each block must reach for the put to succeed, in place of
+   * `storage.writeQuorum` (1 to `replication`): for storing on fewer servers
+   * than the quorum on purpose, a small network. The result says how many
+   * each block got.
+   */
+  minReplicas?: number
 }
 
 export interface GetOptions extends AbortOptions, ProgressOptions<GetProgressEvents> {

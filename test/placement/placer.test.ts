@@ -16,7 +16,7 @@ interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean, haveAsk
  * whose finder answers `order` (and `freshOrder` when asked afresh): the
  * placement decisions are tested, not XOR.
  */
-async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean, forward?: Forward }): Promise<{
+async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean, forward?: Forward, pushTimeoutMs?: number }): Promise<{
   servers: FakeServer[]
   placer: Placer
   finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
@@ -54,6 +54,7 @@ async function network (options: { servers: number, replication: number, writeQu
     storeProtocol: STORE_PROTOCOL,
     storeHere: async () => { assert.fail('the uploader holds no replicas') },
     window: STORE_WINDOW,
+    ...(options.pushTimeoutMs != null ? { pushTimeoutMs: options.pushTimeoutMs } : {}),
     signal: AbortSignal.timeout(30_000)
   })
   return { servers, placer, finder }
@@ -198,5 +199,18 @@ describe('placer', () => {
     net.placer.close()
     assert.equal(placed.replicas, 2)
     assert.ok(net.finder.fresh >= 2, `${net.finder.fresh} fresh asks`)
+  })
+
+  it('gives a block a server never answers for to the next closest, and says the silent one timed out', async () => {
+    const net = await network({ servers: 4, replication: 3, writeQuorum: 3, pushTimeoutMs: 300 })
+    // takes the stream and the block, and never answers
+    net.servers[1].blocks.beforePut = async () => new Promise<never>(() => {})
+    const block = await rawBlock('silent server')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true])
+    assert.deepEqual(placed.refusals, [`${net.servers[1].id.toString()}: timed out after 300 ms`])
+    assert.deepEqual(net.finder.down, [net.servers[1].id.toString()], 'the blocks after it go elsewhere from the start')
   })
 })
