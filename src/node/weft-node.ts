@@ -5,7 +5,7 @@ import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
 import type { NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult, VerifyResult } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
@@ -89,6 +89,12 @@ export class DefaultWeftNode implements WeftNode {
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.storage.unpin(cidOf(cid), options)
+  }
+
+  async verify (cid: CID | string, options?: AbortOptions): Promise<VerifyResult> {
+    const parsed = cidOf(cid)
+    await this.hasPeer(options?.signal)
+    return this.libp2p.services.storage.verify(parsed, options)
   }
 
   get peerId (): PeerId {

@@ -47,6 +47,34 @@ export interface PutResult {
   pinned: boolean
 }
 
+/** What `verify` found of one block. */
+export interface BlockVerdict {
+  cid: CID
+  /** Servers that answered that they keep it (a replica or a pin). */
+  holders: number
+  /** Their PeerIds, closest to the block first. */
+  servers: string[]
+  /** Servers asked: the block's closest. */
+  asked: number
+  /** `<peer>: <reason>` for each server that could not be asked or did not answer in time. */
+  failed: string[]
+}
+
+/** What `verify` reports of a file: every block of its DAG and its holders. */
+export interface VerifyResult {
+  cid: CID
+  /** The holders every block should have: `storage.writeQuorum`. */
+  writeQuorum: number
+  /** Every block of the DAG (root, inner nodes, leaves), in file order, each once. */
+  blocks: BlockVerdict[]
+  /** Holders of the least-held block. */
+  minHolders: number
+  /** Blocks with fewer than `writeQuorum` holders. */
+  short: number
+  /** Whether every block has at least `writeQuorum` holders. */
+  ok: boolean
+}
+
 export type PutProgressEvents =
   CustomProgressEvent<{ bytes: number }, 'weft:put:read'> |
   CustomProgressEvent<{ cid: CID, replicas: number, pending: number, bytes: number }, 'weft:put:placed'>
@@ -191,6 +219,13 @@ export interface WeftStorage {
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
   unpin: (cid: CID, options?: AbortOptions) => Promise<void>
+
+  /**
+   * Walks the file's DAG (fetching only its root and inner nodes) and asks
+   * each block's closest servers whether they keep it: how many hold every
+   * block, asked and not assumed.
+   */
+  verify: (cid: CID, options?: AbortOptions) => Promise<VerifyResult>
 
   /**
    * What replica maintenance has done since start: undefined where it does

@@ -18,7 +18,8 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, GetOptions, PutOptions, PutResult, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import { verifyContent } from './verify-content.js'
+import type { Content, GetOptions, PutOptions, PutResult, StatResult, VerifyResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
@@ -230,6 +231,17 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     if (this.cacheFetched && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
       this.announce(root)
     }
+  }
+
+  async verify (cid: CID, options: AbortOptions = {}): Promise<VerifyResult> {
+    const signal = this.signalFor(options)
+    return verifyContent(cid, {
+      blocks: this.session(cid, signal, () => {}),
+      finder: this.finder,
+      open: this.streams.open,
+      ...(this.replicaHolder() ? { self: { peer: this.components.peerId, roleOf: cid => this.blocks.roleOf(cid) } } : {}),
+      writeQuorum: this.writeQuorum
+    }, signal)
   }
 
   repairStats (): RepairStats | undefined {
