@@ -26,4 +26,5 @@ export type { LocalBlocks, BlockRole, StorageStats } from './store/local-blocks.
 export type { ContentSource } from './content/source.js'
 export type { CreateNodeOptions } from './node/create-node.js'
 export { parseCidString } from './protocols/cid-parsing.js'
+export type { FilePart } from './content/layout.js'
 export { InvalidCIDError, JoinTimeoutError, QuotaExceededError, BlockTooLargeError, HashMismatchError, BlockNotFoundError, QuorumNotReachedError, type ShortBlockReport, ProtocolError, NotAFileError, BlockWriteError } from './errors.js'

@@ -58,7 +58,9 @@ export class DefaultWeftNode implements WeftNode {
       read: async function * (opts) {
         await node.hasPeer(opts?.signal)
         yield * content.read(opts)
-      }
+      },
+      parts: (opts) => content.parts(opts),
+      get blocksFetched () { return content.blocksFetched }
     }
   }
 

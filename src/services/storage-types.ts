@@ -1,6 +1,7 @@
 /** The storage service's public interface: what it is made with, what its operations take and report. */
 
 import type { ContentStat } from '../content/read.js'
+import type { FilePart } from '../content/layout.js'
 import type { ShortBlockReport } from '../errors.js'
 import type { ContentSource } from '../content/source.js'
 import type { FetchProgressEvents } from '../fetch/fetch-session.js'
@@ -121,6 +122,14 @@ export interface Content {
   stat: (options?: AbortOptions) => Promise<StatResult>
   /** The bytes, in order, as they arrive; `offset`/`length` read a range. */
   read: (options?: GetOptions) => AsyncGenerator<Uint8Array>
+  /**
+   * The file's DAG in file order: its nodes, and each leaf's CID with the
+   * offset and size of its bytes (fetching only the nodes): what a resumed
+   * download checks the bytes it has against.
+   */
+  parts: (options?: AbortOptions) => AsyncGenerator<FilePart>
+  /** Blocks this content's session has fetched from peers so far (root, inner nodes, leaves). */
+  readonly blocksFetched: number
 }
 
 export interface WeftStorageInit {

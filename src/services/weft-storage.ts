@@ -1,6 +1,7 @@
 import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
+import { fileParts } from '../content/layout.js'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Forwarder } from '../placement/forwarder.js'
@@ -197,7 +198,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       read: (opts = {}) => {
         onProgress = opts.onProgress
         return this.read(cid, session, opts)
-      }
+      },
+      parts: (opts = {}) => fileParts(cid, session, { signal: this.signalFor(opts) }),
+      get blocksFetched () { return session.counters.blocksFetched }
     }
   }
 

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, statSync, watch } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { runWeft, spawnNetwork, tempDir, WEFT_BIN, type WeftProcess } from './support/weft-process.js'
+
+const MiB = 1_048_576
+
+function sha256Hex (bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+/**
+ * Runs `weft get CID -o output` and freezes it (SIGSTOP) as soon as its
+ * partial file holds `atLeast` bytes, woken by the file's own change
+ * events; resolves with the process, stopped, and the partial's size then.
+ */
+async function getFrozenAt (args: string[], output: string, atLeast: number): Promise<{ child: ChildProcess, size: number, stderr: () => string, exited: Promise<number | null> }> {
+  const partial = `${output}.partial`
+  const child = spawn(process.execPath, [WEFT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  const exited = new Promise<number | null>(resolve => child.on('exit', resolve))
+  const size = await new Promise<number>((resolve, reject) => {
+    const watcher = watch(dirname(output), (_event, name) => {
+      if (name !== basename(partial)) return
+      const size = existsSync(partial) ? statSync(partial).size : 0
+      if (size < atLeast) return
+      child.kill('SIGSTOP')
+      watcher.close()
+      resolve(statSync(partial).size)
+    })
+    void exited.then(code => { watcher.close(); reject(new Error(`get exited (${code}) before it was interrupted: ${stderr}`)) })
+  })
+  return { child, size, stderr: () => stderr, exited }
+}
+
+describe('weft get -o resumes an interrupted download', () => {
+  let servers: WeftProcess[]
+  let stopNetwork: () => Promise<void>
+  let bootstrap: string[]
+  let dir: string
+
+  before(async () => {
+    const network = await spawnNetwork(3)
+    servers = network.servers
+    stopNetwork = network.stop
+    bootstrap = ['--bootstrap', servers[0].multiaddrs[0]]
+    dir = await tempDir('weft-cli-resume-')
+  })
+  after(async () => { await stopNetwork?.() })
+
+  it('a get stopped by SIGINT and then by SIGKILL leaves FILE.partial; the next run rehashes what it has and fetches only the missing blocks', async (t) => {
+    const leaves = 24
+    const content = randomBytes(leaves * MiB)
+    const input = join(dir, 'big.bin')
+    await writeFile(input, content)
+    const stored = await runWeft(['put', input, ...bootstrap])
+    assert.equal(stored.code, 0, stored.stderr)
+    const cid = stored.stdout.trim()
+    const output = join(dir, 'big.out')
+    const partial = `${output}.partial`
+    const args = ['get', cid, '-o', output, ...bootstrap]
+
+    // Ctrl-C at about a third: exit 130, the partial kept and said so
+    const first = await getFrozenAt(args, output, Math.floor(leaves / 3) * MiB)
+    first.child.kill('SIGINT')
+    first.child.kill('SIGCONT')
+    assert.equal(await first.exited, 130, first.stderr())
+    const kept = statSync(partial).size
+    assert.ok(kept > 0 && kept < content.byteLength, `${kept} bytes kept`)
+    assert.match(first.stderr(), new RegExp(`^weft: kept [\\d.]+ MiB in ${partial.replace(/[.]/g, '\\.')}: the same command resumes from it\\nweft: interrupted\\n$`))
+    assert.equal(sha256Hex(await readFile(partial)), sha256Hex(content.subarray(0, kept)), 'what was kept is the file\'s first bytes')
+
+    // resumed, then SIGKILLed at about 70 %: nothing runs, the partial stays
+    const second = await getFrozenAt(args, output, Math.ceil(leaves * 0.7) * MiB)
+    assert.ok(second.size >= kept)
+    second.child.kill('SIGKILL')
+    await second.exited
+    const killedAt = statSync(partial).size
+    assert.ok(killedAt < content.byteLength, `${killedAt} of ${content.byteLength} bytes when killed`)
+    // a leaf cut short by the kill is not trusted: flip a byte inside the last whole one too
+    const bytes = await readFile(partial)
+    const whole = Math.floor(killedAt / MiB)
+    bytes[(whole - 1) * MiB + 17] ^= 0xff
+    await writeFile(partial, bytes)
+
+    t.diagnostic(`SIGINT kept ${kept} bytes; SIGKILL at ${killedAt} bytes (${Math.round(100 * killedAt / content.byteLength)} %)`)
+    const third = await runWeft(args)
+    t.diagnostic(third.stderr.trim())
+    assert.equal(third.code, 0, third.stderr)
+    assert.equal(sha256Hex(await readFile(output)), sha256Hex(content))
+    assert.equal(existsSync(partial), false)
+    // the leaves before the flipped one verified; the root and every other leaf fetched
+    const verified = whole - 1
+    assert.match(third.stderr, new RegExp(`^fetched ${((leaves - verified)).toFixed(1)} MiB to ${output.replace(/[.]/g, '\\.')}, resumed after ${verified.toFixed(1)} MiB already there and verified \\(${1 + leaves - verified} blocks, `), third.stderr)
+  })
+})
