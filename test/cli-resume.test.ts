@@ -5,6 +5,7 @@ import { existsSync, statSync, watch } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { statusWhen } from './support/status.js'
 import { runWeft, spawnNetwork, tempDir, WEFT_BIN, type WeftProcess } from './support/weft-process.js'
 
 const MiB = 1_048_576
@@ -38,14 +39,15 @@ async function getFrozenAt (args: string[], output: string, atLeast: number): Pr
   return { child, size, stderr: () => stderr, exited }
 }
 
-describe('weft get -o resumes an interrupted download', () => {
+describe('interrupted transfers, run again, move only what is missing', () => {
   let servers: WeftProcess[]
   let stopNetwork: () => Promise<void>
   let bootstrap: string[]
   let dir: string
 
   before(async () => {
-    const network = await spawnNetwork(3)
+    // every server answers its status: a spec waits on what each one holds
+    const network = await spawnNetwork(3, { http: true })
     servers = network.servers
     stopNetwork = network.stop
     bootstrap = ['--bootstrap', servers[0].multiaddrs[0]]
@@ -97,5 +99,31 @@ describe('weft get -o resumes an interrupted download', () => {
     // the leaves before the flipped one verified; the root and every other leaf fetched
     const verified = whole - 1
     assert.match(third.stderr, new RegExp(`^fetched ${((leaves - verified)).toFixed(1)} MiB to ${output.replace(/[.]/g, '\\.')}, resumed after ${verified.toFixed(1)} MiB already there and verified \\(${1 + leaves - verified} blocks, `), third.stderr)
+  })
+
+  it('a put cut short by SIGINT and run again sends only the blocks it had not placed', async () => {
+    const content = randomBytes(24 * MiB)
+    const before = await Promise.all(servers.map(async s => (await statusWhen(s, () => true)).storage.blocks))
+    const putting = spawn(process.execPath, [WEFT_BIN, 'put', '-', ...bootstrap], { stdio: ['pipe', 'ignore', 'pipe'] })
+    putting.stdin.on('error', () => {})
+    let stderr = ''
+    putting.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+    const exited = new Promise<number | null>(resolve => putting.on('exit', resolve))
+    try {
+      // two thirds, and then the input stalls: the importer places leaves in
+      // batches of 16 (PUT_WINDOW), and these are the first 16
+      putting.stdin.write(content.subarray(0, 16 * MiB))
+      await Promise.all(servers.map(async (s, i) => statusWhen(s, status => status.storage.blocks >= before[i] + 16, 60_000)))
+      putting.kill('SIGINT')
+      assert.equal(await exited, 130, stderr)
+    } finally {
+      putting.kill('SIGKILL')
+    }
+    const input = join(dir, 'half-placed.bin')
+    await writeFile(input, content)
+    const again = await runWeft(['put', input, ...bootstrap])
+    assert.equal(again.code, 0, again.stderr)
+    // 24 leaves and a root: the 16 leaves placed before are not sent again
+    assert.match(again.stderr, /^stored 24\.0 MiB in 25 blocks, 3 replicas each \(.*, 8\.0 MiB sent, 16 already stored\)\n$/)
   })
 })
