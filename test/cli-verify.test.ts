@@ -53,9 +53,10 @@ describe('weft verify (how many servers keep each block, asked)', () => {
     }
   })
 
-  it('with one of the three servers stopped: verify reports the shortfall and exits 1, and a put exits 1 naming its short blocks', async () => {
+  it('with one of the three servers stopped: verify reports the shortfall and exits 1, and a put exits 1 naming its short blocks', async (t) => {
     await servers[2].stop()
     const shown = await runWeft(['verify', cid, '--json', ...bootstrap])
+    t.diagnostic(shown.stderr.trim())
     assert.equal(shown.code, 1, shown.stderr)
     const lines = shown.stderr.trimEnd().split('\n')
     assert.equal(lines[0], `${cid}: 5 blocks, 5 below the write quorum 3 (2 on 5)`)
@@ -73,6 +74,7 @@ describe('weft verify (how many servers keep each block, asked)', () => {
     const input = join(dir, 'after-stop.bin')
     await writeFile(input, randomBytes(MiB + 10))
     const stored = await runWeft(['put', input, ...bootstrap])
+    t.diagnostic(stored.stderr.trim())
     assert.equal(stored.code, 1, stored.stderr)
     assert.equal(stored.stdout, '', 'no CID for a put that failed')
     const putLines = stored.stderr.trimEnd().split('\n')

@@ -90,7 +90,8 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
         if (!placed.sent) alreadyStored++
         minReplicas = Math.min(minReplicas, placed.replicas)
         blocksByReplicas[placed.replicas] = (blocksByReplicas[placed.replicas] ?? 0) + 1
-        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: placed.refusals })
+        // a server refusing each retry the same way is told once
+        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: [...new Set(placed.refusals)] })
         options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, pending: placed.pending, bytes: bytes.byteLength }))
         return cid
       }
