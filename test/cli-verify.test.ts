@@ -4,7 +4,8 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
-import { runWeft, spawnNetwork, tempDir, type WeftProcess } from './support/weft-process.js'
+import { statusWhen } from './support/status.js'
+import { runWeft, spawnNetwork, spawnServer, tempDir, type WeftProcess } from './support/weft-process.js'
 
 const MiB = 1_048_576
 
@@ -80,5 +81,38 @@ describe('weft verify (how many servers keep each block, asked)', () => {
     const putLines = stored.stderr.trimEnd().split('\n')
     assert.match(putLines.at(-1) ?? '', /^weft: QuorumNotReachedError: write quorum 3 (needs 3 servers, 2 found: 3 block\(s\) short|not reached for 3 block\(s\))/)
     assert.equal(putLines.filter(l => /^short block \w+: 2 replicas; /.test(l)).length, 3, stored.stderr)
+  })
+})
+
+describe('a put past a server that refuses (its disk full)', () => {
+  let servers: WeftProcess[] = []
+
+  after(async () => { await Promise.all(servers.map(async s => s.stop())) })
+
+  it('succeeds on the others, and verify finds the blocks the full server could not take on three servers, the root on four', async (t) => {
+    const network = await spawnNetwork(3)
+    // room for a root block, not for a 1 MiB leaf
+    const full = await spawnServer({ http: true, bootstrap: [network.servers[0].multiaddrs[0]], args: ['--storage.max-bytes', String(64 * 1024)] })
+    servers = [...network.servers, full]
+    await statusWhen(network.servers[0], s => s.routingTableSize >= 3)
+    const bootstrap = ['--bootstrap', servers[0].multiaddrs[0]]
+    const input = join(await tempDir('weft-cli-full-'), 'file.bin')
+    // 3 leaves of 1 MiB and a root, each wanted on all 4 servers
+    await writeFile(input, randomBytes(3 * MiB))
+    const stored = await runWeft(['put', input, ...bootstrap])
+    t.diagnostic(stored.stderr.trim())
+    assert.equal(stored.code, 0, stored.stderr)
+    const lines = stored.stderr.trimEnd().split('\n')
+    // where the full server was a block's closest, the uploader saw its refusal; elsewhere a
+    // first holder's push on failed, or was still being made when the put returned
+    assert.match(lines[0], /^stored 3\.0 MiB in 4 blocks, (3 replicas each|3-4 replicas \(4 on 1 block, 3 on 3\))/)
+    for (const line of lines.slice(1)) assert.match(line, new RegExp(`^short block \\w+: 3 replicas; ${full.peerId}: (quota \\(|refused or failed the push on from \\w+$)`))
+
+    // the pushes on have reached the full server: it took the root
+    await statusWhen(full, s => s.storage.blocks >= 1)
+    const cid = stored.stdout.trim()
+    const verified = await runWeft(['verify', cid, ...bootstrap])
+    assert.equal(verified.code, 0, verified.stderr)
+    assert.equal(verified.stderr, `${cid}: 4 blocks, every one on at least 3 servers (4 on 1, 3 on 3); write quorum 3\n`)
   })
 })

@@ -21,7 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'get', summary: 'fetch a file by CID to stdout or to a file (-o)', load: async () => (await import('./commands/get.js')).get },
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
-  { name: 'verify', summary: 'ask the servers how many keep each block of a file (exit 1 when any has fewer than the write quorum)', load: async () => (await import('./commands/verify.js')).verify },
+  { name: 'verify', summary: 'count the servers keeping each block of a file (exit 1 below the write quorum)', load: async () => (await import('./commands/verify.js')).verify },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
 ]
 

@@ -173,6 +173,11 @@ export class Placer {
     if (answer.holders == null && answer.pending == null) return 0
     for (const peer of rest) tried.add(peer.toString())
     for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
+    // with nothing pending, a member named and not confirmed did not take it
+    // from the first holder (which does not say why): reported all the same
+    if ((answer.pending ?? 0) === 0) {
+      for (const peer of rest) if (!holders.has(peer.toString())) refusals.push(`${peer.toString()}: refused or failed the push on from ${head.toString()}`)
+    }
     return Math.min(answer.pending ?? 0, rest.length)
   }
 

@@ -35,7 +35,7 @@ export interface PutContext {
 }
 
 /** A block that reached fewer replicas than the servers found could give, or met refusals: kept for the report. */
-interface ShortBlock { cid: CID, replicas: number, refusals: string[] }
+interface ShortBlock { cid: CID, replicas: number, pending: number, refusals: string[] }
 
 /**
  * The replicas every block must reach for this put: `minReplicas` when the
@@ -91,7 +91,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
         minReplicas = Math.min(minReplicas, placed.replicas)
         blocksByReplicas[placed.replicas] = (blocksByReplicas[placed.replicas] ?? 0) + 1
         // a server refusing each retry the same way is told once
-        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: [...new Set(placed.refusals)] })
+        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, pending: placed.pending, refusals: [...new Set(placed.refusals)] })
         options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, pending: placed.pending, bytes: bytes.byteLength }))
         return cid
       }
@@ -121,12 +121,13 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
 
 /**
  * The blocks to report: those below what the servers found could give
- * (a network of three, replication 5: below 3), and those that reached it
- * only past refusals or failures, each with why.
+ * (a network of three, replication 5: below 3), counting the pushes on
+ * that first holders are still making, and those that met refusals or
+ * failures, each with why.
  */
 function shortReport (short: ShortBlock[], reachable: number): ShortBlockReport[] {
   return short
-    .filter(b => b.replicas < reachable || b.refusals.length > 0)
+    .filter(b => b.replicas + b.pending < reachable || b.refusals.length > 0)
     .map(b => ({ cid: b.cid.toString(), replicas: b.replicas, refusals: b.refusals }))
 }
 
