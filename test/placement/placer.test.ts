@@ -115,6 +115,8 @@ describe('placer', () => {
     assert.equal(placed.replicas, 3)
     assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true, false, false])
     assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+    // the first holder answered without it and nothing pending: reported, though it cannot say why
+    assert.deepEqual(placed.refusals, [`${net.servers[1].id.toString()}: refused or failed the push on from ${net.servers[0].id.toString()}`])
   })
 
   it('reaches the quorum with servers that confirmed, not with pushes a first holder says it is still making', async () => {
