@@ -18,10 +18,12 @@ export const PLACE_ATTEMPTS = 5
 export const RETRY_BASE_MS = 500
 
 /**
- * How long a server may take to answer for one block pushed to it before the
- * block goes to the next closest instead: a server that is slow (or accepts
- * the stream and never answers) costs a put this long once, not the whole
- * put. Its answer, should it come later, is ignored (an extra replica).
+ * How long a server may stay silent, with blocks pushed to it waiting, before
+ * a block waiting on it goes to the next closest instead: a server that
+ * accepts the stream and never answers (or stalls) costs a put this long
+ * once, not the whole put. Silence, not slowness: on a slow link a block may
+ * wait longer behind the others in its stream, as long as the server keeps
+ * answering the ones before it. A late answer is ignored (an extra replica).
  */
 export const PUSH_TIMEOUT_MS = 15_000
 
@@ -226,7 +228,15 @@ export class Placer {
       const answering = this.session.push(peer, cid, bytes, forward)
       // a late answer (or failure) after the time-out is no one's business
       answering.catch(() => {})
-      const timedOut = new Promise<'timeout'>(resolve => { timer = setTimeout(() => { resolve('timeout') }, timeoutMs) })
+      const timedOut = new Promise<'timeout'>(resolve => {
+        // re-armed while the peer keeps answering the blocks ahead of this one
+        const check = (): void => {
+          const silent = this.session.silentFor(peer)
+          if (silent >= timeoutMs) resolve('timeout')
+          else timer = setTimeout(check, timeoutMs - silent)
+        }
+        timer = setTimeout(check, timeoutMs)
+      })
       const answer = await Promise.race([answering, timedOut])
       if (answer === 'timeout') {
         // the blocks after this one go to others from the start

@@ -215,4 +215,21 @@ describe('placer', () => {
     assert.deepEqual(placed.refusals, [`${net.servers[1].id.toString()}: timed out after 300 ms`])
     assert.deepEqual(net.finder.down, [net.servers[1].id.toString()], 'the blocks after it go elsewhere from the start')
   })
+
+  it('never times out a server that answers slowly but steadily, however long a block waits behind the others', async () => {
+    const net = await network({ servers: 2, replication: 1, writeQuorum: 1, pushTimeoutMs: 300 })
+    // one block at a time, 120 ms each: the sixth waits 720 ms for its answer
+    let queue = Promise.resolve()
+    net.servers[0].blocks.beforePut = async () => {
+      const turn = queue.then(async () => { await new Promise(resolve => setTimeout(resolve, 120)) })
+      queue = turn
+      await turn
+    }
+    const blocks = await Promise.all(Array.from({ length: 6 }, async (_, i) => rawBlock(`steady ${i}`)))
+    const placed = await Promise.all(blocks.map(async b => net.placer.place(b.cid, b.bytes)))
+    net.placer.close()
+    assert.deepEqual(placed.map(p => p.refusals), blocks.map(() => []))
+    assert.ok(blocks.every(b => net.servers[0].blocks.roleOf(b.cid) === 'replica'))
+    assert.deepEqual(net.finder.down, [])
+  })
 })
