@@ -1,4 +1,4 @@
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { open, rename, rm, stat as statFile, type FileHandle } from 'node:fs/promises'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import { parseCommandLine } from '../args.js'
@@ -56,7 +56,7 @@ export const get: Command = {
     /** Bytes of the partial file: what is on disk, kept if this get ends early. */
     let onDisk = 0
     if (partial != null) {
-      const earlier = resumable ? await stat(partial).catch(() => undefined) : undefined
+      const earlier = resumable ? await statFile(partial).catch(() => undefined) : undefined
       try {
         file = await open(partial, earlier?.isFile() === true ? 'r+' : 'w')
       } catch (err: any) {
