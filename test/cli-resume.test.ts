@@ -3,10 +3,15 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, statSync, watch } from 'node:fs'
-import { readFile, writeFile } from 'node:fs/promises'
+import { open, readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { verifiedPrefix } from '../src/cli/commands/get.js'
 import { statusWhen } from './support/status.js'
+import type { FilePart } from '../src/index.js'
 import { runWeft, spawnNetwork, tempDir, WEFT_BIN, type WeftProcess } from './support/weft-process.js'
 
 const MiB = 1_048_576
@@ -124,5 +129,35 @@ describe('interrupted transfers, run again, move only what is missing', () => {
     assert.equal(again.code, 0, again.stderr)
     // 24 leaves and a root: the 16 leaves placed before are not sent again
     assert.match(again.stderr, /^stored 24\.0 MiB in 25 blocks, 3 replicas each \(.*, 8\.0 MiB sent, 16 already stored\)\n$/)
+  })
+})
+
+describe('what a resumed get trusts of its partial file', () => {
+  /** The parts of a file of `leaves` leaves of `size` bytes each. */
+  async function * partsOf (content: Uint8Array, size: number): AsyncGenerator<FilePart> {
+    for (let offset = 0; offset < content.byteLength; offset += size) {
+      const bytes = content.subarray(offset, offset + size)
+      yield { kind: 'leaf', cid: CID.createV1(raw.code, await sha256.digest(bytes)), offset, size: bytes.byteLength }
+    }
+  }
+
+  it('the whole leaves that hash to their CIDs, up to the first that does not; nothing of another file', async () => {
+    const dir = await tempDir('weft-prefix-')
+    const content = randomBytes(10 * 1000)
+    const path = join(dir, 'file.partial')
+    // 4 whole leaves and half of the fifth
+    await writeFile(path, content.subarray(0, 4500))
+    const file = await open(path, 'r')
+    try {
+      assert.equal(await verifiedPrefix(file, partsOf(content, 1000), 4500), 4000)
+      // the third leaf's bytes on disk differ from its CID (here the DAG's byte is flipped): only the first two are trusted
+      const flipped = Uint8Array.from(content)
+      flipped[2100] ^= 1
+      assert.equal(await verifiedPrefix(file, partsOf(flipped, 1000), 4500), 2000)
+      assert.equal(await verifiedPrefix(file, partsOf(content.subarray(0, 4500), 1000), 4500), 4500, 'a last leaf shorter than the rest')
+      assert.equal(await verifiedPrefix(file, partsOf(randomBytes(10 * 1000), 1000), 4500), 0, 'a partial of another file')
+    } finally {
+      await file.close()
+    }
   })
 })
