@@ -27,6 +27,9 @@ export const RETRY_BASE_MS = 500
  */
 export const PUSH_TIMEOUT_MS = 15_000
 
+/** First holders a block is sent to, one after another, while each refuses or fails, before the uploader pushes to every member itself. */
+export const FORWARD_HEADS = 3
+
 export interface PlacerInit {
   /** Replicas wanted per block. */
   replication: number
@@ -103,8 +106,8 @@ export class Placer {
       holders.add(peer.toString())
     }
     if (holders.size >= replication) return { cid, replicas: holders.size, pending: 0, refusals, alreadyKept: kept.length, sent: false }
-    const missing = first.slice(0, replication).filter(p => !tried.has(p.toString()))
-    const pending = await this.storeForwarded(missing, cid, bytes, tried, holders, refusals)
+    const untried = first.filter(p => !tried.has(p.toString()))
+    const pending = await this.storeForwarded(untried, cid, bytes, tried, holders, refusals)
     // pushes a first holder still makes are a promise, not a replica: the
     // quorum is always reached by servers that confirmed
     const wanted = Math.max(replication - pending, writeQuorum)
@@ -155,32 +158,40 @@ export class Placer {
   /**
    * Sends the block to its closest candidate only, asking it to push the
    * block on to the rest of the replica set; returns how many of those
-   * pushes it was still making when it answered. Every member named counts
+   * pushes it was still making when it answered. A first holder that refuses
+   * or fails is replaced by the next closest as first holder (up to
+   * FORWARD_HEADS in all), so one full or broken server does not turn the
+   * block into a push from here to every member. Every member named counts
    * as tried: those that failed are replaced from here, by the next closest.
    */
   private async storeForwarded (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<number> {
     const { replication, writeQuorum } = this.init
-    const set = candidates.slice(0, replication)
-    // a server uploading keeps its own replica and pushes to the rest itself
-    if (this.init.forward === false || set.length < 2 || set.some(p => this.init.self?.equals(p) === true)) return 0
-    const [head, ...rest] = set
-    tried.add(head.toString())
-    const answer = await this.pushTo(head, cid, bytes, { forward: rest, waitFor: writeQuorum - 1 })
-    if (typeof answer === 'string') {
-      refusals.push(`${head.toString()}: ${answer}`)
-      return 0
+    /** Members still wanted besides those keeping the block already. */
+    const wanted = replication - holders.size
+    for (let heads = 0; heads < FORWARD_HEADS; heads++) {
+      const set = candidates.filter(p => !tried.has(p.toString())).slice(0, wanted)
+      // a server uploading keeps its own replica and pushes to the rest itself
+      if (this.init.forward === false || set.length < 2 || set.some(p => this.init.self?.equals(p) === true)) return 0
+      const [head, ...rest] = set
+      tried.add(head.toString())
+      const answer = await this.pushTo(head, cid, bytes, { forward: rest, waitFor: writeQuorum - 1 })
+      if (typeof answer === 'string') {
+        refusals.push(`${head.toString()}: ${answer}`)
+        continue
+      }
+      holders.add(head.toString())
+      // an answer without any (an older server that does not forward): the rest go from here
+      if (answer.holders == null && answer.pending == null) return 0
+      for (const peer of rest) tried.add(peer.toString())
+      for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
+      // with nothing pending, a member named and not confirmed did not take it
+      // from the first holder (which does not say why): reported all the same
+      if ((answer.pending ?? 0) === 0) {
+        for (const peer of rest) if (!holders.has(peer.toString())) refusals.push(`${peer.toString()}: refused or failed the push on from ${head.toString()}`)
+      }
+      return Math.min(answer.pending ?? 0, rest.length)
     }
-    holders.add(head.toString())
-    // an answer without any (an older server that does not forward): the rest go from here
-    if (answer.holders == null && answer.pending == null) return 0
-    for (const peer of rest) tried.add(peer.toString())
-    for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
-    // with nothing pending, a member named and not confirmed did not take it
-    // from the first holder (which does not say why): reported all the same
-    if ((answer.pending ?? 0) === 0) {
-      for (const peer of rest) if (!holders.has(peer.toString())) refusals.push(`${peer.toString()}: refused or failed the push on from ${head.toString()}`)
-    }
-    return Math.min(answer.pending ?? 0, rest.length)
+    return 0
   }
 
   /** Stores at the closest untried candidates until `wanted` servers hold it, replacing each failure with the next. */

@@ -232,4 +232,16 @@ describe('placer', () => {
     assert.ok(blocks.every(b => net.servers[0].blocks.roleOf(b.cid) === 'replica'))
     assert.deepEqual(net.finder.down, [])
   })
+
+  it('sends a block the closest server refuses to the next closest as first holder, which forwards it: twice its bytes, not once per member', async () => {
+    const net = await network({ servers: 5, replication: 3, writeQuorum: 3, forwarding: true })
+    net.servers[0].blocks.beforePut = (cid, bytes) => new QuotaExceededError(cid.toString(), bytes.byteLength, 10, 10)
+    const block = await rawBlock('first holder full')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [false, true, true, true, false])
+    assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+    assert.match(placed.refusals.join('; '), new RegExp(`^${net.servers[0].id.toString()}: quota`))
+  })
 })
