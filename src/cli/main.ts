@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
   { name: 'fsck', summary: 'check a stopped server\'s block store: rehash every block, drop damaged ones', load: async () => (await import('./commands/fsck.js')).fsck },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
+  { name: 'verify', summary: 'count the servers keeping each block of a file (exit 1 below the write quorum)', load: async () => (await import('./commands/verify.js')).verify },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
 ]
 

@@ -9,7 +9,7 @@ import type { AuditStats } from '../placement/auditor.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { GuardStats } from '../services/store-guard.js'
-import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult } from '../services/storage-types.js'
 import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -81,6 +81,14 @@ export interface WeftNode {
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
   unpin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+
+  /**
+   * How safe a file is: walks its DAG and asks each block's closest servers
+   * (`/weft/have/1.0.0`) whether they keep it. `ok` when every block has
+   * `storage.writeQuorum` holders; `blocks` gives each one's count and
+   * servers ("safe: every block on 5 servers" is `minHolders` 5).
+   */
+  verify: (cid: CID | string, options?: AbortOptions) => Promise<VerifyResult>
 
   /**
    * Resolves once this node has joined the network: by default once kad-dht's

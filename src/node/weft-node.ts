@@ -6,7 +6,7 @@ import type { NodeServices } from './common-options.js'
 import type { NodeMetrics } from './metrics.js'
 import type { NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, StatResult, VerifyResult } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
@@ -61,7 +61,9 @@ export class DefaultWeftNode implements WeftNode {
       read: async function * (opts) {
         await node.hasPeer(opts?.signal)
         yield * content.read(opts)
-      }
+      },
+      parts: (opts) => content.parts(opts),
+      get blocksFetched () { return content.blocksFetched }
     }
   }
 
@@ -92,6 +94,12 @@ export class DefaultWeftNode implements WeftNode {
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.storage.unpin(cidOf(cid), options)
+  }
+
+  async verify (cid: CID | string, options?: AbortOptions): Promise<VerifyResult> {
+    const parsed = cidOf(cid)
+    await this.hasPeer(options?.signal)
+    return this.libp2p.services.storage.verify(parsed, options)
   }
 
   get peerId (): PeerId {

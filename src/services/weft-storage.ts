@@ -1,6 +1,7 @@
 import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
+import { fileParts } from '../content/layout.js'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
 import { Auditor, type AuditStats } from '../placement/auditor.js'
@@ -24,7 +25,8 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import { verifyContent } from './verify-content.js'
+import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
@@ -274,7 +276,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       read: (opts = {}) => {
         onProgress = opts.onProgress
         return this.read(cid, session, opts, cache)
-      }
+      },
+      parts: (opts = {}) => fileParts(cid, session, { signal: this.signalFor(opts) }),
+      get blocksFetched () { return session.counters.blocksFetched }
     }
   }
 
@@ -312,6 +316,17 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
 
   blocksOf (root: CID, options: AbortOptions = {}): DagBlocks {
     return this.session(root, this.signalFor(options), () => {})
+  }
+
+  async verify (cid: CID, options: AbortOptions = {}): Promise<VerifyResult> {
+    const signal = this.signalFor(options)
+    return verifyContent(cid, {
+      blocks: this.session(cid, signal, () => {}),
+      finder: this.finder,
+      open: this.streams.open,
+      ...(this.replicaHolder() ? { self: { peer: this.components.peerId, roleOf: cid => this.blocks.roleOf(cid) } } : {}),
+      writeQuorum: this.writeQuorum
+    }, signal)
   }
 
   repairStats (): RepairStats | undefined {
