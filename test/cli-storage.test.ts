@@ -148,6 +148,19 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.match(fetched.stderr, /^fetched 2\.0 MiB \([^)]+\)\n$/)
   })
 
+  it('get --timings says where its time went: load, node, join, first byte, transfer, each in ms, and peak RSS', async () => {
+    const content = randomBytes(MiB + 5)
+    const stored = await runWeftPiped(['put', '-', '-q', ...bootstrap], { input: content })
+    assert.equal(stored.code, 0, stored.stderr)
+    const fetched = await runWeftPiped(['get', stored.stdout.toString().trim(), '--timings', ...bootstrap])
+    assert.equal(fetched.code, 0, fetched.stderr)
+    assert.equal(sha256Hex(fetched.stdout), sha256Hex(content))
+    const line = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total (\d+) ms, cpu \d+ ms, peak RSS [\d.]+ MiB\)$/m.exec(fetched.stderr)
+    assert.ok(line != null, fetched.stderr)
+    const [load, node, join, first, transfer, total] = line.slice(1).map(Number)
+    assert.ok(load + node + join + first + transfer <= total, `the phases (${line[0]}) fit in the total`)
+  })
+
   it('get of a malformed CID exits 2 with InvalidCIDError naming it, without touching the network', async () => {
     const { server, port, connections } = await listener()
     try {

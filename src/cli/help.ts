@@ -14,6 +14,7 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   output: { value: 'FILE|DIR/', meaning: 'write to FILE (whole or not at all) or into DIR under the file\'s name; "-" for stdout (the default)' },
   offset: { value: 'N', meaning: 'start at byte N' },
   length: { value: 'N', meaning: 'at most N bytes' },
+  timings: { meaning: 'print where the time went on stderr: load, node start, join, first byte, transfer, and peak RSS' },
   url: { value: 'URL', meaning: 'the server\'s HTTP address (default: from http.host and http.port)' },
   json: { meaning: 'print the answer as JSON' },
   'min-replicas': { value: 'N', meaning: 'replicas every block needs for the put to succeed, fewer than storage.writeQuorum on purpose' },

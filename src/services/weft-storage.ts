@@ -4,14 +4,12 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { fileParts } from '../content/layout.js'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
-import { Auditor, type AuditStats } from '../placement/auditor.js'
 import { Forwarder } from '../placement/forwarder.js'
 import { closestPeers, type ClosestPeersDHT } from '../placement/dht-closest-peers.js'
 import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
 import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { watchServers } from '../placement/server-watch.js'
-import { AuditBudget, auditRequestHandler, emptyAnswerStats, AUDIT_MAX_INBOUND_STREAMS, AUDIT_MAX_OUTBOUND_STREAMS, AUDIT_PROTOCOL, type AuditAnswerStats } from '../protocols/audit-protocol.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
 import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
@@ -25,9 +23,10 @@ import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import { verifyContent } from './verify-content.js'
 import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
+import type { Auditor, AuditStats } from '../placement/auditor.js'
+import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 
@@ -60,6 +59,8 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
   private auditor: Auditor | undefined
   private answered: AuditAnswerStats | undefined
+  /** The audit protocol's id once its handler is registered (its module is loaded only by servers). */
+  private auditProtocol: string | undefined
   private readonly serving: ServingStats = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
   /** What one peer may take from this node (see docs/security.md). */
   private readonly limits: PeerLimits
@@ -169,12 +170,15 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       await this.components.registrar.handle(HAVE_PROTOCOL, gateStreams(haveRequestHandler(this.blocks, { onError }), HAVE_PROTOCOL, this.limits, onRefused), {
         ...common, maxInboundStreams: HAVE_MAX_INBOUND_STREAMS, maxOutboundStreams: HAVE_MAX_OUTBOUND_STREAMS
       })
-      const answered = this.answered = emptyAnswerStats()
-      await this.components.registrar.handle(AUDIT_PROTOCOL, auditRequestHandler(this.blocks, { onError, stats: answered, budget: new AuditBudget(this.audits.bytesPerHour) }), {
-        ...common, maxInboundStreams: AUDIT_MAX_INBOUND_STREAMS, maxOutboundStreams: AUDIT_MAX_OUTBOUND_STREAMS
+      // audits are a replica holder's: a page's bundle loads them never
+      const audit = await import('../protocols/audit-protocol.js')
+      const answered = this.answered = audit.emptyAnswerStats()
+      await this.components.registrar.handle(audit.AUDIT_PROTOCOL, audit.auditRequestHandler(this.blocks, { onError, stats: answered, budget: new audit.AuditBudget(this.audits.bytesPerHour) }), {
+        ...common, maxInboundStreams: audit.AUDIT_MAX_INBOUND_STREAMS, maxOutboundStreams: audit.AUDIT_MAX_OUTBOUND_STREAMS
       })
+      this.auditProtocol = audit.AUDIT_PROTOCOL
       if (this.repairIntervalMs > 0) this.startRepair()
-      this.startAudits()
+      await this.startAudits()
     }
   }
 
@@ -183,7 +187,8 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
    * the block, and the block's replica set is restored at once (when repair
    * runs).
    */
-  private startAudits (): void {
+  private async startAudits (): Promise<void> {
+    const { Auditor } = await import('../placement/auditor.js')
     const auditor = this.auditor = new Auditor({
       self: this.components.peerId,
       replication: this.replication,
@@ -238,7 +243,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     if (this.holdReplicas) {
       await this.components.registrar.unhandle(STORE_PROTOCOL)
       await this.components.registrar.unhandle(HAVE_PROTOCOL)
-      await this.components.registrar.unhandle(AUDIT_PROTOCOL)
+      if (this.auditProtocol != null) await this.components.registrar.unhandle(this.auditProtocol)
     }
     if (this.ownsBlocks && this.localBlocks instanceof BlockStore) {
       await this.localBlocks.close()
@@ -320,6 +325,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
 
   async verify (cid: CID, options: AbortOptions = {}): Promise<VerifyResult> {
     const signal = this.signalFor(options)
+    const { verifyContent } = await import('./verify-content.js')
     return verifyContent(cid, {
       blocks: this.session(cid, signal, () => {}),
       finder: this.finder,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { open, rename, rm, stat as statFile, type FileHandle } from 'node:fs/promises'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
@@ -26,13 +27,16 @@ const IDENTITY_CODE = 0x00
  */
 export const get: Command = {
   name: 'get',
-  usage: 'weft get CID|LINK [-o FILE|DIR/] [--offset N] [--length N] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  usage: 'weft get CID|LINK [-o FILE|DIR/] [--offset N] [--length N] [--timings] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
+    // ms since the process started: Node's own start-up and the modules this command loaded
+    const phases: Phases = { loaded: performance.now() }
     const cli = parseCommandLine(args, io.env, {
       ...TRANSFER_FLAGS,
       output: { type: 'string', short: 'o' },
       offset: { type: 'string' },
-      length: { type: 'string' }
+      length: { type: 'string' },
+      timings: { type: 'boolean' }
     }, true)
     if (cli.help) {
       io.stdout.write(`${get.usage}\n`)
@@ -74,8 +78,10 @@ export const get: Command = {
     let fetchedBlocks = 0
     try {
       const node = await createNode(config, { transient: true })
+      phases.created = performance.now()
       try {
         await joinNetwork(node, io.signal)
+        phases.joined = performance.now()
         // one fetch session for the size, the layout and the bytes: the root comes once
         const content = node.open(cid, { signal: io.signal })
         const stat = await content.stat({ signal: io.signal })
@@ -92,6 +98,7 @@ export const get: Command = {
           if (total > 0) {
             const range = { ...(start > 0 ? { offset: start } : {}), ...(length != null ? { length } : {}) }
             for await (const chunk of content.read({ signal: io.signal, ...range })) {
+              phases.firstByte ??= performance.now()
               if (file != null) await writeAll(file, chunk, onDisk)
               else await writeBytes(io.stdout, chunk, io.signal)
               onDisk += chunk.byteLength
@@ -102,7 +109,8 @@ export const get: Command = {
         } finally {
           bar.finish()
         }
-        elapsed = performance.now() - started
+        phases.transferred = performance.now()
+        elapsed = phases.transferred - started
         fetchedBlocks = content.blocksFetched
       } finally {
         await node.stop()
@@ -119,6 +127,7 @@ export const get: Command = {
         const resumed = resumedAt > 0 ? `, resumed after ${formatBytes(resumedAt)} already there and verified` : ''
         io.stderr.write(`fetched ${formatBytes(done)}${where}${resumed} (${formatCount(fetchedBlocks)} block${fetchedBlocks === 1 ? '' : 's'}, ${formatDuration(elapsed)}, ${formatRate(done, elapsed)})\n`)
       }
+      if (cli.extra.timings === true) io.stderr.write(`${timingsLine(phases, performance.now())}\n`)
     } finally {
       await file?.close()
       if (!complete && partial != null) {
@@ -129,6 +138,50 @@ export const get: Command = {
     }
     return 0
   }
+}
+
+/** When each phase of a get ended, in ms since the process started. */
+interface Phases {
+  loaded: number
+  created?: number
+  joined?: number
+  firstByte?: number
+  transferred?: number
+}
+
+/**
+ * `timings: load 412 ms, node 31 ms, join 204 ms, first byte 153 ms,
+ * transfer 3201 ms (total 4001 ms, cpu 2950 ms, peak RSS 240.0 MiB)`: where a get's time
+ * went, for `--timings`. load: from the process's start until the command
+ * ran (Node, the CLI and the modules it loaded); node: making and starting
+ * the transient node; join: until the DHT knew the servers it connected to;
+ * first byte: the root's lookup and fetch, up to the first byte of the file;
+ * transfer: the rest of the bytes.
+ */
+export function timingsLine (phases: Phases, now: number): string {
+  const ms = (from: number | undefined, to: number | undefined): string => from == null || to == null ? '–' : `${Math.round(to - from)} ms`
+  const { loaded, created, joined, firstByte, transferred } = phases
+  return `timings: load ${Math.round(loaded)} ms, node ${ms(loaded, created)}, join ${ms(created, joined)}, ` +
+    `first byte ${ms(joined, firstByte)}, transfer ${ms(firstByte, transferred)} ` +
+    `(total ${Math.round(now)} ms, cpu ${Math.round(cpuMs())} ms, peak RSS ${formatBytes(peakRssBytes())})`
+}
+
+function cpuMs (): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+/**
+ * This process's peak RSS: VmHWM from /proc where there is one. Not
+ * `resourceUsage().maxRSS`: Linux keeps that high-water mark across `exec`,
+ * so a CLI spawned by a big process would report at least its parent's RSS.
+ */
+function peakRssBytes (): number {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+    if (kib != null) return Number(kib) * 1024
+  } catch {}
+  return process.resourceUsage().maxRSS * 1024
 }
 
 /**
