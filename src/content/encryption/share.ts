@@ -1,0 +1,105 @@
+import { formatCapability } from '../capability.js'
+import { DecryptedFile } from './decrypt.js'
+import { encryptContent } from './encrypt.js'
+import { convergentKey } from './keys.js'
+import type { ContentSource } from '../source.js'
+import type { CID } from 'multiformats/cid'
+
+// Encrypted put and get over any store of ciphertext: the node layer hands
+// in its plain put and open, so the storage service never sees a key.
+
+export interface EncryptedPutOptions {
+  /** The ciphertext leaf size: the chunk size the store imports with. */
+  recordSize: number
+  /** File name, encrypted in the header (default a File's own name). */
+  name?: string
+  /** Media type, encrypted in the header (default a Blob's own type). */
+  type?: string
+  /**
+   * Convergent encryption: the key is derived from the content and this
+   * per-user secret, so the same user's same file gets the same CID (read
+   * docs/encryption.md about the confirmation-of-file attack first). The
+   * content is read twice: it must be bytes or a Blob/File.
+   */
+  convergenceSecret?: Uint8Array
+}
+
+/** What an encrypted put adds to the plain put's result. */
+export interface EncryptedPutResult {
+  /** `weft:<cid>#k=<key>`: the CID of the ciphertext and the key. */
+  capability: string
+  key: Uint8Array
+}
+
+/** Encrypts `source` and stores the ciphertext with `put`; the result carries the capability. */
+export async function putEncrypted<R extends { cid: CID }> (source: ContentSource, options: EncryptedPutOptions, put: (ciphertext: AsyncIterable<Uint8Array>) => Promise<R>): Promise<R & EncryptedPutResult> {
+  const file = typeof Blob !== 'undefined' && source instanceof Blob ? source : undefined
+  const name = options.name ?? (file != null && 'name' in file && typeof file.name === 'string' && file.name !== '' ? file.name : undefined)
+  const type = options.type ?? (file != null && file.type !== '' ? file.type : undefined)
+  let keyed = {}
+  if (options.convergenceSecret != null) {
+    if (!(source instanceof Uint8Array) && file == null) {
+      throw new TypeError('convergent encryption reads the content twice: give bytes or a Blob/File, not a stream')
+    }
+    const { key, salt } = await convergentKey(source, options.convergenceSecret, options.recordSize)
+    keyed = { key, salt, mode: 'convergent' }
+  }
+  const encrypted = await encryptContent(source, { recordSize: options.recordSize, ...(name != null ? { name } : {}), ...(type != null ? { type } : {}), ...keyed })
+  const result = await put(encrypted.ciphertext)
+  return { ...result, key: encrypted.key, capability: formatCapability({ cid: result.cid.toString(), key: encrypted.key }) }
+}
+
+/** The stat of a file opened with its key: the plain size, and the name and type from the header. */
+export interface DecryptedStatFields {
+  size: number
+  /** Name the sharer gave, from the encrypted header. */
+  name?: string
+  /** Media type, from the encrypted header. */
+  mediaType?: string
+  /** Always true: the bytes read are decrypted. */
+  encrypted: true
+}
+
+interface ReadRange { offset?: number, length?: number, signal?: AbortSignal }
+
+/** Plain content, as a node's `open` gives it. */
+export interface CipherContent<S extends { size: number }, O extends ReadRange> {
+  readonly cid: CID
+  stat: (options?: { signal?: AbortSignal }) => Promise<S>
+  read: (options?: O) => AsyncGenerator<Uint8Array>
+}
+
+/**
+ * `content` (ciphertext) opened with `key`: `stat` tells the plaintext's size
+ * and the header's name and type, `read` decrypts the range asked for,
+ * fetching only the records (leaves) holding it and the header.
+ */
+export function decryptedContent<S extends { size: number }, O extends ReadRange> (content: CipherContent<S, O>, key: Uint8Array): CipherContent<Omit<S, 'size'> & DecryptedStatFields, O> {
+  let opened: Promise<{ stat: S, file: DecryptedFile }> | undefined
+  const open = async (signal?: AbortSignal): Promise<{ stat: S, file: DecryptedFile }> => {
+    opened ??= (async () => {
+      const stat = await content.stat(signal != null ? { signal } : {})
+      const file = await DecryptedFile.open({
+        cid: content.cid.toString(),
+        size: stat.size,
+        read: (offset, length, sig) => content.read({ offset, length, ...(sig != null ? { signal: sig } : {}) } as O)
+      }, key, signal != null ? { signal } : {})
+      return { stat, file }
+    })()
+    // a failed open (an aborted signal, a network error) may be tried again
+    opened.catch(() => { opened = undefined })
+    return opened
+  }
+  return {
+    cid: content.cid,
+    stat: async (options) => {
+      const { stat, file } = await open(options?.signal)
+      const plain = file.stat
+      return { ...stat, size: plain.size, encrypted: true, ...(plain.name != null ? { name: plain.name } : {}), ...(plain.type != null ? { mediaType: plain.type } : {}) }
+    },
+    read: async function * (options) {
+      const { file } = await open(options?.signal)
+      yield * file.read(options ?? {})
+    }
+  }
+}
