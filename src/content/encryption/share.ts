@@ -67,6 +67,14 @@ export interface CipherContent<S extends { size: number }, O extends ReadRange> 
   readonly cid: CID
   stat: (options?: { signal?: AbortSignal }) => Promise<S>
   read: (options?: O) => AsyncGenerator<Uint8Array>
+  /** Blocks the session fetched from peers so far. */
+  readonly blocksFetched: number
+}
+
+/** Content opened with its key: as `CipherContent`, but `parts` (leaves to check plaintext against) cannot be. */
+export interface DecryptedContent<S extends { size: number }, O extends ReadRange> extends CipherContent<Omit<S, 'size'> & DecryptedStatFields, O> {
+  /** Throws: a leaf's CID is of its ciphertext, so no plaintext can be checked against it (read the file again instead). */
+  parts: (options?: { signal?: AbortSignal }) => AsyncGenerator<never>
 }
 
 /**
@@ -74,7 +82,7 @@ export interface CipherContent<S extends { size: number }, O extends ReadRange> 
  * and the header's name and type, `read` decrypts the range asked for,
  * fetching only the records (leaves) holding it and the header.
  */
-export function decryptedContent<S extends { size: number }, O extends ReadRange> (content: CipherContent<S, O>, key: Uint8Array): CipherContent<Omit<S, 'size'> & DecryptedStatFields, O> {
+export function decryptedContent<S extends { size: number }, O extends ReadRange> (content: CipherContent<S, O>, key: Uint8Array): DecryptedContent<S, O> {
   let opened: Promise<{ stat: S, file: DecryptedFile }> | undefined
   const open = async (signal?: AbortSignal): Promise<{ stat: S, file: DecryptedFile }> => {
     opened ??= (async () => {
@@ -100,6 +108,11 @@ export function decryptedContent<S extends { size: number }, O extends ReadRange
     read: async function * (options) {
       const { file } = await open(options?.signal)
       yield * file.read(options ?? {})
-    }
+    },
+    // eslint-disable-next-line require-yield
+    parts: async function * () {
+      throw new TypeError(`${content.cid.toString()} is encrypted: its leaves' CIDs are of the ciphertext, so no plaintext can be checked against them`)
+    },
+    get blocksFetched () { return content.blocksFetched }
   }
 }

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { capabilityHash, formatCapability, formatShareLink, parseCapability } from '../../src/content/capability.js'
+
+const CID = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
+
+function throwsNamed (fn: () => unknown, name: string): void {
+  assert.throws(fn, (err: Error) => err.name === name, `expected ${name}`)
+}
+
+describe('capabilities', () => {
+  it('formats weft:<cid>#k=<key> with the key in 43 base64url characters, and reads it back', () => {
+    const key = randomBytes(32)
+    const cap = formatCapability({ cid: CID, key })
+    assert.match(cap, new RegExp(`^weft:${CID}#k=[A-Za-z0-9_-]{43}$`))
+    const parsed = parseCapability(cap)
+    assert.equal(parsed?.cid, CID)
+    assert.deepEqual(parsed?.key, new Uint8Array(key))
+  })
+
+  it('formats a link with the CID, name and key in the fragment only, and reads it back', () => {
+    const key = randomBytes(32)
+    const link = formatShareLink('https://weft.example/app/?db=x#old', { cid: CID, key, name: 'my file?.txt' })
+    const url = new URL(link)
+    assert.equal(url.origin + url.pathname + url.search, 'https://weft.example/app/')
+    assert.ok(url.hash.startsWith(`#/${CID}/my%20file%3F.txt?k=`))
+    const parsed = parseCapability(link)
+    assert.equal(parsed?.cid, CID)
+    assert.equal(parsed?.name, 'my file?.txt')
+    assert.deepEqual(parsed?.key, new Uint8Array(key))
+  })
+
+  it('reads a fragment with no name', () => {
+    const key = randomBytes(32)
+    assert.equal(parseCapability(`http://127.0.0.1:8080/${capabilityHash({ cid: CID, key })}`)?.cid, CID)
+  })
+
+  it('is undefined for a bare CID and a plain share link', () => {
+    assert.equal(parseCapability(CID), undefined)
+    assert.equal(parseCapability(`https://weft.example/#/${CID}/a.txt`), undefined)
+  })
+
+  it('a capability or link without a key fails with MissingKeyError', () => {
+    throwsNamed(() => parseCapability(`weft:${CID}`), 'MissingKeyError')
+    throwsNamed(() => parseCapability(`weft:${CID}#k=`), 'MissingKeyError')
+    throwsNamed(() => parseCapability(`https://weft.example/#/${CID}/a.txt?k=`), 'MissingKeyError')
+  })
+
+  it('a key that is not 32 base64url bytes fails with InvalidCapabilityError naming the capability', () => {
+    const short = `weft:${CID}#k=${Buffer.from(randomBytes(16)).toString('base64url')}`
+    assert.throws(() => parseCapability(short), (err: any) => err.name === 'InvalidCapabilityError' && err.value === short)
+    throwsNamed(() => parseCapability(`weft:${CID}#k=not*base64`), 'InvalidCapabilityError')
+    throwsNamed(() => parseCapability('weft:#k=abc'), 'InvalidCapabilityError')
+  })
+})
