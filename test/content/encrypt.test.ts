@@ -7,7 +7,7 @@ import * as raw from 'multiformats/codecs/raw'
 import { importContent } from '../../src/content/import.js'
 import { readContent, statContent } from '../../src/content/read.js'
 import {
-  convergentKey, DecryptedFile, encryptContent, MAX_METADATA_BYTES, MetadataTooLargeError, NotEncryptedError
+  convergentKey, decryptedContent, DecryptedFile, encryptContent, MAX_METADATA_BYTES, MetadataTooLargeError, NotEncryptedError
 } from '../../src/content/encryption/index.js'
 import type { BlockSource } from '../../src/fetch/block-source.js'
 import type { CID } from 'multiformats/cid'
@@ -140,6 +140,23 @@ describe('encrypted content: ranges', () => {
     assert.equal(headerLeaves, 1)
     assert.equal(blocks.leaves.size, 2)
     assert.equal(file.decrypted, 2)
+  })
+
+  it('a whole read fetches each leaf once: the header comes with the first records, on one read', async () => {
+    const bytes = randomBytes(RECORD * 6 + 5)
+    const { cid, key, store } = await stored(bytes)
+    const gets: string[] = []
+    const blocks: BlockSource = { get: async (c) => { gets.push(c.toString()); return toBuffer(store.get(c)) } }
+    const content = decryptedContent({
+      cid,
+      stat: async () => statContent(cid, blocks),
+      read: (options?: { offset?: number, length?: number, signal?: AbortSignal }) => readContent(cid, blocks, options)
+    }, key)
+    assert.deepEqual(await collect(content.read()), new Uint8Array(bytes))
+    assert.equal(new Set(gets).size, gets.length - 1, `fetched ${gets.length} blocks, ${new Set(gets).size} different (the root twice: stat and read)`)
+    const stat = await content.stat()
+    assert.equal(stat.size, bytes.byteLength)
+    assert.equal(stat.encrypted, true)
   })
 
   it('reads every range byte-identical, across record boundaries', async () => {

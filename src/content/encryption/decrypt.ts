@@ -50,8 +50,51 @@ export class DecryptedFile {
    * or a changed header, NotEncryptedError for content stored plain.
    */
   static async open (source: CipherSource, key: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<DecryptedFile> {
+    return DecryptedFile.fromHead(source, key, await collect(source.read(0, Math.min(source.size, MAX_HEADER_BYTES), options.signal)))
+  }
+
+  /**
+   * Opens the file from the start of a read of the whole ciphertext
+   * (`chunks`, from offset 0), and gives the file and the rest of that read
+   * for `readFrom`: a whole-file read fetches leaf 0 once and waits for no
+   * separate header read.
+   */
+  static async openFrom (source: CipherSource, key: Uint8Array, chunks: AsyncIterable<Uint8Array>): Promise<{ file: DecryptedFile, rest: AsyncGenerator<Uint8Array> }> {
+    const iterator = chunks[Symbol.asyncIterator]()
+    const want = Math.min(source.size, MAX_HEADER_BYTES)
+    const parts: Uint8Array[] = []
+    let have = 0
+    let ended = false
+    try {
+      while (have < want) {
+        const next = await iterator.next()
+        if (next.done === true) { ended = true; break }
+        parts.push(next.value)
+        have += next.value.byteLength
+      }
+      const head = concat(parts, have)
+      const file = await DecryptedFile.fromHead(source, key, head)
+      const rest = async function * (): AsyncGenerator<Uint8Array> {
+        try {
+          if (head.byteLength > file.layout.headerSize) yield head.subarray(file.layout.headerSize)
+          while (!ended) {
+            const next = await iterator.next()
+            if (next.done === true) return
+            yield next.value
+          }
+        } finally {
+          await iterator.return?.()
+        }
+      }
+      return { file, rest: rest() }
+    } catch (err) {
+      await iterator.return?.()
+      throw err
+    }
+  }
+
+  private static async fromHead (source: CipherSource, key: Uint8Array, head: Uint8Array): Promise<DecryptedFile> {
     const cid = source.cid
-    const head = await collect(source.read(0, Math.min(source.size, MAX_HEADER_BYTES), options.signal))
     const fields = decodeFixedHeader(head, cid)
     const keys = await deriveFileKeys(key, fields.salt)
     if (!equal(keys.check, fields.check)) {
@@ -76,29 +119,41 @@ export class DecryptedFile {
    */
   async * read (options: DecryptReadOptions = {}): AsyncGenerator<Uint8Array> {
     const { start, end } = rangeOf(this.layout.plainSize, options.offset, options.length)
-    if (start === end) {
-      // an empty file still proves it ends where it should
-      if (this.layout.plainSize === 0) await this.openRecord(0, await collect(this.source.read(this.layout.cipherStart(0), this.layout.cipherEnd(0) - this.layout.cipherStart(0), options.signal)))
-      return
-    }
+    if (start === end && this.layout.plainSize > 0) return
     const first = this.layout.recordOf(start)
-    const last = this.layout.recordOf(end - 1)
+    const last = this.layout.recordOf(Math.max(start, end - 1))
     const from = this.layout.cipherStart(first)
     const to = this.layout.cipherEnd(last)
+    yield * this.decrypt(this.source.read(from, to - from, options.signal), first, last, start, end)
+  }
+
+  /**
+   * What `read` gives from offset 0, over `chunks`: the rest of the read
+   * `openFrom` began (the ciphertext from the end of the header on).
+   */
+  async * readFrom (chunks: AsyncIterable<Uint8Array>, options: { length?: number } = {}): AsyncGenerator<Uint8Array> {
+    const { start, end } = rangeOf(this.layout.plainSize, 0, options.length)
+    if (start === end && this.layout.plainSize > 0) return
+    yield * this.decrypt(chunks, 0, this.layout.recordOf(Math.max(start, end - 1)), start, end)
+  }
+
+  /** Decrypts records `first`..`last` from `chunks` (the ciphertext from record `first` on), giving plaintext [start, end). */
+  private async * decrypt (chunks: AsyncIterable<Uint8Array>, first: number, last: number, start: number, end: number): AsyncGenerator<Uint8Array> {
     let index = first
     let want = this.layout.cipherEnd(index) - this.layout.cipherStart(index)
     let parts: Uint8Array[] = []
     let have = 0
-    for await (let chunk of this.source.read(from, to - from, options.signal)) {
+    for await (let chunk of chunks) {
       while (chunk.byteLength > 0) {
         const n = Math.min(chunk.byteLength, want - have)
         parts.push(chunk.subarray(0, n))
         have += n
         chunk = chunk.subarray(n)
         if (have < want) continue
+        // an empty file's one record is opened too: it proves the file ends where it should
         const plain = await this.openRecord(index, parts.length === 1 ? parts[0] : concat(parts, want))
         const plainStart = this.layout.plainStart(index)
-        const slice = plain.subarray(Math.max(0, start - plainStart), Math.min(plain.byteLength, end - plainStart))
+        const slice = plain.subarray(Math.max(0, start - plainStart), Math.max(0, Math.min(plain.byteLength, end - plainStart)))
         if (slice.byteLength > 0) yield slice
         index++
         parts = []

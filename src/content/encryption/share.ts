@@ -1,5 +1,5 @@
 import { formatCapability } from '../capability.js'
-import { DecryptedFile } from './decrypt.js'
+import { DecryptedFile, type CipherSource } from './decrypt.js'
 import { encryptContent } from './encrypt.js'
 import { convergentKey } from './keys.js'
 import type { ContentSource } from '../source.js'
@@ -84,20 +84,22 @@ export interface DecryptedContent<S extends { size: number }, O extends ReadRang
  */
 export function decryptedContent<S extends { size: number }, O extends ReadRange> (content: CipherContent<S, O>, key: Uint8Array): DecryptedContent<S, O> {
   let opened: Promise<{ stat: S, file: DecryptedFile }> | undefined
-  const open = async (signal?: AbortSignal): Promise<{ stat: S, file: DecryptedFile }> => {
-    opened ??= (async () => {
-      const stat = await content.stat(signal != null ? { signal } : {})
-      const file = await DecryptedFile.open({
-        cid: content.cid.toString(),
-        size: stat.size,
-        read: (offset, length, sig) => content.read({ offset, length, ...(sig != null ? { signal: sig } : {}) } as O)
-      }, key, signal != null ? { signal } : {})
-      return { stat, file }
-    })()
+  const withSignal = (signal?: AbortSignal): { signal?: AbortSignal } => signal != null ? { signal } : {}
+  const sourceOf = (stat: S): CipherSource => ({
+    cid: content.cid.toString(),
+    size: stat.size,
+    read: (offset, length, signal) => content.read({ offset, length, ...withSignal(signal) } as O)
+  })
+  const remember = (opening: Promise<{ stat: S, file: DecryptedFile }>): Promise<{ stat: S, file: DecryptedFile }> => {
+    opened = opening
     // a failed open (an aborted signal, a network error) may be tried again
-    opened.catch(() => { opened = undefined })
-    return opened
+    opening.catch(() => { if (opened === opening) opened = undefined })
+    return opening
   }
+  const open = async (signal?: AbortSignal): Promise<{ stat: S, file: DecryptedFile }> => opened ?? remember((async () => {
+    const stat = await content.stat(withSignal(signal))
+    return { stat, file: await DecryptedFile.open(sourceOf(stat), key, withSignal(signal)) }
+  })())
   return {
     cid: content.cid,
     stat: async (options) => {
@@ -106,6 +108,14 @@ export function decryptedContent<S extends { size: number }, O extends ReadRange
       return { ...stat, size: plain.size, encrypted: true, ...(plain.name != null ? { name: plain.name } : {}), ...(plain.type != null ? { mediaType: plain.type } : {}) }
     },
     read: async function * (options) {
+      if (opened == null && (options?.offset ?? 0) === 0) {
+        // a read from the start, not opened yet: the header comes with the records, on one read
+        const stat = await content.stat(withSignal(options?.signal))
+        const { file, rest } = await DecryptedFile.openFrom(sourceOf(stat), key, content.read({ ...options, offset: 0, length: stat.size } as O))
+        opened ??= Promise.resolve({ stat, file })
+        yield * file.readFrom(rest, options?.length != null ? { length: options.length } : {})
+        return
+      }
       const { file } = await open(options?.signal)
       yield * file.read(options ?? {})
     },
