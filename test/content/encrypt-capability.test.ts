@@ -54,3 +54,19 @@ describe('capabilities', () => {
     throwsNamed(() => parseCapability('weft:#k=abc'), 'InvalidCapabilityError')
   })
 })
+
+describe('the page\'s share links with a key', () => {
+  it('carry the key as ?k= after the name, and read it back as the capability the node decrypts with', async () => {
+    const { contentRef, parseShareHash, shareHash } = await import('../../web/share-link.js')
+    const key = Buffer.from(randomBytes(32)).toString('base64url')
+    const hash = shareHash({ cid: CID, name: 'a b.txt', key })
+    assert.equal(hash, `#/${CID}/a%20b.txt?k=${key}`)
+    const shared = parseShareHash(hash)
+    assert.deepEqual(shared, { cid: CID, name: 'a b.txt', key })
+    assert.equal(contentRef(shared ?? assert.fail()), `weft:${CID}#k=${key}`)
+    assert.deepEqual(parseCapability(contentRef(shared ?? assert.fail()))?.key, new Uint8Array(Buffer.from(key, 'base64url')))
+    assert.deepEqual(parseShareHash(`#/${CID}?k=${key}`), { cid: CID, key })
+    assert.deepEqual(parseShareHash(`#/${CID}/plain.txt`), { cid: CID, name: 'plain.txt' })
+    assert.equal(contentRef({ cid: CID }), CID)
+  })
+})

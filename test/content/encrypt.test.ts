@@ -150,7 +150,8 @@ describe('encrypted content: ranges', () => {
     const content = decryptedContent({
       cid,
       stat: async () => statContent(cid, blocks),
-      read: (options?: { offset?: number, length?: number, signal?: AbortSignal }) => readContent(cid, blocks, options)
+      read: (options?: { offset?: number, length?: number, signal?: AbortSignal }) => readContent(cid, blocks, options),
+      blocksFetched: 0
     }, key)
     assert.deepEqual(await collect(content.read()), new Uint8Array(bytes))
     assert.equal(new Set(gets).size, gets.length - 1, `fetched ${gets.length} blocks, ${new Set(gets).size} different (the root twice: stat and read)`)
