@@ -70,6 +70,31 @@ describe('encrypted shares in the page', () => {
     assert.match(result, /^got from-node\.bin/)
   })
 
+  it('the key in a link never leaves the browser: no request the page makes (URL, Referer or any header) carries it', async () => {
+    const bytes = randomBytes(300_000)
+    const writer = await transientNode(network.servers[1].multiaddrs[0])
+    let capability: string
+    try {
+      capability = (await writer.put(bytes, { encrypt: { name: 'quiet.bin' } })).capability ?? assert.fail('no capability')
+    } finally {
+      await writer.stop()
+    }
+    const cap = parseCapability(capability) ?? assert.fail()
+    const key = Buffer.from(cap.key).toString('base64url')
+    const context = await network.newContext()
+    const page = await context.newPage()
+    // what Chromium puts on the wire: CDP gives a request's URL without its fragment (that is `urlFragment`, never sent)
+    const cdp = await context.newCDPSession(page)
+    const sent: string[] = []
+    cdp.on('Network.requestWillBeSent', (event: any) => { sent.push(event.request.url, ...Object.values(event.request.headers as Record<string, string>)) })
+    cdp.on('Network.webSocketCreated', (event: any) => { sent.push(event.url) })
+    await cdp.send('Network.enable')
+    await page.goto(formatShareLink(network.server.httpUrl ?? assert.fail(), { ...cap, name: 'quiet.bin' }))
+    await page.locator('#get-result[data-state="ok"]').waitFor({ timeout: 60_000 })
+    assert.ok(sent.some(s => s.startsWith(network.server.httpUrl ?? '')), 'no request to the page\'s server was seen')
+    assert.deepEqual(sent.filter(s => s.includes(key)), [])
+  })
+
   it('a page opened with a link with the wrong key shows DecryptionError and offers no file', async () => {
     const writer = await transientNode(network.servers[1].multiaddrs[0])
     let cid: string
