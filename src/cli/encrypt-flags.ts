@@ -25,6 +25,8 @@ export const ENCRYPT_USAGE = '[--encrypt [--convergent] [--page URL]]'
 /** An encrypted put's options, or undefined for a plain one; the source to read (a Blob for a convergent put, which reads the file twice). */
 export async function encryptedPut (extra: Record<string, unknown>, config: WeftConfig, path: string, source: ContentSource): Promise<{ encrypt?: NodePutOptions['encrypt'], source: ContentSource }> {
   const convergent = extra.convergent === true
+  // a bad --page fails before the put, not after it
+  if (typeof extra.page === 'string' && !URL.canParse(extra.page)) throw new UsageError(`--page must be a URL, got "${extra.page}"`, extra.page)
   if (extra.encrypt !== true) {
     if (convergent || extra.page != null) throw new UsageError('--convergent and --page go with --encrypt')
     return { source }
@@ -46,11 +48,7 @@ export function encryptedPutOutput (result: PutResult, extra: Record<string, unk
   if (extra.quiet === true) return result.capability
   const page = typeof extra.page === 'string' ? extra.page : pageOf(config)
   const named: Capability = path === '-' ? capability : { ...capability, name: basename(path) }
-  try {
-    return formatShareLink(page, named)
-  } catch {
-    throw new UsageError(`--page must be a URL, got "${page}"`, page)
-  }
+  return formatShareLink(page, named)
 }
 
 /** The page a bootstrap server serves: `http://<its host>:<http.port>/`. */

@@ -70,3 +70,26 @@ describe('the page\'s share links with a key', () => {
     assert.equal(contentRef({ cid: CID }), CID)
   })
 })
+
+describe('weft get and put with capabilities, before any networking', () => {
+  it('weft get of a capability without a key exits 2 naming MissingKeyError; a short key, InvalidCapabilityError', async () => {
+    const { runWeft } = await import('../support/weft-process.js')
+    const missing = await runWeft(['get', `weft:${CID}`])
+    assert.equal(missing.code, 2)
+    assert.match(missing.stderr, /^weft: MissingKeyError: .*carries no key/m)
+    const short = await runWeft(['get', `weft:${CID}#k=abc`])
+    assert.equal(short.code, 2)
+    assert.match(short.stderr, /InvalidCapabilityError/)
+  })
+
+  it('weft put with --convergent but no --encrypt, or a --page that is not a URL, exits 2', async () => {
+    const { runWeft } = await import('../support/weft-process.js')
+    const file = new URL(import.meta.url).pathname
+    const convergent = await runWeft(['put', file, '--convergent'])
+    assert.equal(convergent.code, 2)
+    assert.match(convergent.stderr, /--convergent and --page go with --encrypt/)
+    const page = await runWeft(['put', file, '--encrypt', '--page', 'not a url'])
+    assert.equal(page.code, 2)
+    assert.match(page.stderr, /--page must be a URL/)
+  })
+})
