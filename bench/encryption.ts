@@ -91,6 +91,9 @@ async function main (): Promise<void> {
   console.log('|---|---|---|---|')
   console.log(row('put', results.plain.put, results.encrypted.put))
   console.log(row('get', results.plain.get, results.encrypted.get))
+  // each encrypted run beside the plain run just before it: the machine's load drifts less within a pair than across the run
+  const paired = (plain: number[], encrypted: number[]): string => `${((median(encrypted.map((e, i) => e / plain[i])) - 1) * 100).toFixed(1)} %`
+  console.log(`paired (median of encrypted / the plain run before it): put ${paired(results.plain.put, results.encrypted.put)}, get ${paired(results.plain.get, results.encrypted.get)}`)
   console.log(`in memory alone: encrypt ${memory.encrypt.toFixed(0)} MiB/s, decrypt ${memory.decrypt.toFixed(0)} MiB/s`)
   console.log(`runs: ${JSON.stringify(results)}`)
 }
