@@ -32,3 +32,6 @@ export { readContent, DEFAULT_READ_WINDOW, type ReadOptions, type ContentStat } 
 export { windowed } from './fetch/read-window.js'
 export type { BlockSource } from './fetch/block-source.js'
 export type { DagBlocks } from './services/storage-types.js'
+export type { NodePutOptions, ContentRef } from './node/node-types.js'
+export { parseCapability, formatCapability, formatShareLink, capabilityHash, type Capability } from './content/capability.js'
+export { encryptContent, DecryptedFile, DecryptionError, TruncatedError, MissingKeyError, InvalidCapabilityError, NotEncryptedError, MetadataTooLargeError, type DecryptionFailure } from './content/encryption/index.js'

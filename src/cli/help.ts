@@ -24,7 +24,10 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   memory: { meaning: 'keep the servers\' stores in memory, not on disk' },
   config: { value: 'FILE', meaning: 'a JSON config file (also WEFT_CONFIG); keys camelCase or kebab-case' },
   data: { value: 'DIR', meaning: 'the data directory (the dataDir setting)' },
-  help: { meaning: 'this help' }
+  help: { meaning: 'this help' },
+  encrypt: { meaning: 'encrypt before anything leaves this machine (a fresh key per file); prints a link with the key in its fragment, the capability weft:<cid>#k=<key> with --quiet (docs/encryption.md)' },
+  convergent: { meaning: 'with --encrypt: derive the key from the content and <dataDir>/convergence-secret, so the same file gets the same CID (read docs/encryption.md first)' },
+  page: { value: 'URL', meaning: 'with --encrypt: the page the printed link opens (default the first bootstrap server\'s)' }
 }
 
 export interface HelpInput {

@@ -35,7 +35,7 @@ export const COMMANDS: readonly CommandEntry[] = [
  * Errors that mean the command line itself is wrong (exit 2): a flag, a
  * setting, or an argument such as a CID that does not parse.
  */
-const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'InvalidCIDError'])
+const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'InvalidCIDError', 'MissingKeyError', 'InvalidCapabilityError'])
 
 /** The exit code of a command stopped by SIGINT/SIGTERM (128 + SIGINT). */
 export const INTERRUPTED = 130

@@ -51,6 +51,8 @@ export interface PutResult {
   bytesSent: number
   /** Whether this node kept a pinned copy (not when its own quota is too small). */
   pinned: boolean
+  /** For an encrypted put (`WeftNode.put` with `encrypt`): `weft:<cid>#k=<key>`, what reads it back. `cid` and `size` are the ciphertext's. */
+  capability?: string
 }
 
 /** What `verify` found of one block. */
@@ -128,6 +130,10 @@ export interface StatResult extends ContentStat {
   /** Whether the root block is stored here. */
   local: boolean
   pinned: boolean
+  /** Opened with a key (a capability): `size` is the plaintext's, `name` and `mediaType` come from the encrypted header. */
+  encrypted?: boolean
+  name?: string
+  mediaType?: string
 }
 
 /**

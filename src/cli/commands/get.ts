@@ -9,9 +9,9 @@ import { formatCount, formatDuration, formatRate, progressBar } from '../progres
 import { joinNetwork, onePositional, requireBootstrap, TRANSFER_FLAGS } from '../transfer.js'
 import { loadCommandConfig } from '../command-config.js'
 import { resolveOutputPath } from '../output-path.js'
-import { parseGetTarget } from '../target.js'
 import { createNode, parseCidString, type FilePart } from '../../index.js'
 import { UsageError } from '../../errors.js'
+import { getTargetOf } from '../encrypt-flags.js'
 
 /** Suffix of the file a get writes into before renaming it to the name asked for. */
 export const PARTIAL_SUFFIX = '.partial'
@@ -27,7 +27,7 @@ const IDENTITY_CODE = 0x00
  */
 export const get: Command = {
   name: 'get',
-  usage: 'weft get CID|LINK [-o FILE|DIR/] [--offset N] [--length N] [--timings] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  usage: 'weft get CID|LINK|CAPABILITY [-o FILE|DIR/] [--offset N] [--length N] [--timings] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
   async run (args, io) {
     // ms since the process started: Node's own start-up and the modules this command loaded
     const phases: Phases = { loaded: performance.now() }
@@ -43,7 +43,8 @@ export const get: Command = {
       return 0
     }
     // a mistyped CID fails here, before any networking
-    const target = parseGetTarget(onePositional(cli.positionals, 'CID', get.usage))
+    // a capability (weft:<cid>#k=..., or a link with ?k=) decrypts
+    const { target, capability } = getTargetOf(onePositional(cli.positionals, 'CID', get.usage))
     const cid = parseCidString(target.cid)
     const offset = byteCount(cli.extra.offset, '--offset')
     const length = byteCount(cli.extra.length, '--length')
@@ -58,7 +59,8 @@ export const get: Command = {
     // kept to resume from (a range is written from scratch: its bytes sit
     // at other offsets than the file's)
     const partial = outPath == null ? undefined : `${outPath}${PARTIAL_SUFFIX}`
-    const resumable = offset == null && length == null
+    // an encrypted file's partial holds plaintext, which the ciphertext's leaves cannot check: it starts over
+    const resumable = offset == null && length == null && capability == null
     let file: FileHandle | undefined
     /** Bytes of the partial file: what is on disk, kept if this get ends early. */
     let onDisk = 0
@@ -83,7 +85,7 @@ export const get: Command = {
         await joinNetwork(node, io.signal)
         phases.joined = performance.now()
         // one fetch session for the size, the layout and the bytes: the root comes once
-        const content = node.open(cid, { signal: io.signal })
+        const content = node.open(capability ?? cid, { signal: io.signal })
         const stat = await content.stat({ signal: io.signal })
         if (file != null && onDisk > 0) {
           resumedAt = await verifiedPrefix(file, content.parts({ signal: io.signal }), Math.min(onDisk, stat.size))

@@ -6,6 +6,7 @@ import { loadCommandConfig } from '../command-config.js'
 import { createNode } from '../../index.js'
 import { UsageError, type QuorumNotReachedError, type ShortBlockReport } from '../../errors.js'
 import { TRANSFER_FLAGS, joinNetwork, onePositional, requireBootstrap } from '../transfer.js'
+import { ENCRYPT_FLAGS, ENCRYPT_USAGE, encryptedPut, encryptedPutOutput } from '../encrypt-flags.js'
 import type { Command, CommandIO } from '../io.js'
 
 /**
@@ -14,9 +15,9 @@ import type { Command, CommandIO } from '../io.js'
  */
 export const put: Command = {
   name: 'put',
-  usage: 'weft put FILE|- [--min-replicas N] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] [--<setting> VALUE]...',
+  usage: `weft put FILE|- [--min-replicas N] [--bootstrap MULTIADDR|URL|DIR]... [--config FILE] [--quiet] ${ENCRYPT_USAGE} [--<setting> VALUE]...`,
   async run (args, io) {
-    const cli = parseCommandLine(args, io.env, { ...TRANSFER_FLAGS, 'min-replicas': { type: 'string' } }, true)
+    const cli = parseCommandLine(args, io.env, { ...TRANSFER_FLAGS, 'min-replicas': { type: 'string' }, ...ENCRYPT_FLAGS }, true)
     if (cli.help) {
       io.stdout.write(`${put.usage}\n`)
       return 0
@@ -30,6 +31,7 @@ export const put: Command = {
     }
     const input = await openInput(path, io)
     try {
+      const encrypted = await encryptedPut(cli.extra, config, path, abortable(input.source, io.signal))
       requireBootstrap(config)
       const node = await createNode(config, { transient: true })
       try {
@@ -41,9 +43,10 @@ export const put: Command = {
         let placed = 0
         let result
         try {
-          result = await node.put(abortable(input.source, io.signal), {
+          result = await node.put(encrypted.source, {
             signal: io.signal,
             ...(minReplicas != null ? { minReplicas } : {}),
+            ...(encrypted.encrypt != null ? { encrypt: encrypted.encrypt } : {}),
             onProgress: evt => {
               if (evt.type !== 'weft:put:placed') return
               placed += evt.detail.bytes
@@ -59,7 +62,7 @@ export const put: Command = {
           bar.finish()
         }
         const elapsed = performance.now() - started
-        io.stdout.write(`${result.cid.toString()}\n`)
+        io.stdout.write(`${encryptedPutOutput(result, cli.extra, config, path) ?? result.cid.toString()}\n`)
         if (!quiet) {
           const following = result.pending > 0 ? `, ${formatCount(result.pending)} more being made by servers` : ''
           const already = result.alreadyStored > 0 ? `, ${result.alreadyStored === result.blocks ? 'all' : formatCount(result.alreadyStored)} already stored` : ''
