@@ -4,7 +4,17 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 
-const run = promisify(execFile)
+const execFileAsync = promisify(execFile)
+
+/** Runs openssl, saying what to install when the machine has none. */
+async function run (command: 'openssl', args: string[]): Promise<void> {
+  try {
+    await execFileAsync(command, args)
+  } catch (err: any) {
+    if (err?.code === 'ENOENT') throw new Error('openssl is not installed: apt-get install openssl (the TLS proxy test makes its certificates with it)', { cause: err })
+    throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${String(err?.stderr ?? err?.message)}`, { cause: err })
+  }
+}
 
 /** A certificate authority made for one test run, and a server certificate it signed. */
 export interface TestCertificates {
