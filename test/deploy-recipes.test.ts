@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test'
 import { parse } from 'yaml'
 import { parseCommandLine } from '../src/cli/args.js'
 import { loadConfig } from '../src/config/load.js'
-import { removeDir, tempDir, WEFT_BIN } from './support/weft-process.js'
+import { statusWhen } from './support/status.js'
+import { removeDir, runWeft, spawnServer, tempDir, WEFT_BIN, type WeftProcess } from './support/weft-process.js'
 
 /**
  * The deployment recipes in deploy/ cannot run here (no Docker daemon, no
@@ -119,6 +120,42 @@ describe('deploy/compose.yaml', () => {
       const [, container] = /^\d+:(\d+\/(?:tcp|udp))$/.exec(mapping) ?? []
       assert.ok(exposed.has(container), `${mapping} publishes a port the image does not expose`)
     }
+  })
+})
+
+describe("compose.yaml's farmers, run as processes on this machine", () => {
+  const servers: WeftProcess[] = []
+  const dirs: string[] = []
+  after(async () => {
+    await Promise.all(servers.map(async s => s.stop()))
+    for (const dir of dirs) await removeDir(dir)
+  })
+
+  it('form one network through the first farmer\'s URL, which stores a file at the default write quorum', async () => {
+    const { services } = await compose()
+    let firstUrl: string | undefined
+    for (const service of Object.values(services)) {
+      // each farmer's own command, with this machine's paths and the first farmer's real URL for
+      // its service name; the test picks the ports (three processes share one host here)
+      const args: string[] = []
+      const rest = service.command.slice(1)
+      for (let i = 0; i < rest.length; i++) {
+        if (rest[i] === '--data') { i++; continue }
+        args.push(rest[i] === 'http://farmer1:8080' ? firstUrl ?? assert.fail('farmer1 is not up') : rest[i])
+      }
+      const dataDir = await tempDir()
+      dirs.push(dataDir)
+      const server = await spawnServer({ dataDir, http: true, browserTransports: true, args })
+      servers.push(server)
+      firstUrl ??= server.httpUrl
+    }
+    await statusWhen(servers[0], status => status.routingTableSize >= 2)
+    const dir = await tempDir()
+    dirs.push(dir)
+    await writeFile(join(dir, 'hello.txt'), 'hello, farmers\n')
+    const put = await runWeft(['put', join(dir, 'hello.txt'), '--bootstrap', firstUrl ?? '', '--quiet'])
+    assert.equal(put.code, 0, put.stderr)
+    assert.match(put.stdout, /^baf\w+\n$/)
   })
 })
 
