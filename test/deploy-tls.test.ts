@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict'
+import { createSocket } from 'node:dgram'
+import { writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { launchBrowser, WeftPage } from './support/browser.js'
 import { makeTestCertificates } from './support/test-ca.js'
 import { TlsProxy } from './support/tls-proxy.js'
-import { removeDir, spawnServer, tempDir, TEST_HOST, type WeftProcess } from './support/weft-process.js'
+import { removeDir, runWeft, spawnServer, tempDir, TEST_HOST, type WeftProcess } from './support/weft-process.js'
 import type { BootstrapInfo } from '../src/http/server.js'
 import type { Browser } from 'playwright-core'
 
@@ -24,6 +27,15 @@ async function freePort (host: string): Promise<number> {
   return port
 }
 
+/** A free UDP port on `host`, for the WebRTC-direct listener, for the same reason. */
+async function freeUdpPort (host: string): Promise<number> {
+  const probe = createSocket('udp4')
+  await new Promise<void>(resolve => probe.bind(0, host, resolve))
+  const { port } = probe.address()
+  await new Promise<void>(resolve => probe.close(() => { resolve() }))
+  return port
+}
+
 describe('a server behind a TLS reverse proxy serves wss to pages on https', () => {
   let dir: string
   let proxy: TlsProxy
@@ -31,6 +43,7 @@ describe('a server behind a TLS reverse proxy serves wss to pages on https', () 
   let server: WeftProcess
   let browser: Browser
   let siteUrl: string
+  let webrtcDirect: string
 
   before(async () => {
     dir = await tempDir('weft-tls-')
@@ -38,12 +51,16 @@ describe('a server behind a TLS reverse proxy serves wss to pages on https', () 
     proxy = new TlsProxy({ key: certs.serverKey, cert: certs.serverChain })
     proxyPort = await proxy.listen(TEST_HOST)
     const wsPort = await freePort(TEST_HOST)
+    const udpPort = await freeUdpPort(TEST_HOST)
+    webrtcDirect = `/ip4/${TEST_HOST}/udp/${udpPort}/webrtc-direct`
     // what docs/deploy.md tells an operator: WebSockets on a port only the
     // proxy reaches, the proxy's public wss address announced, and private
-    // addresses kept out of what pages dial (as on the internet)
+    // addresses kept out of what pages dial (as on the internet); WebRTC-direct
+    // needs no proxy, and is announced without its certhash, which libp2p fills in
     server = await spawnServer({
       http: true,
-      args: ['--listen', `/ip4/${TEST_HOST}/tcp/${wsPort}/ws`, '--announce', `/dns4/${SITE}/tcp/${proxyPort}/wss`,
+      args: ['--listen', `/ip4/${TEST_HOST}/tcp/${wsPort}/ws`, '--listen', webrtcDirect,
+        '--announce', `/dns4/${SITE}/tcp/${proxyPort}/wss`, '--announce', webrtcDirect,
         '--allow-private-addresses', 'false']
     })
     const { port: httpPort } = new URL(server.httpUrl ?? '')
@@ -63,10 +80,21 @@ describe('a server behind a TLS reverse proxy serves wss to pages on https', () 
     if (dir != null) await removeDir(dir)
   })
 
-  it('lists the announced /dns4/…/wss address, and only it, in /weft/bootstrap.json', async () => {
+  it('lists the announced addresses, and only them, in /weft/bootstrap.json: the /dns4/…/wss one, and WebRTC-direct with its certhash filled in', async () => {
     const info = await (await fetch(new URL('weft/bootstrap.json', server.httpUrl))).json() as BootstrapInfo
-    assert.deepEqual(info.bootstrap, [`/dns4/${SITE}/tcp/${proxyPort}/wss/p2p/${server.peerId}`])
+    assert.equal(info.bootstrap.length, 2, info.bootstrap.join(', '))
+    assert.equal(info.bootstrap[0], `/dns4/${SITE}/tcp/${proxyPort}/wss/p2p/${server.peerId}`)
+    assert.match(info.bootstrap[1], new RegExp(`^${webrtcDirect}/certhash/uEi[\\w-]+/p2p/${server.peerId}$`))
     assert.equal(info.allowPrivateAddresses, false)
+  })
+
+  it('the filled-in certhash is the certificate the server listens with: weft put joins through that address alone', async () => {
+    const info = await (await fetch(new URL('weft/bootstrap.json', server.httpUrl))).json() as BootstrapInfo
+    const file = join(dir, 'hello.txt')
+    await writeFile(file, 'hello over webrtc-direct\n')
+    const put = await runWeft(['put', file, '--bootstrap', info.bootstrap[1], '--storage.write-quorum', '1', '--quiet'])
+    assert.equal(put.code, 0, put.stderr)
+    assert.match(put.stdout, /^baf\w+\n$/)
   })
 
   it('a page opened on https:// joins the server through wss via the proxy', async () => {
