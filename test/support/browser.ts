@@ -36,9 +36,12 @@ export async function spawnPageServer (options: SpawnOptions = {}): Promise<Weft
   return spawnServer({ ...PAGE_SERVER, ...options, args: [...PAGE_SERVER.args ?? [], ...options.args ?? []] })
 }
 
-/** Launches headless Chromium; the caller closes it (which closes its pages). */
-export async function launchBrowser (): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS })
+/**
+ * Launches headless Chromium, with `extraArgs` after the usual flags (e.g. a
+ * test CA to trust); the caller closes it (which closes its pages).
+ */
+export async function launchBrowser (extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] })
 }
 
 /** What a suite of browser tests runs against; see `browserFixture`. */
