@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const WEFT_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
+export const WEFT_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
 
 /** One CLI run. */
 export interface CliRun {

@@ -22,10 +22,10 @@ import { measureRepair, repairSection } from './repair.js'
 import { auditCostSection, measureAuditCost, measureReput, measureRestore, restoreSection, reputSection, type RestoreFigure } from './durability.js'
 import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
-import { ROOT, SYSTEMS } from './systems.js'
+import { ROOT, SYSTEMS, WEFT_GET_CLI } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
 import { measureTransfer, type TransferFigure, type TransferOptions } from './transfer.js'
-import { cappedSwarmSection, swarmSection, transferSection } from './transfer-sections.js'
+import { cappedSwarmSection, cliPhasesSection, swarmSection, transferSection } from './transfer-sections.js'
 
 const log = (line: string): void => { process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`) }
 
@@ -61,6 +61,8 @@ async function transfers (options: BenchOptions, file: (size: number) => Promise
     for (const size of options.sizes) {
       single.set(size, await measure(size, 1))
       sections.push(transferSection(size, single.get(size) ?? []))
+      const cli = single.get(size)?.find(f => f.system === WEFT_GET_CLI && f.phases != null)
+      if (cli != null) sections.push(cliPhasesSection(size, cli))
     }
   }
   if (options.only.has('swarm')) {

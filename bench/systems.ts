@@ -16,6 +16,9 @@ export const STACK_LIMIT = 'libp2p one stream'
 /** weft's own figure. */
 export const WEFT_GET = 'weft get'
 
+/** weft as a user runs it: `weft start` seeded by `weft put`, a fresh `weft get` process per run. */
+export const WEFT_GET_CLI = 'weft get (CLI)'
+
 export const HELIA = 'Helia'
 export const WEBTORRENT = 'WebTorrent'
 
@@ -25,6 +28,7 @@ export const SYSTEMS: TransferSystem[] = [
   { name: STACK_LIMIT, script: compiled('peer-libp2p.js'), swarms: false },
   // seed = a weft server holding every block, fetch = a transient node's get, verified
   { name: WEFT_GET, script: compiled('peer-weft.js'), swarms: true },
+  { name: WEFT_GET_CLI, script: compiled('peer-weft-cli.js'), swarms: false },
   { name: HELIA, script: `${PEERS_DIR}helia.mjs`, swarms: true },
   { name: WEBTORRENT, script: `${PEERS_DIR}webtorrent.mjs`, swarms: true }
 ]

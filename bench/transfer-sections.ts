@@ -76,6 +76,32 @@ export function cappedSwarmSection (capped: NonNullable<TransferFigures['capped'
   }
 }
 
+const PHASE_NAMES: Record<string, string> = {
+  load: 'load (Node, the CLI and its modules)',
+  node: 'node (make and start the transient node)',
+  join: 'join (until the DHT knows the servers dialled)',
+  firstByte: 'first byte (the root\'s lookup and fetch)',
+  transfer: 'transfer (the rest of the bytes)'
+}
+
+/** Item 1b: where the CLI fetcher's time went, per phase, from its --timings line. */
+export function cliPhasesSection (size: number, figure: TransferFigure): Section {
+  const phases = figure.phases ?? {}
+  const total = figure.ms?.median ?? 0
+  return {
+    id: `cli-phases-${size}`,
+    title: `1b. Where ${figure.system}'s time went, ${sizeName(size)} (ms, median (min–max) of the counted runs)`,
+    note: '`weft get CID -o FILE --timings`, a fresh process per run, timed by the benchmark from spawn to exit; the phases are the CLI\'s own clock (ms since its process started). ' +
+      'What is left of the spawn-to-exit time beyond the phases is the node\'s stop, the rename of the written file and the process\'s exit.',
+    columns: ['phase', 'ms', 'share of spawn to exit'],
+    rows: [
+      ...Object.entries(phases).map(([phase, s]) => [PHASE_NAMES[phase] ?? phase, formatSummary(s), total > 0 ? `${(s.median / total * 100).toFixed(0)} %` : '–']),
+      ['spawn to exit', formatSummary(figure.ms), '100 %']
+    ],
+    data: figure
+  }
+}
+
 function scale (s: { median: number, min: number, max: number, runs: number[] }, k: number): typeof s {
   return { median: s.median * k, min: s.min * k, max: s.max * k, runs: s.runs.map(r => r * k) }
 }

@@ -56,6 +56,8 @@ export interface TransferFigure {
   fetcherRssBytes?: Summary
   /** The fetcher's CPU time as a share of its run's wall-clock time (1 = one core busy throughout). */
   fetcherCpuShare?: Summary
+  /** Where a CLI fetcher's time went, ms per phase (bench/peer-weft-cli.ts): load, node, join, firstByte, transfer. */
+  phases?: Record<string, Summary>
   error?: string
 }
 
@@ -73,6 +75,11 @@ export interface TransferOptions {
 /** Generous: a stalled fetcher fails the figure instead of the run. */
 function fetchTimeout (size: number): number {
   return 60_000 + size / (2 * 2 ** 20) * 1000
+}
+
+/** Each phase's summary over the runs. */
+function phaseSummaries (runs: Array<Record<string, number>>): Record<string, Summary> {
+  return Object.fromEntries(Object.keys(runs[0] ?? {}).map(phase => [phase, summarize(runs.map(r => r[phase]))]))
 }
 
 /** Measures `system` moving `file` from `seeders` seeders to fresh fetchers. */
@@ -97,7 +104,7 @@ export async function measureTransfer (system: TransferSystem, file: RandomFile,
       running.push(await startPeer(system.script, task, fetchTimeout(file.size), netns != null ? { prefix: ['ip', 'netns', 'exec', netns] } : {}))
     }
     const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256 }
-    const results: FetchResult[] = []
+    const results: Array<FetchResult & { phases?: Record<string, number> }> = []
     const warmups = options.warmups ?? 1
     for (let run = 0; run < warmups + options.runs; run++) {
       const result = await runPeer<FetchResult>(system.script, task, fetchTimeout(file.size))
@@ -109,7 +116,8 @@ export async function measureTransfer (system: TransferSystem, file: RandomFile,
       throughput: summarize(results.map(r => mibPerSecond(r.bytes, r.ms))),
       ms: summarize(results.map(r => r.ms)),
       fetcherRssBytes: summarize(results.map(r => r.maxRssBytes)),
-      fetcherCpuShare: summarize(results.map(r => r.cpuMs / r.ms))
+      fetcherCpuShare: summarize(results.map(r => r.cpuMs / r.ms)),
+      ...(results.every(r => r.phases != null) ? { phases: phaseSummaries(results.map(r => r.phases as Record<string, number>)) } : {})
     }
   } catch (err: any) {
     return { ...figure, status: 'failed', error: String(err.message ?? err) }

@@ -124,19 +124,40 @@ export class BlockNotFoundError extends Error {
   }
 }
 
-/** A put could not give every block `writeQuorum` replicas. `shortfall` maps block CID → replicas it got. */
+/** One block a put left short: the replicas it reached and why the other servers asked did not take it. */
+export interface ShortBlockReport {
+  cid: string
+  replicas: number
+  /** `<peer>: <reason>` for each server that refused or failed it. */
+  refusals: string[]
+}
+
+/**
+ * A put could not give every block `writeQuorum` replicas. `shortfall` maps
+ * block CID → replicas it got; `blocks` tells each one's refusals; `servers`
+ * is how many servers the put found, when the network is smaller than the
+ * quorum (the message then says so first: "write quorum 5 needs 5 servers,
+ * 3 found").
+ */
 export class QuorumNotReachedError extends Error {
   static override readonly name = 'QuorumNotReachedError'
   override readonly name = 'QuorumNotReachedError'
   readonly quorum: number
   readonly shortfall: Map<string, number>
+  readonly servers: number | undefined
+  readonly blocks: ShortBlockReport[]
 
-  constructor (quorum: number, shortfall: Map<string, number>, detail?: string) {
+  constructor (quorum: number, shortfall: Map<string, number>, detail?: string, options: { servers?: number, blocks?: ShortBlockReport[] } = {}) {
     const listed = [...shortfall].slice(0, 5).map(([cid, n]) => `${cid}: ${n}`).join(', ')
     const more = shortfall.size > 5 ? ` and ${shortfall.size - 5} more` : ''
-    super(`write quorum ${quorum} not reached for ${shortfall.size} block(s) (${listed}${more})${detail == null ? '' : `; ${detail}`}`)
+    const head = options.servers != null && options.servers < quorum
+      ? `write quorum ${quorum} needs ${quorum} servers, ${options.servers} found: ${shortfall.size} block(s) short (${listed}${more})`
+      : `write quorum ${quorum} not reached for ${shortfall.size} block(s) (${listed}${more})`
+    super(`${head}${detail == null ? '' : `; ${detail}`}`)
     this.quorum = quorum
     this.shortfall = shortfall
+    this.servers = options.servers
+    this.blocks = options.blocks ?? []
   }
 }
 

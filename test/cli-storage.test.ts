@@ -99,13 +99,26 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.equal(again.stderr, '', '--quiet prints no summary')
   })
 
-  it('put asking for more replicas than the network has servers exits 1, naming the quorum and the servers found', async () => {
+  it('put asking for more replicas than the network has servers exits 1, naming the quorum and the servers found, even with -q', async () => {
     const input = join(dir, 'five-wanted.bin')
     await writeFile(input, randomBytes(1000))
-    const stored = await runWeft(['put', input, '--storage.replication', '5', '--storage.write-quorum', '5', ...bootstrap])
+    const stored = await runWeft(['put', input, '-q', '--storage.replication', '5', '--storage.write-quorum', '5', ...bootstrap])
     assert.equal(stored.code, 1, stored.stderr)
     assert.equal(stored.stdout, '', 'no CID for a put that failed')
-    assert.match(stored.stderr, /^weft: QuorumNotReachedError: write quorum 5 not reached for 1 block\(s\) .*only 3 server\(s\) found/)
+    assert.match(stored.stderr, /^weft: QuorumNotReachedError: write quorum 5 needs 5 servers, 3 found: 1 block\(s\) short \(\w+: 3\); store on fewer with --min-replicas 3 .*\n$/)
+    assert.equal(stored.stderr.split('\n').length, 2, 'with -q, the error line alone')
+  })
+
+  it('put --min-replicas N stores on fewer servers than the quorum on purpose, exits 0 and says how many each block got', async () => {
+    const input = join(dir, 'three-will-do.bin')
+    await writeFile(input, randomBytes(MiB + 1000))
+    const stored = await runWeft(['put', input, '--min-replicas', '3', '--storage.replication', '5', '--storage.write-quorum', '5', ...bootstrap])
+    assert.equal(stored.code, 0, stored.stderr)
+    CID.parse(stored.stdout.trim())
+    assert.match(stored.stderr, /^stored 1\.0 MiB in 3 blocks, 3 replicas each, fewer than the write quorum 5 as --min-replicas 3 allows \(/)
+    const wrong = await runWeft(['put', input, '--min-replicas', '0', ...bootstrap])
+    assert.equal(wrong.code, 2)
+    assert.equal(wrong.stderr, 'weft: UsageError: --min-replicas must be a whole number of at least 1, got "0"\n')
   })
 
   it('put of a file the network keeps already sends none of its bytes, and says so', async () => {
@@ -133,6 +146,19 @@ describe('weft put/get/status (the command line against a network)', () => {
     assert.equal(sha256Hex(fetched.stdout), sha256Hex(content))
     // no progress bar when stderr is not a terminal: only the summary
     assert.match(fetched.stderr, /^fetched 2\.0 MiB \([^)]+\)\n$/)
+  })
+
+  it('get --timings says where its time went: load, node, join, first byte, transfer, each in ms, and peak RSS', async () => {
+    const content = randomBytes(MiB + 5)
+    const stored = await runWeftPiped(['put', '-', '-q', ...bootstrap], { input: content })
+    assert.equal(stored.code, 0, stored.stderr)
+    const fetched = await runWeftPiped(['get', stored.stdout.toString().trim(), '--timings', ...bootstrap])
+    assert.equal(fetched.code, 0, fetched.stderr)
+    assert.equal(sha256Hex(fetched.stdout), sha256Hex(content))
+    const line = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total (\d+) ms, cpu \d+ ms, peak RSS [\d.]+ MiB\)$/m.exec(fetched.stderr)
+    assert.ok(line != null, fetched.stderr)
+    const [load, node, join, first, transfer, total] = line.slice(1).map(Number)
+    assert.ok(load + node + join + first + transfer <= total, `the phases (${line[0]}) fit in the total`)
   })
 
   it('get of a malformed CID exits 2 with InvalidCIDError naming it, without touching the network', async () => {

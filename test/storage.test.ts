@@ -195,15 +195,20 @@ describe('storage with a single server', () => {
 })
 
 describe('storage on a lone server', () => {
-  it('fails a put with the default quorum on a server alone, naming how many servers it found', async () => {
+  it('fails a put with the default quorum on a server alone, naming how many servers it found, unless fewer are asked for (minReplicas)', async () => {
     const dataDir = await tempDir()
     const node = await createNode({ dataDir, listen: [`/ip4/${TEST_HOST}/tcp/0`], http: { enabled: false } })
     try {
       await assert.rejects(node.put(randomBytes(MiB)), (err: Error) => {
         assert.equal(err.name, 'QuorumNotReachedError')
-        assert.match(err.message, /write quorum 3 not reached for 1 block\(s\).*only 1 server\(s\) found/)
+        assert.match(err.message, /^write quorum 3 needs 3 servers, 1 found: 1 block\(s\) short \(\w+: 1\)/)
+        assert.equal((err as Error & { servers?: number }).servers, 1)
         return true
       })
+      // asked for fewer on purpose, the same put succeeds and says how many each block got
+      const fewer = await node.put(randomBytes(MiB), { minReplicas: 1 })
+      assert.deepEqual({ replicas: fewer.replicas, writeQuorum: fewer.writeQuorum, blocksByReplicas: fewer.blocksByReplicas }, { replicas: 1, writeQuorum: 1, blocksByReplicas: { 1: 1 } })
+      await assert.rejects(node.put(randomBytes(10), { minReplicas: 0 }), { name: 'RangeError', message: /^minReplicas must be a whole number from 1 to the replication \(5\), got 0$/ })
     } finally {
       await node.stop()
       await removeDir(dataDir)

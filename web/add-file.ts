@@ -21,7 +21,7 @@ export const REACHABLE_TIMEOUT_MS = 30_000
  * `replicate: false` the file stays in this tab only, which serves it to
  * other peers while it is open.
  */
-export async function putFile (node: WeftNode, file: Blob | Uint8Array, options: Pick<PutOptions, 'replicate' | 'signal'> & { onProgress?: (progress: PutProgress) => void } = {}): Promise<PutResult> {
+export async function putFile (node: WeftNode, file: Blob | Uint8Array, options: Pick<PutOptions, 'replicate' | 'signal'> & { encrypt?: boolean, onProgress?: (progress: PutProgress) => void } = {}): Promise<PutResult> {
   const progress: PutProgress = { read: 0, placed: 0 }
   const { onProgress, ...rest } = options
   if (options.replicate === false) await reachable(node)
@@ -94,6 +94,8 @@ export function addFileSection (ready: Promise<WeftNode>): void {
 async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
   const input = byId<HTMLInputElement>('put-file')
   const replicate = !byId<HTMLInputElement>('put-local').checked
+  // encrypted unless the person chose public sharing: the key goes only into the link's fragment
+  const encrypt = !byId<HTMLInputElement>('put-public').checked
   const bar = byId<HTMLProgressElement>('put-progress')
   const result = byId('put-result')
   byId('put-done').hidden = true
@@ -110,7 +112,7 @@ async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
   const started = performance.now()
   try {
     const node = await ready
-    const put = await putFile(node, file, { replicate, onProgress: p => { progress = p; draw() } })
+    const put = await putFile(node, file, { replicate, encrypt, onProgress: p => { progress = p; draw() } })
     draw.cancel()
     const seconds = (performance.now() - started) / 1000
     bar.value = bar.max
@@ -129,7 +131,9 @@ async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
 
 function showShared (put: PutResult, name: string, replicate: boolean): void {
   const cid = put.cid.toString()
-  const link = shareLink(location.href, { cid, name })
+  // the capability's key, as base64url: `weft:<cid>#k=<key>`
+  const key = put.capability?.split('#k=')[1]
+  const link = shareLink(location.href, { cid, name, ...(key != null ? { key } : {}) })
   byId('put-cid').textContent = cid
   const where = byId('put-stored')
   where.textContent = storedWhere(put, replicate)

@@ -26,10 +26,14 @@ await build({
   outfile: join(out, 'sw.js'),
   format: 'iife'
 })
+// code a page runs only sometimes (a private network's pnet) sits in
+// chunks/, loaded when first imported: the page's first load stays small
 await build({
   ...common,
-  entryPoints: [join(out, 'main.js')],
-  outfile: join(out, 'weft.js'),
+  entryPoints: { weft: join(out, 'main.js') },
+  outdir: out,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   format: 'esm',
   // @libp2p/webrtc already brings @libp2p/noise, the newer home of the same
   // implementation: one copy, not two

@@ -8,7 +8,7 @@
  */
 import { kindOf, sniffType, typeOfName } from './media-type.js'
 import { offerStreamed } from './play-file.js'
-import { parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
+import { contentRef, parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
 import type { StreamBridge } from './stream-bridge.js'
 import type { Content, WeftNode } from '../src/index.js'
@@ -175,11 +175,13 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
   const started = performance.now()
   try {
     const node = await ready
-    const content = node.open(shared.cid, { signal })
+    // an encrypted file's capability: decrypted here, only the ciphertext crosses the network
+    const content = node.open(contentRef(shared), { signal })
     const bridge = await streaming
     // a worker unregistered since the page loaded (devtools, site data cleared) is registered again
     if (bridge != null && !bridge.active) await bridge.start()
-    if (bridge?.active === true) {
+    // an encrypted file is never offered through the worker: its stream URLs would carry the key out of the fragment
+    if (bridge?.active === true && shared.key == null) {
       const { size } = await content.stat({ signal })
       const byName = typeOfName(shared.name)
       const playable = ['video', 'audio'].includes(kindOf(byName))
@@ -189,12 +191,12 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
         offerStreamed(bridge, { cid: shared.cid, name, size, type: byName ?? sniffType(head), head }, signal)
         return
       }
-    } else {
+    } else if (bridge?.active !== true) {
       const note = byId('stream-note')
       show(note, 'warning', 'This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): files are read whole into the tab before they can be played or saved.')
       note.hidden = false
     }
-    const file = await readFile(node, shared.cid, { signal, content, onProgress: p => { progress = p; draw() } })
+    const file = await readFile(node, contentRef(shared), { signal, content, onProgress: p => { progress = p; draw() } })
     draw.cancel()
     if (signal.aborted) return
     const seconds = (performance.now() - started) / 1000

@@ -8,6 +8,8 @@
 export interface SharedFile {
   cid: string
   name?: string
+  /** An encrypted file's key (base64url), carried as `?k=` in the fragment only (docs/encryption.md). */
+  key?: string
 }
 
 /** The share link for `cid` on the page at `pageUrl` (its query string and fragment are dropped). */
@@ -19,9 +21,15 @@ export function shareLink (pageUrl: string, file: SharedFile): string {
   return url.toString()
 }
 
-/** `#/<cid>` or `#/<cid>/<name>`, the name percent-encoded. */
-export function shareHash ({ cid, name }: SharedFile): string {
-  return name == null || name === '' ? `#/${cid}` : `#/${cid}/${encodeURIComponent(name)}`
+/** `#/<cid>` or `#/<cid>/<name>`, the name percent-encoded, then `?k=<key>` for an encrypted file. */
+export function shareHash ({ cid, name, key }: SharedFile): string {
+  const hash = name == null || name === '' ? `#/${cid}` : `#/${cid}/${encodeURIComponent(name)}`
+  return key == null ? hash : `${hash}?k=${key}`
+}
+
+/** What `node.get` reads for a shared file: its CID, or for an encrypted one the capability `weft:<cid>#k=<key>`. */
+export function contentRef ({ cid, key }: SharedFile): string {
+  return key == null ? cid : `weft:${cid}#k=${key}`
 }
 
 /**
@@ -29,11 +37,13 @@ export function shareHash ({ cid, name }: SharedFile): string {
  * no file. The CID is not checked here: the node says what is wrong with it.
  */
 export function parseShareHash (hash: string): SharedFile | undefined {
-  const match = /^#\/([^/]+)(?:\/(.*))?$/.exec(hash.trim())
+  const match = /^#\/([^/?]+)(?:\/([^?]*))?(?:\?(.*))?$/.exec(hash.trim())
   if (match == null) return undefined
   const cid = match[1]
   const name = match[2] == null || match[2] === '' ? undefined : decodeName(match[2])
-  return name == null ? { cid } : { cid, name }
+  // an empty k= is kept: the node says the key is missing
+  const key = match[3] == null ? undefined : new URLSearchParams(match[3]).get('k') ?? undefined
+  return { cid, ...(name != null ? { name } : {}), ...(key != null ? { key } : {}) }
 }
 
 /**

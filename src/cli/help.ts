@@ -14,6 +14,7 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   output: { value: 'FILE|DIR/', meaning: 'write to FILE (whole or not at all) or into DIR under the file\'s name; "-" for stdout (the default)' },
   offset: { value: 'N', meaning: 'start at byte N' },
   length: { value: 'N', meaning: 'at most N bytes' },
+  timings: { meaning: 'print where the time went on stderr: load, node start, join, first byte, transfer, and peak RSS' },
   url: { value: 'URL', meaning: 'the server\'s HTTP address (default: from http.host and http.port)' },
   json: { meaning: 'print the answer as JSON' },
   'min-replicas': { value: 'N', meaning: 'replicas every block needs for the put to succeed, fewer than storage.writeQuorum on purpose' },
@@ -23,7 +24,10 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   memory: { meaning: 'keep the servers\' stores in memory, not on disk' },
   config: { value: 'FILE', meaning: 'a JSON config file (also WEFT_CONFIG); keys camelCase or kebab-case' },
   data: { value: 'DIR', meaning: 'the data directory (the dataDir setting)' },
-  help: { meaning: 'this help' }
+  help: { meaning: 'this help' },
+  encrypt: { meaning: 'encrypt before anything leaves this machine (a fresh key per file); prints a link with the key in its fragment, the capability weft:<cid>#k=<key> with --quiet (docs/encryption.md)' },
+  convergent: { meaning: 'with --encrypt: derive the key from the content and <dataDir>/convergence-secret, so the same file gets the same CID (read docs/encryption.md first)' },
+  page: { value: 'URL', meaning: 'with --encrypt: the page the printed link opens (default the first bootstrap server\'s)' }
 }
 
 export interface HelpInput {

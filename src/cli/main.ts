@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'status', summary: 'show a running server\'s peers and storage (from its HTTP status)', load: async () => (await import('./commands/status.js')).status },
   { name: 'fsck', summary: 'check a stopped server\'s block store: rehash every block, drop damaged ones', load: async () => (await import('./commands/fsck.js')).fsck },
   { name: 'id', summary: 'print the PeerId stored in a data directory', load: async () => (await import('./commands/id.js')).id },
+  { name: 'verify', summary: 'count the servers keeping each block of a file (exit 1 below the write quorum)', load: async () => (await import('./commands/verify.js')).verify },
   { name: 'testnet', summary: 'run a network of N server nodes on this machine until interrupted', load: async () => (await import('./commands/testnet.js')).testnet }
 ]
 
@@ -34,7 +35,7 @@ export const COMMANDS: readonly CommandEntry[] = [
  * Errors that mean the command line itself is wrong (exit 2): a flag, a
  * setting, or an argument such as a CID that does not parse.
  */
-const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'InvalidCIDError'])
+const USAGE_ERRORS = new Set(['UsageError', 'ConfigError', 'InvalidCIDError', 'MissingKeyError', 'InvalidCapabilityError'])
 
 /** The exit code of a command stopped by SIGINT/SIGTERM (128 + SIGINT). */
 export const INTERRUPTED = 130

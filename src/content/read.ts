@@ -57,7 +57,8 @@ type Piece = Bytes | Leaf
 interface Bytes { start: number, bytes: Uint8Array }
 interface Leaf { start: number, leaf: CID }
 
-async function getBlock (cid: CID, blocks: BlockSource, signal?: AbortSignal): Promise<Uint8Array> {
+/** A block's bytes, or an identity CID's own. */
+export async function getBlock (cid: CID, blocks: BlockSource, signal?: AbortSignal): Promise<Uint8Array> {
   // an identity CID carries its bytes inside itself: nothing to fetch
   if (cid.multihash.code === IDENTITY) return cid.multihash.digest
   return blocks.get(cid, signal != null ? { signal } : {})
@@ -73,7 +74,8 @@ async function loadRoot (cid: CID, blocks: BlockSource, signal?: AbortSignal): P
   return { kind: 'file', node, unixfs }
 }
 
-function decodeNode (cid: CID, bytes: Uint8Array): dagPb.PBNode {
+/** A dag-pb node, or NotAFileError naming the block. */
+export function decodeNode (cid: CID, bytes: Uint8Array): dagPb.PBNode {
   try {
     return dagPb.decode(bytes)
   } catch (err) {
@@ -81,7 +83,8 @@ function decodeNode (cid: CID, bytes: Uint8Array): dagPb.PBNode {
   }
 }
 
-function unixfsOf (cid: CID, node: dagPb.PBNode): UnixFS {
+/** A node's UnixFS data, or NotAFileError naming the block. */
+export function unixfsOf (cid: CID, node: dagPb.PBNode): UnixFS {
   if (node.Data == null) throw new NotAFileError(cid.toString(), 'its node has no UnixFS data')
   try {
     return UnixFS.unmarshal(node.Data)

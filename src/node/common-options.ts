@@ -7,6 +7,7 @@ import { keychain, type Keychain } from '@libp2p/keychain'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
 import { rejoin, type Rejoin } from './rejoin.js'
+import type { PreSharedKey } from './private-network.js'
 import type { WeftStorage } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -48,6 +49,8 @@ export interface OptionsInput {
    * replicas, keeps nothing it fetches and announces nothing.
    */
   transient?: boolean
+  /** @libp2p/pnet's factory, loaded by createNode when `network.psk` is set. */
+  preSharedKey?: PreSharedKey
 }
 
 /**

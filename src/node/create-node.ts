@@ -8,9 +8,9 @@ import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
 import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
-import { createNodeMetrics, type NodeMetrics } from './metrics.js'
 import { DefaultWeftNode, type NodeStores } from './weft-node.js'
 import type { NodeServices } from './common-options.js'
+import type { NodeMetrics } from './metrics.js'
 import type { WeftNode } from './node-types.js'
 import type { WeftConfig, WeftConfigInit } from '../config/config.js'
 import type { Libp2p } from 'libp2p'
@@ -56,11 +56,20 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
     const privateKey = await loadOrCreateSelfKey(stores.datastore)
-    // what a scrape reads is the node's status: the node comes after libp2p
+    // what a scrape reads is the node's status: the node comes after libp2p.
+    // Loaded only for a server that serves them: prom-client costs every
+    // short-lived CLI node 0.1-0.4 s of start-up
     let node: WeftNode | undefined
-    const metrics = servesMetrics(config) ? createNodeMetrics(() => node?.status()) : undefined
+    const metrics = servesMetrics(config) ? (await import('./metrics.js')).createNodeMetrics(() => node?.status()) : undefined
     const libp2p = await createLibp2p({
-      ...libp2pOptions({ config, privateKey, datastore: stores.libp2pDatastore ?? stores.datastore, blocks: stores.blocks, transient }),
+      ...libp2pOptions({
+        config,
+        privateKey,
+        datastore: stores.libp2pDatastore ?? stores.datastore,
+        blocks: stores.blocks,
+        transient,
+        ...(config.network.psk !== '' ? { preSharedKey: (await import('@libp2p/pnet')).preSharedKey } : {})
+      }),
       ...(metrics != null ? { metrics: metrics.libp2p } : {})
     })
     node = nodeOver(config, libp2p, stores, metrics)

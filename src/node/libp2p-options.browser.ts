@@ -29,7 +29,7 @@ export const libp2pOptions: typeof NodeLibp2pOptions = (input) => {
   }
   return {
     ...common,
-    ...(psk !== '' ? { connectionProtector: protectorFor(keyTextBytes(psk), '(the key given inline)') } : {}),
+    ...(psk !== '' ? { connectionProtector: protectorFor(input.preSharedKey, keyTextBytes(psk), '(the key given inline)') } : {}),
     transports: [
       webSockets(),
       ...(psk !== '' ? [] : [webRTCDirect({ rtcConfiguration }), webRTC({ rtcConfiguration })]),

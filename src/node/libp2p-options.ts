@@ -35,7 +35,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
     ...common,
     ...(key != null
       ? {
-          connectionProtector: protectorFor(key.bytes, key.where),
+          connectionProtector: protectorFor(input.preSharedKey, key.bytes, key.where),
           addresses: { ...common.addresses, listen: (common.addresses?.listen ?? []).filter(a => !isWebRTC(a)) }
         }
       : {}),

@@ -6,15 +6,39 @@ import type { TransportName } from './transport-of.js'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { ContentSource } from '../content/source.js'
 import type { AuditStats } from '../placement/auditor.js'
+import type { Capability } from '../content/capability.js'
 import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { GuardStats } from '../services/store-guard.js'
-import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult } from '../services/storage-types.js'
 import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import type { CID } from 'multiformats/cid'
+
+/**
+ * `put` options of a node: the storage service's, and encryption. `encrypt:
+ * true` encrypts with a fresh random key (docs/encryption.md); an object
+ * also names the file (encrypted with it) or asks for convergent encryption.
+ */
+export interface NodePutOptions extends PutOptions {
+  encrypt?: boolean | {
+    /** File name kept in the encrypted header (default a File's name). */
+    name?: string
+    /** Media type kept in the encrypted header (default a Blob's type). */
+    type?: string
+    /** Opt-in convergent encryption with this per-user secret: same file, same CID (see docs/encryption.md for what it gives away). */
+    convergenceSecret?: Uint8Array
+  }
+}
+
+/**
+ * What names content to read: a CID (or its string), or a capability (the
+ * string `weft:<cid>#k=<key>`, a link with `#/<cid>/<name>?k=<key>`, or the
+ * parsed `Capability`), which decrypts.
+ */
+export type ContentRef = CID | string | Capability
 
 /** A snapshot of what a node is doing, for `weft status` and the page. */
 export interface NodeStatus {
@@ -58,29 +82,41 @@ export interface WeftNode {
    * `storage.writeQuorum` replicas; rejects with QuorumNotReachedError
    * naming the blocks short of it. Takes bytes, a Blob/File, a web
    * ReadableStream, a Node stream or any (async) iterable of bytes, streamed.
+   * With `encrypt`, the bytes are encrypted before they leave this node and
+   * the result's `capability` reads them back.
    */
-  put: (source: ContentSource, options?: PutOptions) => Promise<PutResult>
+  put: (source: ContentSource, options?: NodePutOptions) => Promise<PutResult>
 
   /**
    * The bytes of a file, in order, as they arrive: from the local store or
    * any peer holding its blocks, each verified. `offset`/`length` read a range.
+   * A capability decrypts (only the records the range touches): a wrong key,
+   * changed or truncated ciphertext fail with DecryptionError/TruncatedError.
    */
-  get: (cid: CID | string, options?: GetOptions) => AsyncGenerator<Uint8Array>
+  get: (cid: ContentRef, options?: GetOptions) => AsyncGenerator<Uint8Array>
 
   /**
    * A file to stat and read with one fetch session, so its root block comes
    * from the network once (`weft get` asks its size, then its bytes).
    */
-  open: (cid: CID | string, options?: OpenOptions) => Content
+  open: (cid: ContentRef, options?: OpenOptions) => Content
 
   /** Size and type of a file, and whether it is held and pinned here. */
-  stat: (cid: CID | string, options?: AbortOptions) => Promise<StatResult>
+  stat: (cid: ContentRef, options?: AbortOptions) => Promise<StatResult>
 
   /** Keeps a whole file here (fetching what is missing) until unpinned. */
   pin: (cid: CID | string, options?: AbortOptions) => Promise<void>
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
   unpin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+
+  /**
+   * How safe a file is: walks its DAG and asks each block's closest servers
+   * (`/weft/have/1.0.0`) whether they keep it. `ok` when every block has
+   * `storage.writeQuorum` holders; `blocks` gives each one's count and
+   * servers ("safe: every block on 5 servers" is `minHolders` 5).
+   */
+  verify: (cid: CID | string, options?: AbortOptions) => Promise<VerifyResult>
 
   /**
    * Resolves once this node has joined the network: by default once kad-dht's

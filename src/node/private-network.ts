@@ -1,8 +1,11 @@
-import { preSharedKey } from '@libp2p/pnet'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fromString as uint8ArrayFromString } from 'uint8arrays/from-string'
 import { ConfigError } from '../errors.js'
 import type { ConnectionProtector } from '@libp2p/interface'
+import type { preSharedKey } from '@libp2p/pnet'
+
+/** @libp2p/pnet's factory: loaded only for a private network (createNode), so the public network's page bundle holds none of it. */
+export type PreSharedKey = typeof preSharedKey
 
 /** The first line of a libp2p (and IPFS) swarm key file. */
 export const PSK_HEADER = '/key/swarm/psk/1.0.0/'
@@ -25,8 +28,9 @@ export function isKeyText (value: string): boolean {
  * `/key/swarm/psk/1.0.0/` key file). The key is checked here, so a broken
  * one fails the node's start naming `network.psk`, not its first connection.
  */
-export function protectorFor (key: Uint8Array, where: string): () => ConnectionProtector {
-  const make = preSharedKey({ psk: key, timeout: PSK_HANDSHAKE_TIMEOUT_MS })
+export function protectorFor (pnet: PreSharedKey | undefined, key: Uint8Array, where: string): () => ConnectionProtector {
+  if (pnet == null) throw new Error('a private network\'s node needs @libp2p/pnet loaded first (createNode does it)')
+  const make = pnet({ psk: key, timeout: PSK_HANDSHAKE_TIMEOUT_MS })
   try {
     make()
   } catch {

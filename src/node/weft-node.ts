@@ -1,12 +1,14 @@
+import { parseCapability, type Capability } from '../content/capability.js'
+import { decryptedContent, putEncrypted } from '../content/encryption/share.js'
 import { closestPeers } from '../placement/dht-closest-peers.js'
 import { parseCidString } from '../protocols/cid-parsing.js'
 import { Joining, type JoinedOptions } from './joining.js'
 import { transportOf, type TransportName } from './transport-of.js'
 import type { NodeServices } from './common-options.js'
 import type { NodeMetrics } from './metrics.js'
-import type { NodeStatus, WeftNode } from './node-types.js'
+import type { ContentRef, NodePutOptions, NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
-import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, StatResult } from '../services/storage-types.js'
+import type { Content, GetOptions, OpenOptions, PutResult, StatResult, VerifyResult } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
@@ -43,26 +45,35 @@ export class DefaultWeftNode implements WeftNode {
     this.joining = new Joining(libp2p, config.dht.protocol)
   }
 
-  async put (source: ContentSource, options?: PutOptions): Promise<PutResult> {
+  async put (source: ContentSource, options?: NodePutOptions): Promise<PutResult> {
     await this.hasPeer(options?.signal)
-    return this.libp2p.services.storage.put(source, options)
+    const storage = this.libp2p.services.storage
+    if (options?.encrypt == null || options.encrypt === false) return storage.put(source, options)
+    // encrypted here, before anything leaves the node: the storage service only sees ciphertext
+    const { encrypt, ...plain } = options
+    return putEncrypted(source, { recordSize: this.config.storage.chunkSize, ...(encrypt === true ? {} : encrypt) }, async ciphertext => storage.put(ciphertext, plain))
   }
 
-  async * get (cid: CID | string, options?: GetOptions): AsyncGenerator<Uint8Array> {
+  async * get (cid: ContentRef, options?: GetOptions): AsyncGenerator<Uint8Array> {
     yield * this.open(cid, options).read(options)
   }
 
-  open (cid: CID | string, options?: OpenOptions): Content {
+  open (ref: ContentRef, options?: OpenOptions): Content {
+    const capability = capabilityOf(ref)
+    const cid = capability != null ? capability.cid : ref as CID | string
     const content = this.libp2p.services.storage.open(cidOf(cid), options)
     const node = this
-    return {
+    const plain: Content = {
       cid: content.cid,
       stat: async (opts) => content.stat(opts),
       read: async function * (opts) {
         await node.hasPeer(opts?.signal)
         yield * content.read(opts)
-      }
+      },
+      parts: (opts) => content.parts(opts),
+      get blocksFetched () { return content.blocksFetched }
     }
+    return capability != null ? decryptedContent(plain, capability.key) : plain
   }
 
   async joined (options?: JoinedOptions): Promise<void> {
@@ -82,7 +93,7 @@ export class DefaultWeftNode implements WeftNode {
     })
   }
 
-  async stat (cid: CID | string, options?: AbortOptions): Promise<StatResult> {
+  async stat (cid: ContentRef, options?: AbortOptions): Promise<StatResult> {
     return this.open(cid, options).stat(options)
   }
 
@@ -92,6 +103,12 @@ export class DefaultWeftNode implements WeftNode {
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.storage.unpin(cidOf(cid), options)
+  }
+
+  async verify (cid: CID | string, options?: AbortOptions): Promise<VerifyResult> {
+    const parsed = cidOf(cid)
+    await this.hasPeer(options?.signal)
+    return this.libp2p.services.storage.verify(parsed, options)
   }
 
   get peerId (): PeerId {
@@ -178,6 +195,12 @@ export class DefaultWeftNode implements WeftNode {
     await this.libp2p.stop()
     await this.stores.close()
   }
+}
+
+/** The capability in `ref`, when it is one (a `weft:` string, a link with `?k=`, or a parsed one). */
+function capabilityOf (ref: ContentRef): Capability | undefined {
+  if (typeof ref === 'string') return parseCapability(ref)
+  return 'key' in ref && ref.key instanceof Uint8Array ? ref as Capability : undefined
 }
 
 /** A CID given as a string is parsed here, once, at the edge of the API. */

@@ -17,6 +17,14 @@ export const FORWARD_SLACK = DEFAULT_RESPONSIBILITY_SLACK
 /** Blocks a server forwards at once, over all uploaders: bounds the memory forwarding holds. */
 export const FORWARDS_IN_FLIGHT = 16
 
+/**
+ * Longest a first holder waits for its targets before it answers with those
+ * that confirmed (the rest pending): well inside the uploader's push
+ * time-out, so one silent target costs the uploader a push to the next
+ * closest, not the blame for this server's silence.
+ */
+export const FORWARD_ANSWER_MS = 5_000
+
 export interface ForwarderInit {
   /** This server. */
   self: PeerId
@@ -30,6 +38,8 @@ export interface ForwarderInit {
   window: number
   log: Logger
   signal: AbortSignal
+  /** How long the answer may wait for `waitFor` confirmations (default FORWARD_ANSWER_MS). */
+  answerWithinMs?: number
 }
 
 /** What forwarding has done since start, for the node's status. */
@@ -79,7 +89,10 @@ export class Forwarder {
         if (enough()) answer?.()
       })
     }
-    await answered
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<void>(resolve => { timer = setTimeout(resolve, this.init.answerWithinMs ?? FORWARD_ANSWER_MS) })
+    await Promise.race([answered, late])
+    clearTimeout(timer)
     return { holders: [...holders], pending: accepted.length - settled }
   }
 

@@ -17,6 +17,19 @@ export const PLACE_ATTEMPTS = 5
 /** The first wait before a block below its quorum is tried again. */
 export const RETRY_BASE_MS = 500
 
+/**
+ * How long a server may stay silent, with blocks pushed to it waiting, before
+ * a block waiting on it goes to the next closest instead: a server that
+ * accepts the stream and never answers (or stalls) costs a put this long
+ * once, not the whole put. Silence, not slowness: on a slow link a block may
+ * wait longer behind the others in its stream, as long as the server keeps
+ * answering the ones before it. A late answer is ignored (an extra replica).
+ */
+export const PUSH_TIMEOUT_MS = 15_000
+
+/** First holders a block is sent to, one after another, while each refuses or fails, before the uploader pushes to every member itself. */
+export const FORWARD_HEADS = 3
+
 export interface PlacerInit {
   /** Replicas wanted per block. */
   replication: number
@@ -32,6 +45,8 @@ export interface PlacerInit {
   storeHere: (cid: CID, bytes: Uint8Array) => Promise<void>
   /** Blocks in flight per peer stream. */
   window: number
+  /** How long one push may wait for its answer (default PUSH_TIMEOUT_MS). */
+  pushTimeoutMs?: number
   /**
    * Send each block once, to the closest member of its replica set, which
    * pushes it on to the others (default true). Where that member does not
@@ -48,7 +63,7 @@ export interface BlockPlacement {
   replicas: number
   /** Pushes the first holder was still making to other members when it answered. */
   pending: number
-  /** Why candidates did not take it, e.g. `12D3…: quota (…)`. */
+  /** Why candidates did not take it, every one, e.g. `12D3…: quota (…)`, `12D3…: timed out after 15 s`. */
   refusals: string[]
   /** Members of the replica set that kept it already (an earlier put of the same bytes): not sent to them again. */
   alreadyKept: number
@@ -91,8 +106,8 @@ export class Placer {
       holders.add(peer.toString())
     }
     if (holders.size >= replication) return { cid, replicas: holders.size, pending: 0, refusals, alreadyKept: kept.length, sent: false }
-    const missing = first.slice(0, replication).filter(p => !tried.has(p.toString()))
-    const pending = await this.storeForwarded(missing, cid, bytes, tried, holders, refusals)
+    const untried = first.filter(p => !tried.has(p.toString()))
+    const pending = await this.storeForwarded(untried, cid, bytes, tried, holders, refusals)
     // pushes a first holder still makes are a promise, not a replica: the
     // quorum is always reached by servers that confirmed
     const wanted = Math.max(replication - pending, writeQuorum)
@@ -126,13 +141,14 @@ export class Placer {
   }
 
   private async keeps (peer: PeerId, cid: CID): Promise<boolean> {
-    const { signal } = this.init
+    // a server silent on a small question is not waited on longer than on a push
+    const signal = AbortSignal.any([this.init.signal, AbortSignal.timeout(this.init.pushTimeoutMs ?? PUSH_TIMEOUT_MS)])
     try {
       const stream = await this.init.open(peer, HAVE_PROTOCOL, signal)
       const [holding] = await requestHave(stream, [cid], { signal, peer: peer.toString() })
       return holding === 'kept'
     } catch {
-      signal.throwIfAborted()
+      this.init.signal.throwIfAborted()
       // an older server without the protocol, or one that cannot be
       // reached: the push finds out which, and says so
       return false
@@ -142,27 +158,40 @@ export class Placer {
   /**
    * Sends the block to its closest candidate only, asking it to push the
    * block on to the rest of the replica set; returns how many of those
-   * pushes it was still making when it answered. Every member named counts
+   * pushes it was still making when it answered. A first holder that refuses
+   * or fails is replaced by the next closest as first holder (up to
+   * FORWARD_HEADS in all), so one full or broken server does not turn the
+   * block into a push from here to every member. Every member named counts
    * as tried: those that failed are replaced from here, by the next closest.
    */
   private async storeForwarded (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<number> {
     const { replication, writeQuorum } = this.init
-    const set = candidates.slice(0, replication)
-    // a server uploading keeps its own replica and pushes to the rest itself
-    if (this.init.forward === false || set.length < 2 || set.some(p => this.init.self?.equals(p) === true)) return 0
-    const [head, ...rest] = set
-    tried.add(head.toString())
-    const answer = await this.pushTo(head, cid, bytes, { forward: rest, waitFor: writeQuorum - 1 })
-    if (typeof answer === 'string') {
-      refusals.push(`${head.toString()}: ${answer}`)
-      return 0
+    /** Members still wanted besides those keeping the block already. */
+    const wanted = replication - holders.size
+    for (let heads = 0; heads < FORWARD_HEADS; heads++) {
+      const set = candidates.filter(p => !tried.has(p.toString())).slice(0, wanted)
+      // a server uploading keeps its own replica and pushes to the rest itself
+      if (this.init.forward === false || set.length < 2 || set.some(p => this.init.self?.equals(p) === true)) return 0
+      const [head, ...rest] = set
+      tried.add(head.toString())
+      const answer = await this.pushTo(head, cid, bytes, { forward: rest, waitFor: writeQuorum - 1 })
+      if (typeof answer === 'string') {
+        refusals.push(`${head.toString()}: ${answer}`)
+        continue
+      }
+      holders.add(head.toString())
+      // an answer without any (an older server that does not forward): the rest go from here
+      if (answer.holders == null && answer.pending == null) return 0
+      for (const peer of rest) tried.add(peer.toString())
+      for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
+      // with nothing pending, a member named and not confirmed did not take it
+      // from the first holder (which does not say why): reported all the same
+      if ((answer.pending ?? 0) === 0) {
+        for (const peer of rest) if (!holders.has(peer.toString())) refusals.push(`${peer.toString()}: refused or failed the push on from ${head.toString()}`)
+      }
+      return Math.min(answer.pending ?? 0, rest.length)
     }
-    holders.add(head.toString())
-    // an answer without any (an older server that does not forward): the rest go from here
-    if (answer.holders == null && answer.pending == null) return 0
-    for (const peer of rest) tried.add(peer.toString())
-    for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
-    return Math.min(answer.pending ?? 0, rest.length)
+    return 0
   }
 
   /** Stores at the closest untried candidates until `wanted` servers hold it, replacing each failure with the next. */
@@ -203,9 +232,28 @@ export class Placer {
 
   /** Pushes a block to a peer; returns its answer when it stored the block, else why not. */
   private async pushTo (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer | string> {
+    const timeoutMs = this.init.pushTimeoutMs ?? PUSH_TIMEOUT_MS
+    let timer: ReturnType<typeof setTimeout> | undefined
     try {
       this.bytesSent += bytes.byteLength
-      const answer = await this.session.push(peer, cid, bytes, forward)
+      const answering = this.session.push(peer, cid, bytes, forward)
+      // a late answer (or failure) after the time-out is no one's business
+      answering.catch(() => {})
+      const timedOut = new Promise<'timeout'>(resolve => {
+        // re-armed while the peer keeps answering the blocks ahead of this one
+        const check = (): void => {
+          const silent = this.session.silentFor(peer)
+          if (silent >= timeoutMs) resolve('timeout')
+          else timer = setTimeout(check, timeoutMs - silent)
+        }
+        timer = setTimeout(check, timeoutMs)
+      })
+      const answer = await Promise.race([answering, timedOut])
+      if (answer === 'timeout') {
+        // the blocks after this one go to others from the start
+        this.init.finder.down(peer)
+        return `timed out after ${formatSeconds(timeoutMs)}`
+      }
       if (answer.status === 'stored') return answer
       return answer.message != null ? `${answer.status} (${answer.message})` : answer.status
     } catch (err) {
@@ -214,6 +262,12 @@ export class Placer {
       // the blocks after this one, for this put and the node's next ones
       if (unreachable(err)) this.init.finder.down(peer)
       return `failed: ${(err as Error).message}`
+    } finally {
+      clearTimeout(timer)
     }
   }
+}
+
+function formatSeconds (ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`
 }

@@ -37,6 +37,8 @@ class PeerPusher {
   private readonly queue: Pushable<BlockToStore> = pushable({ objectMode: true })
   private readonly waiting: Waiting[] = []
   private failure: Error | undefined
+  /** When the peer last answered a block, or when the oldest block still waiting was pushed after a quiet spell. */
+  private heardAt = Date.now()
 
   constructor (readonly peer: PeerId, stream: Promise<Stream>, signal: AbortSignal, window: number) {
     void this.run(stream, signal, window)
@@ -47,8 +49,18 @@ class PeerPusher {
     return this.failure != null
   }
 
+  /**
+   * How long blocks have been waiting on this peer with no answer: 0 when
+   * none waits. A peer answering slowly but steadily is never silent.
+   */
+  silentFor (now = Date.now()): number {
+    return this.waiting.length === 0 ? 0 : now - this.heardAt
+  }
+
   async push (cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer> {
     if (this.failure != null) throw this.failure
+    // an idle stream starts its silence with this block, not with its last answer
+    if (this.waiting.length === 0) this.heardAt = Date.now()
     const answer = new Promise<PushAnswer>((resolve, reject) => { this.waiting.push({ resolve, reject }) })
     this.queue.push(forward != null ? { cid, bytes, ...forward } : { cid, bytes })
     return answer
@@ -63,6 +75,7 @@ class PeerPusher {
       const stream = await opening
       for await (const answer of pushBlocks(stream, this.queue, { signal, peer: this.peer.toString(), window })) {
         const { cid: _cid, ...rest } = answer
+        this.heardAt = Date.now()
         this.waiting.shift()?.resolve(rest)
       }
       if (this.waiting.length > 0) throw new Error(`peer ${this.peer.toString()} closed the store stream with ${this.waiting.length} block(s) unanswered`)
@@ -89,6 +102,11 @@ export class StoreSession {
       this.pushers.set(key, pusher)
     }
     return pusher.push(cid, bytes, forward)
+  }
+
+  /** How long blocks pushed to `peer` have waited with no answer from it (0 when none waits). */
+  silentFor (peer: PeerId): number {
+    return this.pushers.get(peer.toString())?.silentFor() ?? 0
   }
 
   /** Ends every stream (after their pending blocks are answered). */

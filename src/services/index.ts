@@ -27,7 +27,7 @@
 import { DefaultWeftStorage } from './weft-storage.js'
 import type { WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 
-export type { WeftStorage, WeftStorageInit, WeftStorageComponents, Content, PutResult, PutOptions, GetOptions, StatResult, PutProgressEvents, GetProgressEvents, ServingStats } from './storage-types.js'
+export type { WeftStorage, WeftStorageInit, WeftStorageComponents, Content, PutResult, PutOptions, GetOptions, StatResult, VerifyResult, BlockVerdict, PutProgressEvents, GetProgressEvents, ServingStats } from './storage-types.js'
 export { BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
 export { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 export { HAVE_PROTOCOL, requestHave, type Holding } from '../protocols/have-protocol.js'

@@ -1,6 +1,6 @@
 import { CustomProgressEvent } from 'progress-events'
 import { importContent, type ImportOptions } from '../content/import.js'
-import { QuorumNotReachedError } from '../errors.js'
+import { QuorumNotReachedError, type ShortBlockReport } from '../errors.js'
 import { Placer, type BlockPlacement } from '../placement/placer.js'
 import { STORE_WINDOW } from '../protocols/limits.js'
 import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
@@ -34,20 +34,37 @@ export interface PutContext {
   log: Logger
 }
 
-/** A block that reached fewer than the full replication, kept for the verdict. */
-interface ShortBlock { cid: CID, replicas: number, refusals: string[] }
+/** A block that reached fewer replicas than the servers found could give, or met refusals: kept for the report. */
+interface ShortBlock { cid: CID, replicas: number, pending: number, refusals: string[] }
+
+/**
+ * The replicas every block must reach for this put: `minReplicas` when the
+ * caller asked for another number (fewer, on a network smaller than the
+ * quorum), else `writeQuorum`. A RangeError names a value that is no
+ * whole number from 1 to `replication`.
+ */
+export function putQuorum (ctx: Pick<PutContext, 'writeQuorum' | 'replication'>, options: Pick<PutOptions, 'minReplicas'>): number {
+  const wanted = options.minReplicas
+  if (wanted == null) return ctx.writeQuorum
+  if (!Number.isSafeInteger(wanted) || wanted < 1 || wanted > ctx.replication) {
+    throw new RangeError(`minReplicas must be a whole number from 1 to the replication (${ctx.replication}), got ${wanted}`)
+  }
+  return wanted
+}
 
 /**
  * Chunks content into blocks and stores each at its replica set. Resolves
- * once every block has `writeQuorum` replicas; otherwise rejects with QuorumNotReachedError listing the blocks
- * short of it, after trying every block, so one bad block never hides how the
+ * once every block has `writeQuorum` (or `options.minReplicas`) replicas;
+ * otherwise rejects with QuorumNotReachedError listing the blocks short of
+ * it and why, after trying every block, so one bad block never hides how the
  * rest went. `replicate: false` keeps the file only here, pinned and announced.
  */
 export async function putContent (source: ContentSource, ctx: PutContext, options: PutOptions, signal: AbortSignal): Promise<PutResult> {
   if (options.replicate === false) return keepHere(source, ctx, options, signal)
+  const quorum = putQuorum(ctx, options)
   const placer = new Placer({
     replication: ctx.replication,
-    writeQuorum: ctx.writeQuorum,
+    writeQuorum: quorum,
     finder: ctx.finder,
     open: ctx.open,
     storeProtocol: STORE_PROTOCOL,
@@ -61,6 +78,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   let pending = 0
   let alreadyStored = 0
   let minReplicas = Infinity
+  const blocksByReplicas: Record<number, number> = {}
   let imported
   try {
     imported = await importContent(source, {
@@ -71,7 +89,9 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
         pending += placed.pending
         if (!placed.sent) alreadyStored++
         minReplicas = Math.min(minReplicas, placed.replicas)
-        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, refusals: placed.refusals.slice(0, 2) })
+        blocksByReplicas[placed.replicas] = (blocksByReplicas[placed.replicas] ?? 0) + 1
+        // a server refusing each retry the same way is told once
+        if (placed.replicas < ctx.replication) short.push({ cid, replicas: placed.replicas, pending: placed.pending, refusals: [...new Set(placed.refusals)] })
         options.onProgress?.(new CustomProgressEvent('weft:put:placed', { cid, replicas: placed.replicas, pending: placed.pending, bytes: bytes.byteLength }))
         return cid
       }
@@ -79,11 +99,36 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   } finally {
     placer.close()
   }
+  const servers = ctx.finder.status().servers + (ctx.self != null ? 1 : 0)
   // the quorum is what the user asked for, never what the lookups happened to see
-  assertQuorum(ctx.writeQuorum, short, ctx.finder.status().servers + (ctx.self != null ? 1 : 0))
+  assertQuorum(quorum, short, servers)
   const pinned = await pinCopy(ctx, imported.cid)
   if (pinned) ctx.announce(imported.cid)
-  return { cid: imported.cid, size: imported.size, replicas: minReplicas === Infinity ? 0 : minReplicas, pending, blocks, alreadyStored, pinned, bytesSent: placer.bytesSent }
+  return {
+    cid: imported.cid,
+    size: imported.size,
+    replicas: minReplicas === Infinity ? 0 : minReplicas,
+    writeQuorum: quorum,
+    blocksByReplicas,
+    short: shortReport(short, Math.min(ctx.replication, servers)),
+    pending,
+    blocks,
+    alreadyStored,
+    pinned,
+    bytesSent: placer.bytesSent
+  }
+}
+
+/**
+ * The blocks to report: those below what the servers found could give
+ * (a network of three, replication 5: below 3), counting the pushes on
+ * that first holders are still making, and those that met refusals or
+ * failures, each with why.
+ */
+function shortReport (short: ShortBlock[], reachable: number): ShortBlockReport[] {
+  return short
+    .filter(b => b.replicas + b.pending < reachable || b.refusals.length > 0)
+    .map(b => ({ cid: b.cid.toString(), replicas: b.replicas, refusals: b.refusals }))
 }
 
 /** `replicate: false`: the only copy is here, so it is stored (not merely cached) and the put is done when others can find it. */
@@ -99,7 +144,7 @@ async function keepHere (source: ContentSource, ctx: PutContext, options: PutOpt
   }, importOptions(ctx, options, signal))
   await ctx.blocks.pin(imported.cid, { signal })
   await ctx.announceNow(imported.cid, signal)
-  return { cid: imported.cid, size: imported.size, replicas: 0, pending: 0, blocks, alreadyStored: 0, pinned: true, bytesSent: 0 }
+  return { cid: imported.cid, size: imported.size, replicas: 0, writeQuorum: 0, blocksByReplicas: { 0: blocks }, short: [], pending: 0, blocks, alreadyStored: 0, pinned: true, bytesSent: 0 }
 }
 
 function importOptions (ctx: PutContext, options: PutOptions, signal: AbortSignal): ImportOptions {
@@ -115,20 +160,22 @@ function importOptions (ctx: PutContext, options: PutOptions, signal: AbortSigna
 function assertQuorum (writeQuorum: number, placements: ShortBlock[], servers: number): void {
   const short = new Map<string, number>()
   const refusals: string[] = []
+  const blocks: ShortBlockReport[] = []
   for (const placed of placements) {
     if (placed.replicas < writeQuorum) {
       short.set(placed.cid.toString(), placed.replicas)
       refusals.push(...placed.refusals)
+      blocks.push({ cid: placed.cid.toString(), replicas: placed.replicas, refusals: placed.refusals })
     }
   }
   if (short.size === 0) return
   const found = servers === 0
     ? 'no server found: is this node connected?'
     : servers < writeQuorum
-      ? `only ${servers} server(s) found, fewer than the write quorum (lower storage.writeQuorum to store on fewer)`
+      ? `store on fewer with --min-replicas ${servers} (PutOptions.minReplicas) or a lower storage.writeQuorum`
       : `${servers} servers found`
   const detail = refusals.length > 0 ? `${found}; refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : found
-  throw new QuorumNotReachedError(writeQuorum, short, detail)
+  throw new QuorumNotReachedError(writeQuorum, short, detail, { servers, blocks })
 }
 
 async function keepCopy (ctx: PutContext, cid: CID, bytes: Uint8Array): Promise<void> {

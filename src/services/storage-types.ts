@@ -3,6 +3,8 @@
 import type { GuardStats } from './store-guard.js'
 import type { PeerLimitSettings } from '../protocols/peer-limits.js'
 import type { ContentStat } from '../content/read.js'
+import type { FilePart } from '../content/layout.js'
+import type { ShortBlockReport } from '../errors.js'
 import type { ContentSource } from '../content/source.js'
 import type { BlockSource } from '../fetch/block-source.js'
 import type { FetchCounters, FetchProgressEvents } from '../fetch/fetch-session.js'
@@ -22,6 +24,16 @@ export interface PutResult {
   size: number
   /** Replicas of the least-replicated block: every block has at least this many (servers that confirmed keeping it). */
   replicas: number
+  /** The replicas every block had to reach: `storage.writeQuorum`, or `minReplicas` when given. */
+  writeQuorum: number
+  /** Blocks by the replicas they reached: `{ 3: 15, 2: 2 }` is 15 blocks on 3 servers and 2 on 2. */
+  blocksByReplicas: Record<number, number>
+  /**
+   * Blocks that reached fewer replicas than the servers found could give, or
+   * reached them only past refusals and failures (a full server, one that
+   * timed out): each with the replicas it got and every `<peer>: <reason>`.
+   */
+  short: ShortBlockReport[]
   /**
    * Pushes to further members of replica sets that servers were still making
    * when they answered: the replicas that will follow `replicas` (summed over
@@ -39,6 +51,36 @@ export interface PutResult {
   bytesSent: number
   /** Whether this node kept a pinned copy (not when its own quota is too small). */
   pinned: boolean
+  /** For an encrypted put (`WeftNode.put` with `encrypt`): `weft:<cid>#k=<key>`, what reads it back. `cid` and `size` are the ciphertext's. */
+  capability?: string
+}
+
+/** What `verify` found of one block. */
+export interface BlockVerdict {
+  cid: CID
+  /** Servers that answered that they keep it (a replica or a pin). */
+  holders: number
+  /** Their PeerIds, closest to the block first. */
+  servers: string[]
+  /** Servers asked: the block's closest. */
+  asked: number
+  /** `<peer>: <reason>` for each server that could not be asked or did not answer in time. */
+  failed: string[]
+}
+
+/** What `verify` reports of a file: every block of its DAG and its holders. */
+export interface VerifyResult {
+  cid: CID
+  /** The holders every block should have: `storage.writeQuorum`. */
+  writeQuorum: number
+  /** Every block of the DAG (root, inner nodes, leaves), in file order, each once. */
+  blocks: BlockVerdict[]
+  /** Holders of the least-held block. */
+  minHolders: number
+  /** Blocks with fewer than `writeQuorum` holders. */
+  short: number
+  /** Whether every block has at least `writeQuorum` holders. */
+  ok: boolean
 }
 
 export type PutProgressEvents =
@@ -54,6 +96,13 @@ export interface PutOptions extends AbortOptions, ProgressOptions<PutProgressEve
    * sharing straight to other pages). Default true: store at the replica set.
    */
   replicate?: boolean
+  /**
+   * Replicas each block must reach for the put to succeed, in place of
+   * `storage.writeQuorum` (1 to `replication`): for storing on fewer servers
+   * than the quorum on purpose, a small network. The result says how many
+   * each block got.
+   */
+  minReplicas?: number
 }
 
 export interface GetOptions extends AbortOptions, ProgressOptions<GetProgressEvents> {
@@ -81,6 +130,10 @@ export interface StatResult extends ContentStat {
   /** Whether the root block is stored here. */
   local: boolean
   pinned: boolean
+  /** Opened with a key (a capability): `size` is the plaintext's, `name` and `mediaType` come from the encrypted header. */
+  encrypted?: boolean
+  name?: string
+  mediaType?: string
 }
 
 /**
@@ -93,6 +146,14 @@ export interface Content {
   stat: (options?: AbortOptions) => Promise<StatResult>
   /** The bytes, in order, as they arrive; `offset`/`length` read a range. */
   read: (options?: GetOptions) => AsyncGenerator<Uint8Array>
+  /**
+   * The file's DAG in file order: its nodes, and each leaf's CID with the
+   * offset and size of its bytes (fetching only the nodes): what a resumed
+   * download checks the bytes it has against.
+   */
+  parts: (options?: AbortOptions) => AsyncGenerator<FilePart>
+  /** Blocks this content's session has fetched from peers so far (root, inner nodes, leaves). */
+  readonly blocksFetched: number
 }
 
 export interface WeftStorageInit {
@@ -211,6 +272,13 @@ export interface WeftStorage {
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
   unpin: (cid: CID, options?: AbortOptions) => Promise<void>
+
+  /**
+   * Walks the file's DAG (fetching only its root and inner nodes) and asks
+   * each block's closest servers whether they keep it: how many hold every
+   * block, asked and not assumed.
+   */
+  verify: (cid: CID, options?: AbortOptions) => Promise<VerifyResult>
 
   /**
    * What replica maintenance has done since start: undefined where it does

@@ -1,31 +1,29 @@
 import { serviceCapabilities, serviceDependencies, type AbortOptions, type Logger, type PeerId, type PeerRouting, type Startable } from '@libp2p/interface'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
+import { fileParts } from '../content/layout.js'
 import { readContent, statContent } from '../content/read.js'
 import { FetchSession, type FetchProgressEvents } from '../fetch/fetch-session.js'
-import { Auditor, type AuditStats } from '../placement/auditor.js'
-import { Forwarder } from '../placement/forwarder.js'
 import { closestPeers, type ClosestPeersDHT } from '../placement/dht-closest-peers.js'
-import { RepairSchedule } from '../placement/repair-schedule.js'
 import { ReplicaFinder } from '../placement/replica-finder.js'
-import { Replicator, type RepairStats } from '../placement/replicator.js'
 import { watchServers } from '../placement/server-watch.js'
-import { AuditBudget, auditRequestHandler, emptyAnswerStats, AUDIT_MAX_INBOUND_STREAMS, AUDIT_MAX_OUTBOUND_STREAMS, AUDIT_PROTOCOL, type AuditAnswerStats } from '../protocols/audit-protocol.js'
 import { blockRequestHandler, BLOCK_PROTOCOL } from '../protocols/block-protocol.js'
-import { haveRequestHandler, HAVE_PROTOCOL } from '../protocols/have-protocol.js'
-import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS, HAVE_MAX_INBOUND_STREAMS, HAVE_MAX_OUTBOUND_STREAMS, STORE_MAX_INBOUND_STREAMS, STORE_MAX_OUTBOUND_STREAMS, STORE_WINDOW } from '../protocols/limits.js'
+import { BLOCK_MAX_INBOUND_STREAMS, BLOCK_MAX_OUTBOUND_STREAMS } from '../protocols/limits.js'
+import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
 import { PeerStreams } from '../protocols/peer-streams.js'
-import { storeRequestHandler, STORE_PROTOCOL, type Forward } from '../protocols/store-protocol.js'
 import { gateStreams, paceServing } from '../protocols/peer-gate.js'
 import { PeerLimits } from '../protocols/peer-limits.js'
-import { Responsibility } from '../placement/responsibility.js'
-import { StoreGuard, type GuardStats } from './store-guard.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
 import { putContent } from './put-content.js'
-import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
+import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
+import type { AuditStats } from '../placement/auditor.js'
+import type { RepairStats } from '../placement/replicator.js'
+import type { ReplicaHolding } from './replica-holding.js'
+import type { GuardStats } from './store-guard.js'
+import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 
@@ -53,11 +51,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly repairBytesPerSecond: number
   private readonly dhtProtocol: string
   private unwatchServers: (() => void) | undefined
-  private forwarder: Forwarder | undefined
-  private repair: { replicator: Replicator, schedule: RepairSchedule } | undefined
   private readonly audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
-  private auditor: Auditor | undefined
-  private answered: AuditAnswerStats | undefined
+  /** A replica holder's protocols, repair and audits (see replica-holding.ts), once started. */
+  private holding: ReplicaHolding | undefined
   private readonly serving: ServingStats = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
   /** What one peer may take from this node (see docs/security.md). */
   private readonly limits: PeerLimits
@@ -127,7 +123,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     this.unwatchServers = watchServers(this.components, STORE_PROTOCOL, {
       onServer: peer => { void this.finder.seen(peer) },
       onNotServer: peer => { this.finder.forget(peer) },
-      onMembershipChange: () => { this.repair?.schedule.membershipChanged() }
+      onMembershipChange: () => { this.holding?.membershipChanged() }
     })
     const common = { runOnLimitedConnection: true }
     const onError = (err: Error, peer: PeerId): void => { this.log.error('serving %p failed: %s', peer, err.message) }
@@ -141,103 +137,35 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       ...common, maxInboundStreams: BLOCK_MAX_INBOUND_STREAMS, maxOutboundStreams: BLOCK_MAX_OUTBOUND_STREAMS
     })
     if (this.holdReplicas) {
-      const forwarder = this.forwarder = new Forwarder({
-        self: this.components.peerId,
-        replication: this.replication,
-        slack: this.responsibilitySlack,
+      // a replica holder's part is loaded only where it runs: a page's bundle carries none of it
+      const { ReplicaHolding } = await import('./replica-holding.js')
+      this.holding = await ReplicaHolding.start({
+        components: this.components,
+        blocks: this.blocks,
         finder: this.finder,
         open: this.streams.open,
-        storeProtocol: STORE_PROTOCOL,
-        window: STORE_WINDOW,
+        limits: this.limits,
         log: this.log,
-        signal: this.stopping.signal
-      })
-      const forward: Forward = async (cid, bytes, targets, waitFor) => forwarder.forward(cid, bytes, targets, waitFor)
-      const responsibility = new Responsibility({ self: this.components.peerId, replication: this.replication, slack: this.responsibilitySlack, finder: this.finder })
-      const guard = new StoreGuard(responsibility, this.limits, this.allowPeers)
-      await this.components.registrar.handle(STORE_PROTOCOL, storeRequestHandler(this.blocks, {
+        signal: this.stopping.signal,
+        replication: this.replication,
+        responsibilitySlack: this.responsibilitySlack,
+        allowPeers: this.allowPeers,
+        repairIntervalMs: this.repairIntervalMs,
+        repairBytesPerSecond: this.repairBytesPerSecond,
+        audits: this.audits,
+        serving: this.serving,
         onError,
-        forward,
-        admit: guard.admit,
-        admitStream: guard.admitStream,
-        onStored: (_cid, bytes) => { this.serving.blocksStored++; this.serving.bytesStored += bytes.byteLength }
-      }), {
-        ...common, maxInboundStreams: STORE_MAX_INBOUND_STREAMS, maxOutboundStreams: STORE_MAX_OUTBOUND_STREAMS
+        onRefused
       })
-      await this.components.registrar.handle(HAVE_PROTOCOL, gateStreams(haveRequestHandler(this.blocks, { onError }), HAVE_PROTOCOL, this.limits, onRefused), {
-        ...common, maxInboundStreams: HAVE_MAX_INBOUND_STREAMS, maxOutboundStreams: HAVE_MAX_OUTBOUND_STREAMS
-      })
-      const answered = this.answered = emptyAnswerStats()
-      await this.components.registrar.handle(AUDIT_PROTOCOL, auditRequestHandler(this.blocks, { onError, stats: answered, budget: new AuditBudget(this.audits.bytesPerHour) }), {
-        ...common, maxInboundStreams: AUDIT_MAX_INBOUND_STREAMS, maxOutboundStreams: AUDIT_MAX_OUTBOUND_STREAMS
-      })
-      if (this.repairIntervalMs > 0) this.startRepair()
-      this.startAudits()
     }
-  }
-
-  /**
-   * Storage audits: a holder that fails one is no longer counted as holding
-   * the block, and the block's replica set is restored at once (when repair
-   * runs).
-   */
-  private startAudits (): void {
-    const auditor = this.auditor = new Auditor({
-      self: this.components.peerId,
-      replication: this.replication,
-      blocks: this.blocks,
-      finder: this.finder,
-      open: this.streams.open,
-      log: this.log,
-      auditsPerHour: this.audits.perHour,
-      deadlineMs: this.audits.deadlineMs,
-      onFailure: (cid) => {
-        const replicator = this.repair?.replicator
-        if (replicator == null) return
-        replicator.repair([cid], this.stopping.signal).catch((err: Error) => {
-          if (!this.stopping.signal.aborted) this.log.error('repair of %c after a failed audit failed: %s', cid, err.message)
-        })
-      }
-    })
-    auditor.start()
-  }
-
-  /** Replica maintenance: a server keeps the replica sets of its blocks whole. */
-  private startRepair (): void {
-    const replicator = new Replicator({
-      self: this.components.peerId,
-      replication: this.replication,
-      blocks: this.blocks,
-      finder: this.finder,
-      open: this.streams.open,
-      log: this.log,
-      bytesPerSecond: this.repairBytesPerSecond,
-      excluded: (peer, cid) => this.auditor?.failedHolder(peer, cid) === true
-    })
-    const schedule = new RepairSchedule({
-      intervalMs: this.repairIntervalMs,
-      sweep: async (signal, reason) => { await replicator.sweep(signal, { membershipChanged: reason === 'membership' }) },
-      log: this.log
-    })
-    schedule.start()
-    this.repair = { replicator, schedule }
   }
 
   async stop (): Promise<void> {
     this.stopping.abort()
     this.unwatchServers?.()
-    await this.auditor?.stop()
-    if (this.repair != null) {
-      await this.repair.schedule.stop()
-      this.repair = undefined
-    }
+    await this.holding?.stop()
+    this.holding = undefined
     await this.components.registrar.unhandle(BLOCK_PROTOCOL)
-    this.forwarder?.close()
-    if (this.holdReplicas) {
-      await this.components.registrar.unhandle(STORE_PROTOCOL)
-      await this.components.registrar.unhandle(HAVE_PROTOCOL)
-      await this.components.registrar.unhandle(AUDIT_PROTOCOL)
-    }
     if (this.ownsBlocks && this.localBlocks instanceof BlockStore) {
       await this.localBlocks.close()
       this.localBlocks = undefined
@@ -274,7 +202,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       read: (opts = {}) => {
         onProgress = opts.onProgress
         return this.read(cid, session, opts, cache)
-      }
+      },
+      parts: (opts = {}) => fileParts(cid, session, { signal: this.signalFor(opts) }),
+      get blocksFetched () { return session.counters.blocksFetched }
     }
   }
 
@@ -314,8 +244,20 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     return this.session(root, this.signalFor(options), () => {})
   }
 
+  async verify (cid: CID, options: AbortOptions = {}): Promise<VerifyResult> {
+    const signal = this.signalFor(options)
+    const { verifyContent } = await import('./verify-content.js')
+    return verifyContent(cid, {
+      blocks: this.session(cid, signal, () => {}),
+      finder: this.finder,
+      open: this.streams.open,
+      ...(this.replicaHolder() ? { self: { peer: this.components.peerId, roleOf: cid => this.blocks.roleOf(cid) } } : {}),
+      writeQuorum: this.writeQuorum
+    }, signal)
+  }
+
   repairStats (): RepairStats | undefined {
-    return this.repair?.replicator.status()
+    return this.holding?.repairStats()
   }
 
   servingStats (): ServingStats {
@@ -323,8 +265,7 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   }
 
   auditStats (): (AuditStats & { answered: AuditAnswerStats }) | undefined {
-    if (this.auditor == null || this.answered == null) return undefined
-    return { ...this.auditor.status(), answered: { ...this.answered } }
+    return this.holding?.auditStats()
   }
 
   guardStats (): GuardStats | undefined {

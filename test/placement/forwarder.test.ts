@@ -11,7 +11,7 @@ interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean, hold?: 
 const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, enabled: false }) as unknown as Logger
 
 /** A first holder (`self`) whose finder ranks `self` and then the servers in order, and the servers behind the real store handler. */
-async function network (count: number, replication: number): Promise<{ self: PeerId, servers: FakeServer[], forwarder: Forwarder, down: string[] }> {
+async function network (count: number, replication: number, answerWithinMs?: number): Promise<{ self: PeerId, servers: FakeServer[], forwarder: Forwarder, down: string[] }> {
   const self = await randomPeerId()
   const servers: FakeServer[] = await Promise.all(Array.from({ length: count }, async () => ({ id: await randomPeerId(), blocks: new MemoryBlocks() })))
   const down: string[] = []
@@ -31,7 +31,8 @@ async function network (count: number, replication: number): Promise<{ self: Pee
     storeProtocol: STORE_PROTOCOL,
     window: STORE_WINDOW,
     log,
-    signal: AbortSignal.timeout(30_000)
+    signal: AbortSignal.timeout(30_000),
+    ...(answerWithinMs != null ? { answerWithinMs } : {})
   })
   return { self, servers, forwarder, down }
 }
@@ -85,5 +86,14 @@ describe('forwarder', () => {
     assert.equal(result.pending, 0)
     assert.deepEqual(net.down, [net.servers[0].id.toString()])
     assert.equal(net.forwarder.status().failures, 1)
+  })
+
+  it('answers within its bound when a target stays silent, with those that confirmed and the silent one pending', async () => {
+    const net = await network(3, 3, 200)
+    // takes the block and never answers
+    net.servers[1].hold = new Promise<void>(() => {})
+    const block = await rawBlock('one silent target')
+    const result = await net.forwarder.forward(block.cid, block.bytes, [net.servers[0].id, net.servers[1].id], 2)
+    assert.deepEqual(result, { holders: [net.servers[0].id], pending: 1 })
   })
 })

@@ -16,7 +16,7 @@ interface FakeServer { id: PeerId, blocks: MemoryBlocks, down?: boolean, haveAsk
  * whose finder answers `order` (and `freshOrder` when asked afresh): the
  * placement decisions are tested, not XOR.
  */
-async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean, forward?: Forward }): Promise<{
+async function network (options: { servers: number, replication: number, writeQuorum: number, forwarding?: boolean, forward?: Forward, pushTimeoutMs?: number }): Promise<{
   servers: FakeServer[]
   placer: Placer
   finder: { order: PeerId[], freshOrder?: PeerId[], fresh: number, down: string[] }
@@ -54,6 +54,7 @@ async function network (options: { servers: number, replication: number, writeQu
     storeProtocol: STORE_PROTOCOL,
     storeHere: async () => { assert.fail('the uploader holds no replicas') },
     window: STORE_WINDOW,
+    ...(options.pushTimeoutMs != null ? { pushTimeoutMs: options.pushTimeoutMs } : {}),
     signal: AbortSignal.timeout(30_000)
   })
   return { servers, placer, finder }
@@ -114,6 +115,8 @@ describe('placer', () => {
     assert.equal(placed.replicas, 3)
     assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true, false, false])
     assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+    // the first holder answered without it and nothing pending: reported, though it cannot say why
+    assert.deepEqual(placed.refusals, [`${net.servers[1].id.toString()}: refused or failed the push on from ${net.servers[0].id.toString()}`])
   })
 
   it('reaches the quorum with servers that confirmed, not with pushes a first holder says it is still making', async () => {
@@ -198,5 +201,47 @@ describe('placer', () => {
     net.placer.close()
     assert.equal(placed.replicas, 2)
     assert.ok(net.finder.fresh >= 2, `${net.finder.fresh} fresh asks`)
+  })
+
+  it('gives a block a server never answers for to the next closest, and says the silent one timed out', async () => {
+    const net = await network({ servers: 4, replication: 3, writeQuorum: 3, pushTimeoutMs: 300 })
+    // takes the stream and the block, and never answers
+    net.servers[1].blocks.beforePut = async () => new Promise<never>(() => {})
+    const block = await rawBlock('silent server')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [true, false, true, true])
+    assert.deepEqual(placed.refusals, [`${net.servers[1].id.toString()}: timed out after 300 ms`])
+    assert.deepEqual(net.finder.down, [net.servers[1].id.toString()], 'the blocks after it go elsewhere from the start')
+  })
+
+  it('never times out a server that answers slowly but steadily, however long a block waits behind the others', async () => {
+    const net = await network({ servers: 2, replication: 1, writeQuorum: 1, pushTimeoutMs: 300 })
+    // one block at a time, 120 ms each: the sixth waits 720 ms for its answer
+    let queue = Promise.resolve()
+    net.servers[0].blocks.beforePut = async () => {
+      const turn = queue.then(async () => { await new Promise(resolve => setTimeout(resolve, 120)) })
+      queue = turn
+      await turn
+    }
+    const blocks = await Promise.all(Array.from({ length: 6 }, async (_, i) => rawBlock(`steady ${i}`)))
+    const placed = await Promise.all(blocks.map(async b => net.placer.place(b.cid, b.bytes)))
+    net.placer.close()
+    assert.deepEqual(placed.map(p => p.refusals), blocks.map(() => []))
+    assert.ok(blocks.every(b => net.servers[0].blocks.roleOf(b.cid) === 'replica'))
+    assert.deepEqual(net.finder.down, [])
+  })
+
+  it('sends a block the closest server refuses to the next closest as first holder, which forwards it: twice its bytes, not once per member', async () => {
+    const net = await network({ servers: 5, replication: 3, writeQuorum: 3, forwarding: true })
+    net.servers[0].blocks.beforePut = (cid, bytes) => new QuotaExceededError(cid.toString(), bytes.byteLength, 10, 10)
+    const block = await rawBlock('first holder full')
+    const placed = await net.placer.place(block.cid, block.bytes)
+    net.placer.close()
+    assert.equal(placed.replicas, 3)
+    assert.deepEqual(holders(net.servers, block.cid), [false, true, true, true, false])
+    assert.equal(net.placer.bytesSent, 2 * block.bytes.byteLength)
+    assert.match(placed.refusals.join('; '), new RegExp(`^${net.servers[0].id.toString()}: quota`))
   })
 })

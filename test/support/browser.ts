@@ -36,9 +36,12 @@ export async function spawnPageServer (options: SpawnOptions = {}): Promise<Weft
   return spawnServer({ ...PAGE_SERVER, ...options, args: [...PAGE_SERVER.args ?? [], ...options.args ?? []] })
 }
 
-/** Launches headless Chromium; the caller closes it (which closes its pages). */
-export async function launchBrowser (): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS })
+/**
+ * Launches headless Chromium, with `extraArgs` after the usual flags (e.g. a
+ * test CA to trust); the caller closes it (which closes its pages).
+ */
+export async function launchBrowser (extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] })
 }
 
 /** What a suite of browser tests runs against; see `browserFixture`. */
@@ -231,11 +234,14 @@ export class WeftPage {
 
   /**
    * Shares a file through the page's "Add a file" input, as a person picking
-   * it would (`localOnly` ticks "share only from this tab"). Resolves with
-   * what the page shows once it is stored; rejects with the page's error.
+   * it would (`localOnly` ticks "share only from this tab"; the page
+   * encrypts by default, `encrypt: true` leaves it so, otherwise "public" is
+   * ticked). Resolves with what the page shows once it is stored; rejects
+   * with the page's error.
    */
-  async shareFile (name: string, bytes: Uint8Array, options: { localOnly?: boolean, timeout?: number } = {}): Promise<SharedFileShown> {
+  async shareFile (name: string, bytes: Uint8Array, options: { localOnly?: boolean, encrypt?: boolean, timeout?: number } = {}): Promise<SharedFileShown> {
     await this.page.locator('#put-local').setChecked(options.localOnly === true)
+    await this.page.locator('#put-public').setChecked(options.encrypt !== true)
     await this.page.locator('#put-file').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) })
     const result = await this.settled('put-result', `the put of ${name}`, options.timeout)
     const stored = this.page.locator('#put-stored')

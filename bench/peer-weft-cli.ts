@@ -1,0 +1,108 @@
+// weft as a user runs it (issue 15, item 1): the seeder is a `weft start`
+// process given the file by `weft put`; each fetch is a fresh `weft get CID
+// -o FILE --timings` process, timed from spawn to exit, as a person at a
+// terminal waits for it. Its own --timings line says where the time went
+// (load, node, join, first byte, transfer) and what CPU and memory it used.
+//
+// seed: `weft start` on the task's host (TCP only, HTTP off, repair off: one
+// server has no one to repair with), then `weft put FILE --min-replicas 1`
+// through it; the ready line carries the CID.
+//
+// fetch: the clock runs from spawn to exit; the file it wrote is hashed
+// afterwards (the CLI verified every block on the way), then removed.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { runCli, WEFT_BIN } from './cli-run.js'
+import { report, runMain, task, untilReleased, type FetchResult } from './peer-io.js'
+import type { FetchTask, SeedTask } from './transfer.js'
+
+/** How long a seeder may take to start and take the file. */
+const SEED_LIMIT_MS = 300_000
+
+/** Where a CLI get's time went, from its --timings line (ms). */
+export interface CliPhases {
+  load: number
+  node: number
+  join: number
+  firstByte: number
+  transfer: number
+}
+
+/** A CLI fetch's result: the transfer figure's, plus its phases. */
+export interface CliFetchResult extends FetchResult {
+  phases: CliPhases
+}
+
+const TIMINGS = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total \d+ ms, cpu (\d+) ms, peak RSS ([\d.]+) (KiB|MiB|GiB)\)$/m
+
+/** The --timings line of a `weft get`, or an error naming what it printed instead. */
+export function parseTimings (stderr: string): { phases: CliPhases, cpuMs: number, maxRssBytes: number } {
+  const m = TIMINGS.exec(stderr)
+  if (m == null) throw new Error(`weft get printed no timings line: ${stderr.trim().split('\n').slice(-2).join(' | ')}`)
+  const [load, node, joinMs, firstByte, transfer, cpu] = m.slice(1, 7).map(Number)
+  const unit = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[m[8] as 'KiB' | 'MiB' | 'GiB']
+  return { phases: { load, node, join: joinMs, firstByte, transfer }, cpuMs: cpu, maxRssBytes: Number(m[7]) * unit }
+}
+
+async function seed (t: SeedTask): Promise<void> {
+  if (t.count !== 1) throw new Error('the CLI row seeds from one server')
+  const dataDir = await mkdtemp(join(t.tmpDir, 'weft-cli-seed-'))
+  const server = spawn(process.execPath, [WEFT_BIN, 'start', '--data', dataDir, '--listen', `/ip4/${t.host}/tcp/0`,
+    '--http.enabled', 'false', '--storage.repair-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  server.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
+  const exited = new Promise<void>(resolve => server.once('exit', () => { resolve() }))
+  try {
+    const addrs: string[] = []
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: server.stdout })
+      lines.on('line', line => {
+        if (line === 'ready') resolve()
+        else if (line.startsWith('/')) addrs.push(line)
+      })
+      void exited.then(() => { reject(new Error(`weft start exited before ready: ${stderr.trim()}`)) })
+    })
+    const put = await runCli(['put', t.file, '-q', '--min-replicas', '1', '--bootstrap', addrs[0]], SEED_LIMIT_MS)
+    if (put.code !== 0) throw new Error(`weft put exited ${String(put.code)}: ${put.stderr.trim()}`)
+    report({ ready: true, addrs, cid: put.stdout.trim() })
+    await untilReleased()
+  } finally {
+    server.kill('SIGTERM')
+    await exited
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
+async function sha256File (path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
+}
+
+async function fetch ({ seeders, size, sha256 }: FetchTask): Promise<void> {
+  const cid = seeders[0]?.cid as string | undefined
+  const addr = (seeders[0]?.addrs as string[] | undefined)?.[0]
+  if (cid == null || addr == null) throw new Error('the seeder reported no CID or address')
+  const dir = await mkdtemp(join(process.env.TMPDIR ?? '/tmp', 'weft-cli-get-'))
+  const out = join(dir, 'file')
+  try {
+    const get = await runCli(['get', cid, '-o', out, '-q', '--timings', '--bootstrap', addr], 600_000)
+    if (get.code !== 0) throw new Error(`weft get exited ${String(get.code)}: ${get.stderr.trim()}`)
+    const { phases, cpuMs, maxRssBytes } = parseTimings(get.stderr)
+    const got = await sha256File(out)
+    const bytes = (await stat(out)).size
+    const result: CliFetchResult = { ok: got === sha256 && bytes === size, ms: get.ms, bytes, sha256: got, maxRssBytes, cpuMs, phases }
+    report(result)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+runMain(async () => {
+  const t = task<SeedTask | FetchTask>()
+  await (t.role === 'seed' ? seed(t) : fetch(t))
+})

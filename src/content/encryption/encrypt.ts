@@ -1,0 +1,102 @@
+import { byteChunks, type ContentSource } from '../source.js'
+import { encodeFixedHeader, encodeMetadata, FIXED_HEADER_BYTES, TAG_BYTES, type FileMetadata, type KeyMode } from './format.js'
+import { deriveFileKeys, metadataNonce, randomKey, randomSalt, recordNonce, type FileKeys } from './keys.js'
+
+export interface EncryptOptions extends FileMetadata {
+  /**
+   * The ciphertext leaf size: the chunk size the ciphertext is imported
+   * with. Every record but the last is exactly this long, so each leaf is
+   * one record.
+   */
+  recordSize: number
+  /** The file key (32 bytes); default a fresh random one. Give `salt` with it. */
+  key?: Uint8Array
+  /** The per-file salt (16 bytes); default a fresh random one. */
+  salt?: Uint8Array
+  /** How `key` was made, recorded in the header: `convergent` when derived from the content. */
+  mode?: KeyMode
+}
+
+export interface Encrypted {
+  /** The file key: what a capability carries. */
+  key: Uint8Array
+  /** The ciphertext, streamed: a record's worth of plaintext in memory at a time. */
+  ciphertext: AsyncGenerator<Uint8Array>
+}
+
+/**
+ * Encrypts content as it is read (docs/encryption.md): the header (salt, key
+ * check, the encrypted name and type), then each record sealed with
+ * AES-256-GCM under a nonce of its index and is-last flag. Memory is bounded
+ * by two records, whatever the size of the content.
+ */
+export async function encryptContent (source: ContentSource, options: EncryptOptions): Promise<Encrypted> {
+  const key = options.key ?? randomKey()
+  const salt = options.salt ?? randomSalt()
+  const keys = await deriveFileKeys(key, salt)
+  const header = await sealHeader(key, salt, keys, options)
+  if (options.recordSize < header.byteLength + TAG_BYTES + 1) {
+    throw new RangeError(`a record size of ${options.recordSize} bytes leaves no room after the ${header.byteLength}-byte header`)
+  }
+  return { key, ciphertext: sealRecords(source, header, keys, options.recordSize) }
+}
+
+async function sealHeader (key: Uint8Array, salt: Uint8Array, keys: FileKeys, options: EncryptOptions): Promise<Uint8Array> {
+  const metadata = encodeMetadata(options)
+  const metaNonce = await metadataNonce(key, metadata)
+  const fixed = encodeFixedHeader({
+    mode: options.mode ?? 'random',
+    recordSize: options.recordSize,
+    salt,
+    check: keys.check,
+    metaNonce,
+    metaLength: metadata.byteLength + TAG_BYTES
+  })
+  const sealed = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv: metaNonce as Uint8Array<ArrayBuffer>, additionalData: fixed }, keys.meta, metadata as Uint8Array<ArrayBuffer>))
+  const header = new Uint8Array(FIXED_HEADER_BYTES + sealed.byteLength)
+  header.set(fixed)
+  header.set(sealed, FIXED_HEADER_BYTES)
+  return header
+}
+
+/** Seals one record. */
+export async function sealRecord (keys: FileKeys, index: number, last: boolean, plain: Uint8Array): Promise<Uint8Array> {
+  const iv = recordNonce(keys.noncePrefix, index, last)
+  return new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv }, keys.data, plain as Uint8Array<ArrayBuffer>))
+}
+
+/**
+ * The header, then the records. A full record is sealed only once a byte
+ * past it arrived (or the source ended), so the last record is known; while
+ * one record is being sealed the next fills.
+ */
+async function * sealRecords (source: ContentSource, header: Uint8Array, keys: FileKeys, recordSize: number): AsyncGenerator<Uint8Array> {
+  const capacity = (index: number): number => (index === 0 ? recordSize - header.byteLength : recordSize) - TAG_BYTES
+  yield header
+  let index = 0
+  let record = new Uint8Array(capacity(0))
+  let filled = 0
+  let sealing: Promise<Uint8Array> | undefined
+  for await (const chunk of byteChunks(source)) {
+    let at = 0
+    while (at < chunk.byteLength) {
+      if (filled === record.byteLength) {
+        // more bytes after a full record: it is not the last
+        const previous = sealing
+        sealing = sealRecord(keys, index, false, record)
+        // awaited below; a consumer that stops early leaves no unhandled rejection
+        sealing.catch(() => {})
+        if (previous != null) yield await previous
+        index++
+        record = new Uint8Array(capacity(index))
+        filled = 0
+      }
+      const n = Math.min(chunk.byteLength - at, record.byteLength - filled)
+      record.set(chunk.subarray(at, at + n), filled)
+      filled += n
+      at += n
+    }
+  }
+  if (sealing != null) yield await sealing
+  yield await sealRecord(keys, index, true, record.subarray(0, filled))
+}

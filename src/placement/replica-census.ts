@@ -1,0 +1,102 @@
+import { HAVE_PROTOCOL, requestHave } from '../protocols/have-protocol.js'
+import { MAX_CIDS_PER_REQUEST } from '../protocols/limits.js'
+import type { ReplicaFinder } from './replica-finder.js'
+import type { OpenStream } from './store-session.js'
+import type { BlockRole } from '../store/local-blocks.js'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** Servers asked at once while counting holders. */
+export const CENSUS_CONCURRENCY = 8
+
+/** Blocks whose closest servers are looked up at once. */
+export const CENSUS_LOOKUPS = 16
+
+/** How long one server may take to answer a have request before it counts as not holding. */
+export const CENSUS_TIMEOUT_MS = 10_000
+
+export interface CensusInit {
+  /** Finds each block's closest servers (this node among them when it holds replicas). */
+  finder: Pick<ReplicaFinder, 'candidates'>
+  open: OpenStream
+  /** This node and its store, when it holds replicas itself (a server verifying). */
+  self?: { peer: PeerId, roleOf: (cid: CID) => BlockRole | undefined }
+  timeoutMs?: number
+  signal: AbortSignal
+}
+
+/** Who keeps one block, as its closest servers answered. */
+export interface BlockHolders {
+  cid: CID
+  /** Servers that answered `kept` (a replica or a pin; a cache does not count), closest first. */
+  holders: PeerId[]
+  /** Servers asked. */
+  asked: number
+  /** `<peer>: <reason>` for each server that could not be asked or did not answer. */
+  failed: string[]
+}
+
+/**
+ * Counts the servers that keep each block: asks each block's closest
+ * servers (the replica set and the spares after it, where repair or an
+ * earlier membership may have left replicas) with `/weft/have/1.0.0`,
+ * one request per server for up to MAX_CIDS_PER_REQUEST blocks. Nothing is
+ * assumed from where blocks should be: a server that is gone, silent or
+ * lost a block does not count. Answers in the order of `cids`.
+ */
+export async function countHolders (cids: CID[], init: CensusInit): Promise<BlockHolders[]> {
+  const { signal } = init
+  const results = cids.map(cid => ({ cid, holders: [] as PeerId[], asked: 0, failed: [] as string[], order: [] as string[] }))
+  /** Per server, the blocks to ask it about (indexes into results). */
+  const byPeer = new Map<string, { peer: PeerId, blocks: number[] }>()
+  for (let start = 0; start < cids.length; start += CENSUS_LOOKUPS) {
+    const slice = cids.slice(start, start + CENSUS_LOOKUPS)
+    const found = await Promise.all(slice.map(async cid => init.finder.candidates(cid, signal)))
+    for (const [i, candidates] of found.entries()) {
+      const index = start + i
+      results[index].order = candidates.map(p => p.toString())
+      for (const peer of candidates) {
+        results[index].asked++
+        if (init.self?.peer.equals(peer) === true) {
+          const role = init.self.roleOf(cids[index])
+          if (role != null && role !== 'cache') results[index].holders.push(peer)
+          continue
+        }
+        const key = peer.toString()
+        let entry = byPeer.get(key)
+        if (entry == null) byPeer.set(key, entry = { peer, blocks: [] })
+        entry.blocks.push(index)
+      }
+    }
+  }
+  const requests: Array<{ peer: PeerId, blocks: number[] }> = []
+  for (const { peer, blocks } of byPeer.values()) {
+    for (let i = 0; i < blocks.length; i += MAX_CIDS_PER_REQUEST) requests.push({ peer, blocks: blocks.slice(i, i + MAX_CIDS_PER_REQUEST) })
+  }
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < requests.length) {
+      const { peer, blocks } = requests[next++]
+      const asked = blocks.map(i => cids[i])
+      try {
+        const holdings = await ask(peer, asked, init)
+        for (const [j, holding] of holdings.entries()) if (holding === 'kept') results[blocks[j]].holders.push(peer)
+      } catch (err) {
+        signal.throwIfAborted()
+        for (const i of blocks) results[i].failed.push(`${peer.toString()}: ${(err as Error).message}`)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CENSUS_CONCURRENCY, requests.length) }, worker))
+  return results.map(({ order, ...result }) => {
+    // closest first, however the answers came in
+    result.holders.sort((a, b) => order.indexOf(a.toString()) - order.indexOf(b.toString()))
+    return result
+  })
+}
+
+async function ask (peer: PeerId, cids: CID[], init: CensusInit): Promise<string[]> {
+  const signal = AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs ?? CENSUS_TIMEOUT_MS)])
+  const stream = await init.open(peer, HAVE_PROTOCOL, signal)
+  return requestHave(stream, cids, { signal, peer: peer.toString() })
+}
