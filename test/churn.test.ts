@@ -131,11 +131,19 @@ describe('churn: 8 of 12 servers replaced, two at a time, and the file survives'
     assert.equal(originals.filter(alive).length, SERVERS - ORIGINALS_LOST)
   })
 
-  it(`ends with every block kept by at least writeQuorum (${WRITE_QUORUM}) live servers, and every byte back through a survivor`, { timeout: TRANSFER_BOUND_MS }, async () => {
+  it(`ends with every block kept by at least writeQuorum (${WRITE_QUORUM}) live servers (their stores, and weft verify), and every byte back through a survivor`, { timeout: TRANSFER_BOUND_MS }, async () => {
     assert.ok(cids != null, 'the put before did not complete')
     const counts = await net.holderCounts(cids)
     assert.ok(counts.every(c => c >= WRITE_QUORUM), spread(counts))
     const survivor = originals.find(s => net.servers.some(live => live.peerId === s.peerId)) ?? assert.fail('no original server left')
+    // the servers asked (weft verify), not only their stores read (holderCounts)
+    const verify = await runWeft(['verify', cid, '--json', '--bootstrap', survivor.multiaddrs[0]])
+    assert.equal(verify.code, 0, verify.stderr)
+    const verdict = JSON.parse(verify.stdout) as { ok: boolean, minHolders: number, writeQuorum: number, blocks: Array<{ cid: string }> }
+    assert.equal(verdict.ok, true)
+    assert.equal(verdict.writeQuorum, WRITE_QUORUM)
+    assert.ok(verdict.minHolders >= WRITE_QUORUM, `weft verify: the least-held block has ${verdict.minHolders} holders`)
+    assert.deepEqual(verdict.blocks.map(b => b.cid).sort(), [...cids].sort())
     const output = join(dir, 'output.bin')
     const get = await runWeft(['get', cid, '-o', output, '--bootstrap', survivor.multiaddrs[0]])
     assert.equal(get.code, 0, get.stderr)
