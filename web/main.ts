@@ -11,6 +11,7 @@ import { addFileSection, putFile } from './add-file.js'
 import { connectWithRetry } from './connect.js'
 import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
+import { claimDatabase } from './profile-lock.js'
 import { StreamBridge, type ServedRange } from './stream-bridge.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
 import type { BootstrapInfo } from '../src/http/server.js'
@@ -37,6 +38,8 @@ export interface WeftPageHook {
   ready: Promise<WeftNode>
   /** The running node, once `ready` resolved. */
   node?: WeftNode
+  /** The IndexedDB database this tab's node runs on (`weft`, or `weft-2` beside another tab), once claimed. */
+  db?: string
   /** Dials a multiaddr, retrying a failed dial a few times. */
   connect: (addr: string) => Promise<ConnectionSummary>
   /** Asks the DHT for a peer's addresses. */
@@ -91,10 +94,16 @@ async function start (): Promise<WeftNode> {
   if (!response.ok) throw new Error(`GET /weft/bootstrap.json answered ${response.status} ${response.statusText}`)
   const info = await response.json() as BootstrapInfo
   const bootstrap = bootstrapOver(info.bootstrap, options.transport)
+  // never two nodes with one PeerId: a second tab of this profile gets an identity of its own
+  const slotKey = `weft-slot:${options.db}`
+  const previous = Number(sessionStorage.getItem(slotKey) ?? NaN)
+  const { db, slot } = await claimDatabase(options.db, navigator.locks, Number.isInteger(previous) ? previous : undefined)
+  sessionStorage.setItem(slotKey, String(slot))
+  hook.db = db
   show(byId('status'), 'starting', 'starting the node…')
-  const node = await createNode({ role: 'browser', dataDir: options.db, bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
+  const node = await createNode({ role: 'browser', dataDir: db, bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
   byId('peer-id').textContent = node.peerId.toString()
-  byId('db').textContent = options.db
+  byId('db').textContent = slot === 1 ? db : `${db} (another tab of this browser runs weft as ${options.db}: this tab is a peer of its own)`
   // a closing connection is still listed while its own event runs: redraw after it
   const redraw = coalesced(() => { render(node) })
   node.addEventListener('connection:open', redraw)
