@@ -4,6 +4,7 @@
  * shows its CID, where it is stored and a link to share.
  */
 import { shareLink } from './share-link.js'
+import { explainFailure, showFailure } from './failure.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
 import type { PutOptions, PutResult, WeftNode } from '../src/index.js'
 
@@ -119,7 +120,7 @@ async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
   } catch (err: any) {
     draw.cancel()
     bar.hidden = true
-    show(result, 'error', `error: ${err.message ?? String(err)}`)
+    showFailure(result, explainFailure(err), () => { void share(ready, file) })
   } finally {
     input.disabled = false
     // choosing the same file again is a new put

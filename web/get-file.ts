@@ -8,6 +8,7 @@
  */
 import { kindOf, sniffType, typeOfName } from './media-type.js'
 import { offerStreamed } from './play-file.js'
+import { explainFailure, showFailure } from './failure.js'
 import { parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
 import type { StreamBridge } from './stream-bridge.js'
@@ -207,7 +208,9 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
     draw.cancel()
     if (signal.aborted) return
     bar.hidden = true
-    show(result, 'error', `error: ${err.message ?? String(err)}`)
+    const connections = (await ready.catch(() => undefined))?.getConnections().length
+    showFailure(result, explainFailure(err, { bytes: progress.bytes, ...(progress.size != null ? { size: progress.size } : {}), ...(connections != null ? { connections } : {}) }),
+      () => { void receive(ready, streaming, shared, signal) })
   }
 }
 
