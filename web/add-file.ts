@@ -5,6 +5,7 @@
  */
 import { shareLink } from './share-link.js'
 import { explainFailure, showFailure } from './failure.js'
+import { recordHeld } from './holdings.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
 import type { PutOptions, PutResult, WeftNode } from '../src/index.js'
 
@@ -147,4 +148,5 @@ function showShared (put: PutResult, name: string, replicate: boolean): void {
   }
   copy.textContent = 'Copy'
   byId('put-done').hidden = false
+  recordHeld({ cid, name, size: put.size, replicas: replicate ? put.replicas : 0 })
 }

@@ -12,6 +12,7 @@ import { connectWithRetry } from './connect.js'
 import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
 import { claimDatabase } from './profile-lock.js'
+import { holdingsSection } from './holdings.js'
 import { TransportMissingError, browserDialable, explainFailure, showFailure } from './failure.js'
 import { StreamBridge, type ServedRange } from './stream-bridge.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
@@ -220,6 +221,7 @@ hook.ready.then(
 )
 
 addFileSection(hook.ready)
+holdingsSection(hook.ready.then(node => ({ node, db: hook.db ?? 'weft' })))
 getFileSection(hook.ready, streaming)
 
 onSubmit('connect', async addr => {
