@@ -13,6 +13,7 @@ import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
 import { claimDatabase } from './profile-lock.js'
 import { holdingsSection } from './holdings.js'
+import { progressInTitle } from './progress-title.js'
 import { TransportMissingError, browserDialable, explainFailure, showFailure } from './failure.js'
 import { StreamBridge, type ServedRange } from './stream-bridge.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
@@ -221,6 +222,7 @@ hook.ready.then(
 )
 
 addFileSection(hook.ready)
+progressInTitle([byId<HTMLProgressElement>('put-progress'), byId<HTMLProgressElement>('get-progress')])
 holdingsSection(hook.ready.then(node => ({ node, db: hook.db ?? 'weft' })))
 getFileSection(hook.ready, streaming)
 
