@@ -4,8 +4,11 @@
  * shows its CID, where it is stored and a link to share.
  */
 import { shareLink } from './share-link.js'
+import { explainFailure, showFailure } from './failure.js'
+import { recordHeld } from './holdings.js'
+import { directoryOf } from './directory.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
-import type { PutOptions, PutResult, WeftNode } from '../src/index.js'
+import type { ContentSource, PutOptions, PutResult, WeftNode } from '../src/index.js'
 
 /** How a put is going: bytes read of the file, blocks stored. */
 export interface PutProgress {
@@ -21,7 +24,7 @@ export const REACHABLE_TIMEOUT_MS = 30_000
  * `replicate: false` the file stays in this tab only, which serves it to
  * other peers while it is open.
  */
-export async function putFile (node: WeftNode, file: Blob | Uint8Array, options: Pick<PutOptions, 'replicate' | 'signal'> & { encrypt?: boolean, onProgress?: (progress: PutProgress) => void } = {}): Promise<PutResult> {
+export async function putFile (node: WeftNode, file: ContentSource, options: Pick<PutOptions, 'replicate' | 'signal'> & { encrypt?: boolean, onProgress?: (progress: PutProgress) => void } = {}): Promise<PutResult> {
   const progress: PutProgress = { read: 0, placed: 0 }
   const { onProgress, ...rest } = options
   if (options.replicate === false) await reachable(node)
@@ -73,10 +76,15 @@ export function addFileSection (ready: Promise<WeftNode>): void {
   const input = byId<HTMLInputElement>('put-file')
   const zone = byId('put-drop')
 
-  input.addEventListener('change', () => {
-    const file = input.files?.[0]
-    if (file != null) void share(ready, file)
-  })
+  const picked = (files: FileList | null | undefined): void => {
+    const list = [...files ?? []]
+    // several files (or a folder) are one directory, shared by one link
+    if (list.length === 1) void share(ready, list[0])
+    else if (list.length > 1) void share(ready, list)
+  }
+  input.addEventListener('change', () => { picked(input.files) })
+  const folder = byId<HTMLInputElement>('put-folder')
+  folder.addEventListener('change', () => { picked(folder.files); folder.value = '' })
 
   zone.addEventListener('dragover', event => {
     event.preventDefault()
@@ -86,12 +94,13 @@ export function addFileSection (ready: Promise<WeftNode>): void {
   zone.addEventListener('drop', event => {
     event.preventDefault()
     zone.classList.remove('over')
-    const file = event.dataTransfer?.files[0]
-    if (file != null && !input.disabled) void share(ready, file)
+    if (!input.disabled) picked(event.dataTransfer?.files)
   })
 }
 
-async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
+async function share (ready: Promise<WeftNode>, picked: File | File[]): Promise<void> {
+  const many = Array.isArray(picked)
+  const file = many ? { name: `${picked.length} files`, size: picked.reduce((n, f) => n + f.size, 0) } : picked
   const input = byId<HTMLInputElement>('put-file')
   const replicate = !byId<HTMLInputElement>('put-local').checked
   // encrypted unless the person chose public sharing: the key goes only into the link's fragment
@@ -112,16 +121,17 @@ async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
   const started = performance.now()
   try {
     const node = await ready
-    const put = await putFile(node, file, { replicate, encrypt, onProgress: p => { progress = p; draw() } })
+    // several files go as one UnixFS directory, in public: encryption takes one file at a time
+    const put = await putFile(node, many ? directoryOf(picked) : picked, { replicate, encrypt: encrypt && !many, onProgress: p => { progress = p; draw() } })
     draw.cancel()
     const seconds = (performance.now() - started) / 1000
     bar.value = bar.max
-    show(result, 'ok', `shared ${file.name}: ${formatBytes(put.size)} in ${plural(put.blocks, 'block')}, ${seconds.toFixed(1)} s`)
-    showShared(put, file.name, replicate)
+    show(result, 'ok', `shared ${file.name}: ${formatBytes(put.size)} in ${plural(put.blocks, 'block')}, ${seconds.toFixed(1)} s${many && encrypt ? ' (in public: several files are shared as one plain directory; encrypted sharing takes one file at a time)' : ''}`)
+    showShared(put, many ? '' : file.name, replicate, file.name)
   } catch (err: any) {
     draw.cancel()
     bar.hidden = true
-    show(result, 'error', `error: ${err.message ?? String(err)}`)
+    showFailure(result, explainFailure(err), () => { void share(ready, picked) })
   } finally {
     input.disabled = false
     // choosing the same file again is a new put
@@ -129,7 +139,7 @@ async function share (ready: Promise<WeftNode>, file: File): Promise<void> {
   }
 }
 
-function showShared (put: PutResult, name: string, replicate: boolean): void {
+function showShared (put: PutResult, name: string, replicate: boolean, label = name): void {
   const cid = put.cid.toString()
   // the capability's key, as base64url: `weft:<cid>#k=<key>`
   const key = put.capability?.split('#k=')[1]
@@ -150,4 +160,5 @@ function showShared (put: PutResult, name: string, replicate: boolean): void {
   }
   copy.textContent = 'Copy'
   byId('put-done').hidden = false
+  recordHeld({ cid, name: label, size: put.size, replicas: replicate ? put.replicas : 0 })
 }

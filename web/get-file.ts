@@ -8,6 +8,8 @@
  */
 import { kindOf, sniffType, typeOfName } from './media-type.js'
 import { offerStreamed } from './play-file.js'
+import { explainFailure, showFailure } from './failure.js'
+import { isDirectory, showDirectory } from './directory.js'
 import { contentRef, parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
 import { byId, coalesced, formatBytes, plural, show } from './view.js'
 import type { StreamBridge } from './stream-bridge.js'
@@ -209,7 +211,17 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
     draw.cancel()
     if (signal.aborted) return
     bar.hidden = true
-    show(result, 'error', `error: ${err.message ?? String(err)}`)
+    if (isDirectory(err)) {
+      try {
+        await showDirectory(await ready, shared.cid, name, signal)
+        return
+      } catch (listing: any) {
+        err = listing
+      }
+    }
+    const connections = (await ready.catch(() => undefined))?.getConnections().length
+    showFailure(result, explainFailure(err, { bytes: progress.bytes, ...(progress.size != null ? { size: progress.size } : {}), ...(connections != null ? { connections } : {}) }),
+      () => { void receive(ready, streaming, shared, signal) })
   }
 }
 

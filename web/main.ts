@@ -11,6 +11,10 @@ import { addFileSection, putFile } from './add-file.js'
 import { connectWithRetry } from './connect.js'
 import { getFileSection, readFile, sha256Hex } from './get-file.js'
 import { bootstrapOver, pageOptions } from './options.js'
+import { claimDatabase } from './profile-lock.js'
+import { holdingsSection } from './holdings.js'
+import { progressInTitle } from './progress-title.js'
+import { TransportMissingError, browserDialable, explainFailure, showFailure } from './failure.js'
 import { StreamBridge, type ServedRange } from './stream-bridge.js'
 import { byId, coalesced, fillList, render, shortId, show } from './view.js'
 import type { BootstrapInfo } from '../src/http/server.js'
@@ -37,6 +41,8 @@ export interface WeftPageHook {
   ready: Promise<WeftNode>
   /** The running node, once `ready` resolved. */
   node?: WeftNode
+  /** The IndexedDB database this tab's node runs on (`weft`, or `weft-2` beside another tab), once claimed. */
+  db?: string
   /** Dials a multiaddr, retrying a failed dial a few times. */
   connect: (addr: string) => Promise<ConnectionSummary>
   /** Asks the DHT for a peer's addresses. */
@@ -91,17 +97,46 @@ async function start (): Promise<WeftNode> {
   if (!response.ok) throw new Error(`GET /weft/bootstrap.json answered ${response.status} ${response.statusText}`)
   const info = await response.json() as BootstrapInfo
   const bootstrap = bootstrapOver(info.bootstrap, options.transport)
+  if (!bootstrap.some(browserDialable)) {
+    throw new TransportMissingError(bootstrap.length === 0 ? 'the server offers browsers no address to join through' : `the server offers only ${bootstrap.join(', ')}, none of which a browser can dial`, bootstrap)
+  }
+  // never two nodes with one PeerId: a second tab of this profile gets an identity of its own
+  const slotKey = `weft-slot:${options.db}`
+  const previous = Number(sessionStorage.getItem(slotKey) ?? NaN)
+  const { db, slot } = await claimDatabase(options.db, navigator.locks, Number.isInteger(previous) ? previous : undefined)
+  sessionStorage.setItem(slotKey, String(slot))
+  hook.db = db
   show(byId('status'), 'starting', 'starting the node…')
-  const node = await createNode({ role: 'browser', dataDir: options.db, bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
+  const node = await createNode({ role: 'browser', dataDir: db, bootstrap, allowPrivateAddresses: info.allowPrivateAddresses })
   byId('peer-id').textContent = node.peerId.toString()
-  byId('db').textContent = options.db
+  byId('db').textContent = slot === 1 ? db : `${db} (another tab of this browser runs weft as ${options.db}: this tab is a peer of its own)`
   // a closing connection is still listed while its own event runs: redraw after it
   const redraw = coalesced(() => { render(node) })
   node.addEventListener('connection:open', redraw)
   node.addEventListener('connection:close', redraw)
   node.addEventListener('self:peer:update', redraw)
   render(node)
+  watchPeers(node)
   return node
+}
+
+/** How long a tab may have no connection before the page says no peer is reachable. */
+const NO_PEERS_MS = 10_000
+
+/** Says so on the status line when the node has had no connection for NO_PEERS_MS (render clears it on the next connection). */
+function watchPeers (node: WeftNode): void {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const check = (): void => {
+    clearTimeout(timer)
+    if (node.getConnections().length > 0) return
+    timer = setTimeout(() => {
+      if (node.getConnections().length > 0) return
+      showFailure(byId('status'), explainFailure(new Error(`no connection for ${NO_PEERS_MS / 1000} s; the server at ${location.host} may be down`), { connections: 0 }), () => { location.reload() })
+    }, NO_PEERS_MS)
+  }
+  // a closing connection is still listed while its own event runs
+  node.addEventListener('connection:close', () => { setTimeout(check, 0) })
+  check()
 }
 
 async function connect (addr: string): Promise<ConnectionSummary> {
@@ -183,10 +218,12 @@ const hook: WeftPageHook = {
 
 hook.ready.then(
   node => { hook.node = node },
-  (err: Error) => { show(byId('status'), 'error', `error: ${err.message}`) }
+  (err: Error) => { showFailure(byId('status'), explainFailure(err), () => { location.reload() }) }
 )
 
 addFileSection(hook.ready)
+progressInTitle([byId<HTMLProgressElement>('put-progress'), byId<HTMLProgressElement>('get-progress')])
+holdingsSection(hook.ready.then(node => ({ node, db: hook.db ?? 'weft' })))
 getFileSection(hook.ready, streaming)
 
 onSubmit('connect', async addr => {

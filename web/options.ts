@@ -16,6 +16,8 @@ export interface PageOptions {
   serviceWorker: boolean
 }
 
+import { TransportMissingError } from './failure.js'
+
 /** The server transports a page can bootstrap over. */
 export type BootstrapTransport = 'websockets' | 'webrtc-direct'
 
@@ -40,6 +42,6 @@ export function bootstrapOver (addrs: string[], transport: PageOptions['transpor
   if (transport === 'all') return addrs
   const wanted = transport === 'websockets' ? /\/wss?\// : /\/webrtc-direct\//
   const kept = addrs.filter(a => wanted.test(a))
-  if (kept.length === 0) throw new Error(`the server offers no ${transport} address (it offers ${addrs.join(', ') || 'none'})`)
+  if (kept.length === 0) throw new TransportMissingError(`the server offers no ${transport} address (it offers ${addrs.join(', ') || 'none'})`, addrs)
   return kept
 }

@@ -19,6 +19,7 @@ export function byId<E extends HTMLElement = HTMLElement> (id: string): E {
  */
 export function show (el: HTMLElement, state: string, text: string): void {
   el.dataset.state = state
+  delete el.dataset.failure
   el.textContent = text
 }
 

@@ -1,6 +1,7 @@
 import { importByteStream, type WritableStorage } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
+import { DirectorySource, importDirectory } from './import-directory.js'
 import { byteChunks, type ContentSource } from './source.js'
 import type { CID } from 'multiformats/cid'
 
@@ -38,6 +39,9 @@ export interface Imported {
  * the one `@helia/unixfs` `addBytes` gives for the same bytes and chunk size.
  */
 export async function importContent (source: ContentSource, blocks: WritableStorage, options: ImportOptions = {}): Promise<Imported> {
+  if (source instanceof DirectorySource) {
+    return importDirectory(source, blocks, { ...options, chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE, maxChildrenPerNode: MAX_CHILDREN_PER_NODE })
+  }
   let size = 0
   const counted = async function * (): AsyncGenerator<Uint8Array> {
     for await (const chunk of byteChunks(source)) {

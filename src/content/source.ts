@@ -1,8 +1,14 @@
+import type { DirectorySource } from './import-directory.js'
+
 /**
- * Everything `put` accepts as file content. Each is read as a stream, never
- * collected whole, so a 2 GiB file costs a chunk's worth of memory.
+ * Everything `put` accepts: one file's content, or several files as a
+ * directory. Each file is read as a stream, never collected whole, so a
+ * 2 GiB file costs a chunk's worth of memory.
  */
-export type ContentSource =
+export type ContentSource = FileContent | DirectorySource
+
+/** One file's content. */
+export type FileContent =
   | Uint8Array
   | Blob
   | ReadableStream<Uint8Array>
@@ -10,7 +16,7 @@ export type ContentSource =
   | Iterable<Uint8Array>
 
 /** Turns any `ContentSource` into an async iterable of byte chunks. */
-export async function * byteChunks (source: ContentSource): AsyncGenerator<Uint8Array> {
+export async function * byteChunks (source: FileContent): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
     yield source
   } else if (typeof Blob !== 'undefined' && source instanceof Blob) {

@@ -3,11 +3,11 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
-import { keychain, type Keychain } from '@libp2p/keychain'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
 import { rejoin, type Rejoin } from './rejoin.js'
 import type { PreSharedKey } from './private-network.js'
+import type { Keychain } from '@libp2p/keychain'
 import type { WeftStorage } from '../services/storage-types.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -102,12 +102,6 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // direction a lingering one made the next heartbeat kill the connection
       // (seen: pages losing their server, and with it their relay reservation).
       ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
-      // keeps the WebRTC-direct certificate in the datastore, so a server's
-      // certhash (and with it its bootstrap multiaddr) survives restarts. A
-      // transient node (the CLI's put and get) keeps nothing: storing the
-      // certificate derives a key with PBKDF2, which made a 1 KiB weft get
-      // wait 0.2-0.8 s before its first dial
-      ...(transient ? {} : { keychain: keychain() }),
       dht: kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries

@@ -1,4 +1,3 @@
-import { loadOrCreateSelfKey } from '@libp2p/config'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { createLibp2p } from 'libp2p'
@@ -8,6 +7,7 @@ import { BlockStore } from '../store/block-store.js'
 import { openDatastore } from '../store/datastore.js'
 import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
+import { loadSelfKey } from './self-key.js'
 import { DefaultWeftNode, type NodeStores } from './weft-node.js'
 import type { NodeServices } from './common-options.js'
 import type { NodeMetrics } from './metrics.js'
@@ -55,7 +55,7 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   const config = resolveConfig(transient ? { ...init, listen: [], announce: [], http: { ...init.http, enabled: false } } : init, defaultRole)
   const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
-    const privateKey = await loadOrCreateSelfKey(stores.datastore)
+    const privateKey = await loadSelfKey(stores.datastore)
     // what a scrape reads is the node's status: the node comes after libp2p.
     // Loaded only for a server that serves them: prom-client costs every
     // short-lived CLI node 0.1-0.4 s of start-up

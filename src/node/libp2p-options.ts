@@ -3,6 +3,7 @@ import { tcp } from '@libp2p/tcp'
 import { webRTC, webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { keychain } from '@libp2p/keychain'
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../errors.js'
 import { commonOptions, type NodeServices, type OptionsInput } from './common-options.js'
@@ -47,19 +48,28 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
       ...(key != null ? [] : [webRTCDirect({ rtcConfiguration }), webRTC({ rtcConfiguration })]),
       circuitRelayTransport()
     ],
-    services: relays
-      ? {
-          ...common.services,
-          relay: circuitRelayServer({
-            reservations: {
-              maxReservations: config.relay.maxReservations,
-              reservationTtl: config.relay.reservationTtlMs
-            }
-          }),
-          // gives the gater's range limit the relay's reservations (services see each other as components)
-          relayRangeLimit: (components: RelayRangeComponents) => { rangeLimit.attach(components); return rangeLimit }
-        }
-      : common.services
+    services: {
+      ...common.services,
+      // keeps the WebRTC-direct certificate in the datastore, so a server's
+      // certhash (and with it its bootstrap multiaddr) survives restarts. A
+      // transient node (the CLI's put and get) keeps nothing: storing the
+      // certificate derives a key with PBKDF2, which made a 1 KiB weft get
+      // wait 0.2-0.8 s before its first dial. Node only: a page listens on
+      // no WebRTC-direct, and the keychain's ASN.1 code is a fifth of a bundle
+      ...(input.transient === true ? {} : { keychain: keychain() }),
+      ...(relays
+        ? {
+            relay: circuitRelayServer({
+              reservations: {
+                maxReservations: config.relay.maxReservations,
+                reservationTtl: config.relay.reservationTtlMs
+              }
+            }),
+            // gives the gater's range limit the relay's reservations (services see each other as components)
+            relayRangeLimit: (components: RelayRangeComponents) => { rangeLimit.attach(components); return rangeLimit }
+          }
+        : {})
+    }
   }
 }
 

@@ -44,6 +44,7 @@ export const WEFT_SERIES: WeftSeries[] = [
   { name: 'weft_pins', help: 'Pinned roots', type: 'gauge', samples: s => one(s.storage.pins) },
   { name: 'weft_blocks_served_total', help: 'Blocks sent to peers that asked for them (gets served)', type: 'counter', samples: s => one(s.storage.serving?.blocksServed) },
   { name: 'weft_served_bytes_total', help: 'Block bytes sent to peers that asked for them', type: 'counter', samples: s => one(s.storage.serving?.bytesServed) },
+  { name: 'weft_peers_serving', help: 'Peers sent a block in the last minute', type: 'gauge', samples: s => one(s.storage.serving?.peersServing) },
   { name: 'weft_blocks_stored_total', help: 'Blocks peers pushed that this server verified and stored (puts, forwarding and repair served)', type: 'counter', samples: s => one(s.storage.serving?.blocksStored) },
   { name: 'weft_stored_bytes_total', help: 'Block bytes peers pushed that this server verified and stored', type: 'counter', samples: s => one(s.storage.serving?.bytesStored) },
   { name: 'weft_repair_sweeps_total', help: 'Replica maintenance sweeps finished', type: 'counter', samples: s => one(s.storage.repair?.sweeps) },

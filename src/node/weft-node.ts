@@ -1,4 +1,5 @@
 import { parseCapability, type Capability } from '../content/capability.js'
+import { DirectorySource } from '../content/import-directory.js'
 import { decryptedContent, putEncrypted } from '../content/encryption/share.js'
 import { closestPeers } from '../placement/dht-closest-peers.js'
 import { parseCidString } from '../protocols/cid-parsing.js'
@@ -51,6 +52,7 @@ export class DefaultWeftNode implements WeftNode {
     if (options?.encrypt == null || options.encrypt === false) return storage.put(source, options)
     // encrypted here, before anything leaves the node: the storage service only sees ciphertext
     const { encrypt, ...plain } = options
+    if (source instanceof DirectorySource) throw new TypeError('encrypted puts take one file: a directory is put in public (encrypt each file on its own instead)')
     return putEncrypted(source, { recordSize: this.config.storage.chunkSize, ...(encrypt === true ? {} : encrypt) }, async ciphertext => storage.put(ciphertext, plain))
   }
 

@@ -1,10 +1,9 @@
-import delay from 'delay'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { AUDIT_NONCE_BYTES, AUDIT_PROTOCOL, auditProof, requestAudit } from '../protocols/audit-protocol.js'
 import { HAVE_PROTOCOL, requestHave } from '../protocols/have-protocol.js'
 import { verifyBlock } from '../protocols/verify-block.js'
-import type { Clock } from './byte-rate.js'
+import { realClock, type Clock } from '../clock.js'
 import type { ReplicaFinder } from './replica-finder.js'
 import type { OpenStream } from './store-session.js'
 import type { LocalBlocks } from '../store/local-blocks.js'
@@ -99,11 +98,6 @@ export interface AuditorInit {
   random?: () => number
   /** For specs: the nonce source. Default `crypto.getRandomValues`. */
   nonce?: () => Uint8Array
-}
-
-const realClock: Clock = {
-  now: () => performance.now(),
-  sleep: async (ms, signal) => { await delay(ms, { signal }) }
 }
 
 /**

@@ -1,15 +1,6 @@
-import delay from 'delay'
+import { realClock, type Clock } from '../clock.js'
 
-/** Time as `ByteRate` reads and waits on it; a spec gives it a fake one. */
-export interface Clock {
-  now: () => number
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>
-}
-
-const realClock: Clock = {
-  now: () => performance.now(),
-  sleep: async (ms, signal) => { await delay(ms, { signal }) }
-}
+export type { Clock } from '../clock.js'
 
 /**
  * A byte rate limit: a token bucket holding one second's worth, so a burst

@@ -5,19 +5,8 @@
  * filling a farmer's disk or link. See docs/security.md.
  */
 
-import delay from 'delay'
+import { realClock, type Clock } from '../clock.js'
 import type { PeerId } from '@libp2p/interface'
-
-/** Time as the limits read and wait on it; a spec gives a fake one. */
-export interface LimitClock {
-  now: () => number
-  sleep: (ms: number, signal: AbortSignal) => Promise<void>
-}
-
-const realClock: LimitClock = {
-  now: () => performance.now(),
-  sleep: async (ms, signal) => { await delay(ms, { signal }) }
-}
 
 /** The limits, each 0 for none. Named in refusals by their setting. */
 export interface PeerLimitSettings {
@@ -60,7 +49,7 @@ class Bucket {
   private level: number
   private last: number
 
-  constructor (private readonly capacity: number, private readonly periodMs: number, private readonly clock: LimitClock) {
+  constructor (private readonly capacity: number, private readonly periodMs: number, private readonly clock: Clock) {
     this.level = capacity
     this.last = clock.now()
   }
@@ -121,7 +110,7 @@ export class PeerLimits {
     servesPaced: 0
   }
 
-  constructor (readonly settings: PeerLimitSettings, private readonly clock: LimitClock = realClock) {}
+  constructor (readonly settings: PeerLimitSettings, private readonly clock: Clock = realClock) {}
 
   status (): PeerLimitStats {
     return { refusals: { ...this.stats.refusals }, servesPaced: this.stats.servesPaced }

@@ -40,7 +40,7 @@ export interface ReplicaHoldingInit {
   repairBytesPerSecond: number
   audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
   /** The service's counters; blocks stored for peers are counted here. */
-  serving: ServingStats
+  serving: Pick<ServingStats, 'blocksStored' | 'bytesStored'>
   onError: (err: Error, peer: PeerId) => void
   onRefused: (err: Error, peer: PeerId) => void
 }

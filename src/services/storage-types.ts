@@ -319,6 +319,8 @@ export interface ServingStats {
   /** Blocks peers pushed (`/weft/store/1.0.0`) that were verified and stored, and their bytes. */
   blocksStored: number
   bytesStored: number
+  /** Peers sent a block in the last `SERVED_PEERS_WINDOW_MS` (a minute): whom this node serves now. */
+  peersServing: number
 }
 
 /** What `blocksOf` returns: a block source and what it fetched. */

@@ -28,6 +28,9 @@ import type { LocalBlocks } from '../store/local-blocks.js'
 import type { CID } from 'multiformats/cid'
 
 /** The storage service behind the `WeftStorage` interface; made only by `weftStorage()`. */
+/** How recently a peer must have been sent a block to count as served now (`ServingStats.peersServing`). */
+export const SERVED_PEERS_WINDOW_MS = 60_000
+
 export class DefaultWeftStorage implements WeftStorage, Startable {
   readonly [serviceCapabilities]: string[] = ['@weft/storage']
   readonly [serviceDependencies]: string[] = ['@libp2p/kad-dht']
@@ -54,7 +57,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   private readonly audits: { perHour: number, deadlineMs: number, bytesPerHour: number }
   /** A replica holder's protocols, repair and audits (see replica-holding.ts), once started. */
   private holding: ReplicaHolding | undefined
-  private readonly serving: ServingStats = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
+  private readonly serving: Omit<ServingStats, 'peersServing'> = { blocksServed: 0, bytesServed: 0, blocksStored: 0, bytesStored: 0 }
+  /** When each peer was last sent a block (pruned as it is read), for `peersServing`. */
+  private readonly lastServed = new Map<string, number>()
   /** What one peer may take from this node (see docs/security.md). */
   private readonly limits: PeerLimits
   private readonly responsibilitySlack: number
@@ -130,7 +135,12 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
     const onRefused = (err: Error, peer: PeerId): void => { this.log('refused %p: %s', peer, err.message) }
     const blockHandler = paceServing(this.blocks, this.limits, blocks => blockRequestHandler(blocks, {
       onError,
-      onServed: (_cid, bytes) => { this.serving.blocksServed++; this.serving.bytesServed += bytes.byteLength }
+      onServed: (_cid, bytes, peer) => {
+        this.serving.blocksServed++
+        this.serving.bytesServed += bytes.byteLength
+        this.lastServed.delete(peer.toString())
+        this.lastServed.set(peer.toString(), Date.now())
+      }
     }))
     this.started = true
     await this.components.registrar.handle(BLOCK_PROTOCOL, gateStreams(blockHandler, BLOCK_PROTOCOL, this.limits, onRefused), {
@@ -261,7 +271,13 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   }
 
   servingStats (): ServingStats {
-    return { ...this.serving }
+    // oldest first (re-inserted on each block): drop those out of the window
+    const since = Date.now() - SERVED_PEERS_WINDOW_MS
+    for (const [peer, at] of this.lastServed) {
+      if (at >= since) break
+      this.lastServed.delete(peer)
+    }
+    return { ...this.serving, peersServing: this.lastServed.size }
   }
 
   auditStats (): (AuditStats & { answered: AuditAnswerStats }) | undefined {

@@ -91,7 +91,7 @@ describe('files shared between pages and servers', () => {
 
   it('shows a CID\'s error beside the form and goes on getting files', async () => {
     const page = await network.open('', { server: network.servers[1] })
-    await assert.rejects(page.getFile('bafy-not-a-cid'), /the file: error: "bafy-not-a-cid" is not a valid CID/)
+    await assert.rejects(page.getFile('bafy-not-a-cid'), /the file: This link or CID names no file[\s\S]*"bafy-not-a-cid" is not a valid CID/)
 
     const text = 'hello from a page\n'
     const put = await page.page.evaluate(async text => {

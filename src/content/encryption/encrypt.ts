@@ -1,4 +1,4 @@
-import { byteChunks, type ContentSource } from '../source.js'
+import { byteChunks, type FileContent } from '../source.js'
 import { encodeFixedHeader, encodeMetadata, FIXED_HEADER_BYTES, TAG_BYTES, type FileMetadata, type KeyMode } from './format.js'
 import { deriveFileKeys, metadataNonce, randomKey, randomSalt, recordNonce, type FileKeys } from './keys.js'
 
@@ -30,7 +30,7 @@ export interface Encrypted {
  * AES-256-GCM under a nonce of its index and is-last flag. Memory is bounded
  * by two records, whatever the size of the content.
  */
-export async function encryptContent (source: ContentSource, options: EncryptOptions): Promise<Encrypted> {
+export async function encryptContent (source: FileContent, options: EncryptOptions): Promise<Encrypted> {
   const key = options.key ?? randomKey()
   const salt = options.salt ?? randomSalt()
   const keys = await deriveFileKeys(key, salt)
@@ -70,7 +70,7 @@ export async function sealRecord (keys: FileKeys, index: number, last: boolean, 
  * past it arrived (or the source ended), so the last record is known; while
  * one record is being sealed the next fills.
  */
-async function * sealRecords (source: ContentSource, header: Uint8Array, keys: FileKeys, recordSize: number): AsyncGenerator<Uint8Array> {
+async function * sealRecords (source: FileContent, header: Uint8Array, keys: FileKeys, recordSize: number): AsyncGenerator<Uint8Array> {
   const capacity = (index: number): number => (index === 0 ? recordSize - header.byteLength : recordSize) - TAG_BYTES
   yield header
   let index = 0

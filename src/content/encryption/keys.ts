@@ -1,5 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js'
-import { byteChunks, type ContentSource } from '../source.js'
+import { byteChunks, type FileContent } from '../source.js'
 
 // Key material of one encrypted file. The same code runs in Node and in
 // pages: everything goes through WebCrypto (`globalThis.crypto.subtle`).
@@ -94,7 +94,7 @@ export interface KeyAndSalt { key: Uint8Array, salt: Uint8Array }
  * record size) gets the same ciphertext and CIDs. Reads `source` once
  * (streamed, hashed incrementally); the caller reads it again to encrypt.
  */
-export async function convergentKey (source: ContentSource, secret: Uint8Array, recordSize: number): Promise<KeyAndSalt> {
+export async function convergentKey (source: FileContent, secret: Uint8Array, recordSize: number): Promise<KeyAndSalt> {
   if (secret.byteLength < 16) throw new RangeError(`a convergence secret must be at least 16 bytes, got ${secret.byteLength}`)
   const hash = sha256.create()
   for await (const chunk of byteChunks(source)) hash.update(chunk)

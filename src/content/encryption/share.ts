@@ -2,7 +2,7 @@ import { formatCapability } from '../capability.js'
 import { DecryptedFile, type CipherSource } from './decrypt.js'
 import { encryptContent } from './encrypt.js'
 import { convergentKey } from './keys.js'
-import type { ContentSource } from '../source.js'
+import type { FileContent } from '../source.js'
 import type { CID } from 'multiformats/cid'
 
 // Encrypted put and get over any store of ciphertext: the node layer hands
@@ -32,7 +32,7 @@ export interface EncryptedPutResult {
 }
 
 /** Encrypts `source` and stores the ciphertext with `put`; the result carries the capability. */
-export async function putEncrypted<R extends { cid: CID }> (source: ContentSource, options: EncryptedPutOptions, put: (ciphertext: AsyncIterable<Uint8Array>) => Promise<R>): Promise<R & EncryptedPutResult> {
+export async function putEncrypted<R extends { cid: CID }> (source: FileContent, options: EncryptedPutOptions, put: (ciphertext: AsyncIterable<Uint8Array>) => Promise<R>): Promise<R & EncryptedPutResult> {
   const file = typeof Blob !== 'undefined' && source instanceof Blob ? source : undefined
   const name = options.name ?? (file != null && 'name' in file && typeof file.name === 'string' && file.name !== '' ? file.name : undefined)
   const type = options.type ?? (file != null && file.type !== '' ? file.type : undefined)
