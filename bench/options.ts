@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 
@@ -40,6 +40,16 @@ export interface BenchOptions {
   repairServers: number
   /** Replicas the leaving server of item 8 holds. */
   repairBlocks: number
+  /** Item 9a: testnet size, and the blocks the server that dies holds (one row each). */
+  durabilityServers: number
+  durabilityBlocks: number[]
+  /** Item 9b: servers auditing, for how many seconds, at what rate. */
+  auditServers: number
+  auditSeconds: number
+  auditsPerHour: number
+  /** Item 9c: the file put twice, bytes, and into how many servers. */
+  reputSize: number
+  reputServers: number
   /** Systems whose fetcher RSS item 5 shows beside weft's at the largest size. */
   memoryCompare: string[]
   /** File size for item 6's page transfers, bytes. */
@@ -49,19 +59,23 @@ export interface BenchOptions {
 }
 
 /** The usage text printed on a bad option. */
-export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair]
+export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair,durability]
                      [--sizes 16,256] [--swarm-size 256] [--capped-size 64] [--capped-mbit 100] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
                      [--dht-memory-sizes 50,200] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
+                     [--durability-servers 50] [--durability-blocks 1000,10000] [--audit-servers 4] [--audit-seconds 60] [--audits-per-hour 3600]
+                     [--reput-size 256] [--reput-servers 5]
   --quick   16 MiB transfers (and 16 MiB from seeders capped at 100 Mbit/s), 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
             a 50-node DHT over 4 processes (10 lookups a batch), 16 MiB page transfers with one run per
-            row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers:
-            under 6 minutes
+            row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers,
+            durability (a server of 1,000 blocks killed among 10, 4 servers auditing for 20 s, 16 MiB put twice):
+            under 8 minutes
   full: 16 and 256 MiB transfers, 64 MiB from 1 and 4 seeders each capped at 100 Mbit/s, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
         blocks, DHT of 50, 200 and 500 nodes over 8 processes and of 50 and 200 in one process, 64 MiB page
         transfers, CLI put/get of 256 MiB into 5, 20 and 50 servers, repair of 10,000 blocks among 50
-        servers: about an hour
+        servers, durability (servers of 1,000 and 10,000 blocks killed among 50, 4 servers auditing for
+        60 s, 256 MiB put twice): about an hour and a quarter
   sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none; --dht-memory-sizes none
   skips the one-process DHT rows`
 
@@ -99,6 +113,13 @@ export function parseOptions (argv: string[]): BenchOptions {
       'scale-size': { type: 'string' },
       'repair-servers': { type: 'string' },
       'repair-blocks': { type: 'string' },
+      'durability-servers': { type: 'string' },
+      'durability-blocks': { type: 'string' },
+      'audit-servers': { type: 'string' },
+      'audit-seconds': { type: 'string' },
+      'audits-per-hour': { type: 'string' },
+      'reput-size': { type: 'string' },
+      'reput-servers': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -130,6 +151,13 @@ export function parseOptions (argv: string[]): BenchOptions {
     scaleSize: (numbers(values['scale-size'], 'scale-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     repairServers: numbers(values['repair-servers'], 'repair-servers')?.[0] ?? (quick ? 10 : 50),
     repairBlocks: numbers(values['repair-blocks'], 'repair-blocks')?.[0] ?? (quick ? 1000 : 10_000),
+    durabilityServers: numbers(values['durability-servers'], 'durability-servers')?.[0] ?? (quick ? 10 : 50),
+    durabilityBlocks: numbers(values['durability-blocks'], 'durability-blocks') ?? (quick ? [1000] : [1000, 10_000]),
+    auditServers: numbers(values['audit-servers'], 'audit-servers')?.[0] ?? 4,
+    auditSeconds: numbers(values['audit-seconds'], 'audit-seconds')?.[0] ?? (quick ? 20 : 60),
+    auditsPerHour: numbers(values['audits-per-hour'], 'audits-per-hour')?.[0] ?? 3600,
+    reputSize: (numbers(values['reput-size'], 'reput-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
+    reputServers: numbers(values['reput-servers'], 'reput-servers')?.[0] ?? 5,
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none'),
     browserSize: (numbers(values['browser-size'], 'browser-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
     browserRuns: quick ? 1 : runs

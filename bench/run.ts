@@ -19,6 +19,7 @@ import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { measureRepair, repairSection } from './repair.js'
+import { auditCostSection, measureAuditCost, measureReput, measureRestore, restoreSection, reputSection, type RestoreFigure } from './durability.js'
 import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
 import { ROOT, SYSTEMS, WEFT_GET_CLI } from './systems.js'
@@ -177,6 +178,22 @@ async function main (): Promise<void> {
       const figure = await measureRepair(options.repairServers, options.repairBlocks, dir, log)
       if (figure.status === 'failed') log(`repair failed: ${figure.error ?? ''}`)
       sections.push(repairSection(figure))
+    }
+    if (options.only.has('durability')) {
+      const restores: RestoreFigure[] = []
+      for (const blocks of options.durabilityBlocks) {
+        log(`durability: a server holding ${blocks} blocks dies among ${options.durabilityServers}`)
+        const figure = await measureRestore(options.durabilityServers, blocks, dir, log)
+        if (figure.status === 'failed') log(`durability ${blocks} failed: ${figure.error ?? ''}`)
+        restores.push(figure)
+      }
+      sections.push(restoreSection(restores))
+      const audits = await measureAuditCost(options.auditServers, options.auditSeconds, options.auditsPerHour, dir, log)
+      if (audits.status === 'failed') log(`audit cost failed: ${audits.error ?? ''}`)
+      sections.push(auditCostSection(audits))
+      const reput = await measureReput(options.reputServers, options.reputSize, dir, log)
+      if (reput.status === 'failed') log(`re-put failed: ${reput.error ?? ''}`)
+      sections.push(reputSection(reput))
     }
     sections.push(targetsSection(dht, moved, memory))
   } finally {

@@ -63,6 +63,17 @@ describe('startTestnet: real servers over a few processes', () => {
     }
   })
 
+  it('addServers with processes starts the new servers in new processes of their own, which killProcess ends alone', async () => {
+    const before = net.processes.length
+    const added = await net.addServers(2, { processes: 2 })
+    assert.deepEqual(added.map(s => s.process), [before, before + 1])
+    assert.equal(net.processes.length, before + 2)
+    const lost = await net.killProcess(before)
+    assert.deepEqual(lost.map(s => s.peerId), [added[0].peerId])
+    assert.equal((await net.status(added[1].peerId)).peerId, added[1].peerId)
+    pids = net.processes.map(p => p.pid ?? -1)
+  })
+
   it('stop() leaves no process and no data directory behind', async () => {
     const dir = net.dataDir
     assert.ok(existsSync(dir))

@@ -17,7 +17,7 @@
  * ```
  */
 export { createTestNetwork, type TestNetwork, type TestNetworkOptions, type TestTransport } from './network.js'
-export { startTestnet, type Testnet, type TestnetOptions, type TestnetServer, type TestnetProcessInfo } from './testnet.js'
+export { startTestnet, type AddServersOptions, type Testnet, type TestnetOptions, type TestnetServer, type TestnetProcessInfo } from './testnet.js'
 export { TestnetError } from './testnet-protocol.js'
 export { compareDistance, kadId, knownPeers, peerKadId, trueClosest, type KnownPeer } from './closest.js'
 export { tracedLookup, type TracedLookup } from './lookup.js'

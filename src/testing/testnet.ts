@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TestnetProcess } from './testnet-process.js'
-import { TestnetError } from './testnet-protocol.js'
+import { TestnetError, type WorkerInit } from './testnet-protocol.js'
 import type { WeftConfigInit } from '../config/config.js'
 import type { NodeStatus } from '../node/node-types.js'
 import type { BlockRole } from '../store/local-blocks.js'
@@ -59,6 +59,12 @@ export interface TestnetProcessInfo {
   alive: boolean
 }
 
+/** How `Testnet.addServers` places the servers it starts. */
+export interface AddServersOptions {
+  /** Fork this many new processes and start the new servers in them alone, round-robin. Default: none, the processes alive take them. */
+  processes?: number
+}
+
 /** A running testnet, made by `startTestnet`. */
 export interface Testnet {
   /** A multiaddr (with `/p2p/<id>`) of the first server still running: what a client joins through. */
@@ -72,8 +78,14 @@ export interface Testnet {
   stopServer: (peerId: string) => Promise<void>
   /** SIGKILLs process `index`, as a crash would; resolves with the servers that went with it. */
   killProcess: (index: number) => Promise<TestnetServer[]>
-  /** Starts `n` more servers, joined as the first ones were; resolves with them once settled. */
-  addServers: (n: number) => Promise<TestnetServer[]>
+  /**
+   * Starts `n` more servers, joined as the first ones were; resolves with them
+   * once settled. They go to the processes still alive, unless `processes`
+   * asks for that many new processes to hold them (round-robin): with
+   * `processes: n` each new server has a process of its own, which
+   * `killProcess` can then end alone, as a crash of that one server would.
+   */
+  addServers: (n: number, options?: AddServersOptions) => Promise<TestnetServer[]>
   /** A server's `status()` (connections, routing table, storage), read in its process. */
   status: (peerId: string) => Promise<NodeStatus>
   /** Stores blocks made from a seed (`seededBlock`) on a server as replicas, as placement would have. */
@@ -202,24 +214,34 @@ class RunningTestnet implements Testnet {
    * (40 s on a loaded machine), and the first server would wait for all.
    */
   private ensureProcesses (count: number): void {
-    const init = {
+    const init = this.initMessage()
+    while (this.procs.length < Math.min(count, this.processCount)) this.fork(init)
+  }
+
+  private initMessage (): WorkerInit {
+    return {
       host: this.options.host ?? '127.0.0.1',
       config: this.options.config ?? {},
       inMemory: this.options.inMemory === true,
       ...(this.temporary ? { removeOnOrphan: this.dataDir } : {})
     }
-    while (this.procs.length < Math.min(count, this.processCount)) {
-      const p = new TestnetProcess(this.procs.length)
-      this.procs.push(p)
-      const ready = p.request({ type: 'init', init })
-      // a process that dies before its first start fails that start instead
-      ready.catch(() => {})
-      this.inits.set(p, ready)
-    }
   }
 
-  /** Starts `n` servers in waves, then waits for the whole network to settle. */
-  async join (n: number, signal?: AbortSignal): Promise<TestnetServer[]> {
+  private fork (init = this.initMessage()): TestnetProcess {
+    const p = new TestnetProcess(this.procs.length)
+    this.procs.push(p)
+    const ready = p.request({ type: 'init', init })
+    // a process that dies before its first start fails that start instead
+    ready.catch(() => {})
+    this.inits.set(p, ready)
+    return p
+  }
+
+  /**
+   * Starts `n` servers in waves, then waits for the whole network to settle;
+   * in the processes of `into`, round-robin, when given.
+   */
+  async join (n: number, signal?: AbortSignal, into?: TestnetProcess[]): Promise<TestnetServer[]> {
     const timeoutMs = this.options.timeoutMs ?? 120_000 + n * 2000
     const deadline = Date.now() + timeoutMs
     this.deadlineMs = timeoutMs
@@ -227,10 +249,11 @@ class RunningTestnet implements Testnet {
     while (added.length < n) {
       signal?.throwIfAborted()
       const size = waveSize(n - added.length, this.running.length)
-      this.ensureProcesses(this.nextIndex + size + waveSize(n - added.length - size, this.running.length + size))
+      if (into == null) this.ensureProcesses(this.nextIndex + size + waveSize(n - added.length - size, this.running.length + size))
       // bootstrap peers come from before the wave, so no joiner waits on another joiner
       const before = [...this.running]
-      const wave = await Promise.all(Array.from({ length: size }, async () => this.startOne(before, deadline)))
+      const first = added.length
+      const wave = await Promise.all(Array.from({ length: size }, async (_, i) => this.startOne(before, deadline, into?.[(first + i) % into.length])))
       added.push(...wave)
     }
     signal?.throwIfAborted()
@@ -238,9 +261,9 @@ class RunningTestnet implements Testnet {
     return added
   }
 
-  private async startOne (before: TestnetServer[], deadline: number): Promise<TestnetServer> {
+  private async startOne (before: TestnetServer[], deadline: number, into?: TestnetProcess): Promise<TestnetServer> {
     const index = this.nextIndex++
-    const proc = this.processFor(index)
+    const proc = into ?? this.processFor(index)
     await within(this.inits.get(proc) ?? Promise.resolve(), deadline, `process ${proc.index} did not load ${this.within()}`, proc.index)
     const node = {
       index,
@@ -304,8 +327,11 @@ class RunningTestnet implements Testnet {
     return lost
   }
 
-  async addServers (n: number): Promise<TestnetServer[]> {
-    return this.join(positiveInteger(n, 'addServers'))
+  async addServers (n: number, options: AddServersOptions = {}): Promise<TestnetServer[]> {
+    positiveInteger(n, 'addServers')
+    if (options.processes == null) return this.join(n)
+    const count = positiveInteger(options.processes, 'addServers processes')
+    return this.join(n, undefined, Array.from({ length: Math.min(count, n) }, () => this.fork()))
   }
 
   async status (peerId: string): Promise<NodeStatus> {
