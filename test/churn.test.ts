@@ -27,13 +27,6 @@ const WRITE_QUORUM = 3
  * settling delay is min(5 s, interval)), instead of every 10 minutes.
  */
 const REPAIR_INTERVAL_MS = 2000
-/**
- * Every server known (the 8 killed ones too) counts as a member: see the
- * report. With the default (3), round 2 left 10 of 65 blocks on 4 servers:
- * the sixth-closest live server refused them as NOT_RESPONSIBLE, counting
- * the dead servers (seen within RESPONSIBILITY_MEMORY_MS) closer than it.
- */
-const RESPONSIBILITY_SLACK = 20
 /** How long one round's repair may take on a loaded 2-core machine: a few sweeps moving ~50 MiB each. */
 const REPAIR_BOUND_MS = 120_000
 const POLL_MS = 500
@@ -93,7 +86,7 @@ describe('churn: 8 of 12 servers replaced, two at a time, and the file survives'
       processes: SERVERS / SERVERS_PER_PROCESS,
       host: TEST_HOST,
       dataDir: join(dir, 'servers'),
-      config: { storage: { repairIntervalMs: REPAIR_INTERVAL_MS, responsibilitySlack: RESPONSIBILITY_SLACK } }
+      config: { storage: { repairIntervalMs: REPAIR_INTERVAL_MS } }
     })
     originals = [...net.servers]
   })

@@ -18,10 +18,24 @@ export interface DhtServices extends Record<string, unknown> {
   dht: KadDHT
 }
 
-/** What weft reads of kad-dht's routing table. */
+/** What weft reads of kad-dht's routing table (`find` and `add` are kad-dht's own, outside its published type). */
 export interface RoutingTableView extends EventTarget {
   size: number
+  find?: (peer: PeerId) => Promise<PeerId | undefined>
+  add?: (peer: PeerId, options?: { signal?: AbortSignal }) => Promise<void>
 }
+
+/**
+ * How often connected DHT servers missing from the routing table are offered
+ * to it again. kad-dht pings a new contact once, when it connects, before it
+ * adds it: on a busy machine that ping times out and the server, though
+ * connected, is never in the table (seen: 4 of 5 servers connected, 3 in the
+ * table, for good), so lookups through this node miss it.
+ */
+export const TOP_UP_MS = 10_000
+
+/** How long one offer (kad-dht's ping of the contact included) may take. */
+const TOP_UP_OFFER_MS = 30_000
 
 /** The routing table of `libp2p`'s DHT; undefined where the DHT is not kad-dht. */
 export function routingTableOf (libp2p: Libp2p<DhtServices>): RoutingTableView | undefined {
@@ -66,9 +80,29 @@ export class Joining {
   private readonly changed = new EventTarget()
   private readonly onSelfQuery = (): void => { this.selfLookupFinished() }
   private readonly stopped = new AbortController()
+  private readonly topUpTimer: ReturnType<typeof setInterval>
 
-  constructor (private readonly libp2p: Libp2p<DhtServices>, private readonly dhtProtocol: string) {
+  constructor (private readonly libp2p: Libp2p<DhtServices>, private readonly dhtProtocol: string, topUpMs = TOP_UP_MS) {
     libp2p.addEventListener(SELF_QUERY_EVENT as any, this.onSelfQuery, { once: true })
+    this.topUpTimer = setInterval(() => { void this.topUp() }, topUpMs)
+    this.topUpTimer.unref?.()
+  }
+
+  /** Offers the routing table every connected DHT server it lacks (see TOP_UP_MS). */
+  async topUp (): Promise<void> {
+    const table = routingTableOf(this.libp2p)
+    if (table?.find == null || table.add == null || this.stopped.signal.aborted) return
+    for (const peer of this.libp2p.getPeers()) {
+      try {
+        if (await table.find(peer) != null) continue
+        const record = await this.libp2p.peerStore.get(peer).catch(() => undefined)
+        if (record?.protocols.includes(this.dhtProtocol) !== true) continue
+        // kad-dht pings it first, and adds it only if it answers
+        table.add(peer, { signal: AbortSignal.any([this.stopped.signal, AbortSignal.timeout(TOP_UP_OFFER_MS)]) }).catch(() => {})
+      } catch {
+        // the table stopped under us: the node is stopping
+      }
+    }
   }
 
   /** Peers in the routing table. */
@@ -132,6 +166,7 @@ export class Joining {
 
   /** Stops watching (the node stops): waits still pending reject. */
   stop (): void {
+    clearInterval(this.topUpTimer)
     this.stopped.abort(new Error('the node stopped before it joined'))
     this.libp2p.removeEventListener(SELF_QUERY_EVENT as any, this.onSelfQuery)
   }

@@ -113,10 +113,11 @@ export class Neighbourhood {
    * `count`; `extra` (this node, when it holds replicas) competes like any
    * other. `withDown`: servers left out for failing count too (who belongs
    * to a replica set, rather than who to push to). `seenSince`: only servers
-   * seen alive at or after that time (ms since the epoch) count.
+   * seen alive at or after that time (ms since the epoch) count. `only`:
+   * only the known servers it says yes to (`extra` always counts).
    */
-  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean, seenSince?: number } = {}): PeerId[] {
-    return this.ranked(target, extra, options.withDown === true, options.seenSince ?? 0).slice(0, count).map(r => r.peer)
+  closest (target: bigint, count: number, extra?: { peer: PeerId, kad: bigint }, options: { withDown?: boolean, seenSince?: number, only?: (peer: PeerId) => boolean } = {}): PeerId[] {
+    return this.ranked(target, extra, options.withDown === true, options.seenSince ?? 0, options.only).slice(0, count).map(r => r.peer)
   }
 
   /**
@@ -143,13 +144,14 @@ export class Neighbourhood {
   }
 
   /** The known servers (and `extra`) by XOR distance to `target`, closest first; those down left out unless `withDown`. */
-  private ranked (target: bigint, extra: { peer: PeerId, kad: bigint } | undefined, withDown: boolean, seenSince = 0): Array<{ peer: PeerId, distance: bigint }> {
+  private ranked (target: bigint, extra: { peer: PeerId, kad: bigint } | undefined, withDown: boolean, seenSince = 0, only?: (peer: PeerId) => boolean): Array<{ peer: PeerId, distance: bigint }> {
     const now = this.now()
     const ranked: Array<{ peer: PeerId, distance: bigint }> = []
     for (const known of this.known.values()) {
       if (known.downUntil > now && !withDown) continue
       if (known.seenAt < seenSince) continue
       if (extra != null && known.peer.equals(extra.peer)) continue
+      if (only != null && !only(known.peer)) continue
       ranked.push({ peer: known.peer, distance: known.kad ^ target })
     }
     if (extra != null) ranked.push({ peer: extra.peer, distance: extra.kad ^ target })

@@ -105,9 +105,9 @@ export class ReplicaFinder {
    * for checks on a hot path that a wrong "no" only makes costlier (a
    * forwarding server's check of the targets it is given).
    */
-  async knownClosest (cid: CID, count: number, options: { seenSince?: number } = {}): Promise<PeerId[]> {
+  async knownClosest (cid: CID, count: number, options: { seenSince?: number, withDown?: boolean, only?: (peer: PeerId) => boolean } = {}): Promise<PeerId[]> {
     const target = kadNumber(await kadId(cid.multihash.bytes))
-    // a member that failed a push lately is still a member
+    // a member that failed a push lately is still a member, unless the caller says otherwise
     return this.map.closest(target, count, await this.self(), { withDown: true, ...options })
   }
 

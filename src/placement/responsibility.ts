@@ -29,6 +29,12 @@ export interface ResponsibilityInit {
   /** Members beyond `replication` still accepted. Default `DEFAULT_RESPONSIBILITY_SLACK`. */
   slack?: number
   finder: Pick<ReplicaFinder, 'knownClosest'>
+  /**
+   * Whether a known server is alive as far as this node can tell: it has a
+   * connection to it now. Only such servers push this one out of a block's
+   * replica set. Default: every known server counts.
+   */
+  alive?: (peer: PeerId) => boolean
   /** For specs: ms since the epoch. */
   now?: () => number
 }
@@ -65,7 +71,15 @@ export class Responsibility {
 
   async members (cid: CID): Promise<BlockMembers> {
     const now = this.init.now?.() ?? Date.now()
-    const closest = await this.init.finder.knownClosest(cid, this.width, { seenSince: now - RESPONSIBILITY_MEMORY_MS })
+    // a server that failed a push or a dial lately, or that this node holds no
+    // connection to, may well be gone: counting it would refuse blocks this
+    // server is, among the live servers, responsible for (the churn spec saw
+    // it: killed servers named in lookups long after they died)
+    const closest = await this.init.finder.knownClosest(cid, this.width, {
+      seenSince: now - RESPONSIBILITY_MEMORY_MS,
+      withDown: false,
+      ...(this.init.alive != null ? { only: this.init.alive } : {})
+    })
     const ids = new Set(closest.map(String))
     return {
       self: ids.has(this.init.self.toString()),

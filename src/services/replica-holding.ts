@@ -24,7 +24,7 @@ import type { Logger, PeerId } from '@libp2p/interface'
 
 /** What a replica holder is made of: the storage service's parts and settings. */
 export interface ReplicaHoldingInit {
-  components: Pick<WeftStorageComponents, 'peerId' | 'registrar'>
+  components: Pick<WeftStorageComponents, 'peerId' | 'registrar' | 'connectionManager'>
   blocks: LocalBlocks
   finder: ReplicaFinder
   open: OpenStream
@@ -115,7 +115,13 @@ export class ReplicaHolding {
     const { blocks, limits, onError, onRefused, serving } = this.init
     const common = { runOnLimitedConnection: true }
     const forward: Forward = async (cid, bytes, targets, waitFor) => this.forwarder.forward(cid, bytes, targets, waitFor)
-    const responsibility = new Responsibility({ self: peerId, replication: this.init.replication, slack: this.init.responsibilitySlack, finder: this.init.finder })
+    const responsibility = new Responsibility({
+      self: peerId,
+      replication: this.init.replication,
+      slack: this.init.responsibilitySlack,
+      finder: this.init.finder,
+      alive: peer => this.init.components.connectionManager.getConnections(peer).length > 0
+    })
     const guard = new StoreGuard(responsibility, limits, this.init.allowPeers)
     await registrar.handle(STORE_PROTOCOL, storeRequestHandler(blocks, {
       onError,

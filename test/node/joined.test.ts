@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { JoinTimeoutError } from '../../src/errors.js'
+import { Joining, routingTableOf } from '../../src/node/joining.js'
 import { createTestNetwork, type TestNetwork } from '../../src/testing/network.js'
+import type { PeerId } from '@libp2p/interface'
 
 describe('joining the network (WeftNode.joined)', () => {
   let network: TestNetwork
@@ -22,6 +24,23 @@ describe('joining the network (WeftNode.joined)', () => {
     await node.joined({ timeoutMs: 30_000 })
 
     assert.ok(node.status().routingTableSize >= node.status().connectedPeers.length, JSON.stringify(node.status()))
+  })
+
+  it('offers the routing table again a connected DHT server it lacks (kad-dht pings a new contact once: a ping lost on a busy machine left it out for good)', async () => {
+    const node = network.nodes[0]
+    await node.joined({ timeoutMs: 30_000 })
+    const table = routingTableOf(node.libp2p) as unknown as { remove: (peer: PeerId) => Promise<void>, find: (peer: PeerId) => Promise<PeerId | undefined> } & EventTarget
+    const [peer] = node.libp2p.getPeers()
+    await table.remove(peer)
+    assert.equal(await table.find(peer), undefined)
+    const added = new Promise<void>(resolve => { table.addEventListener('peer:add', () => { resolve() }) })
+    const joining = new Joining(node.libp2p as any, node.config.dht.protocol, 20)
+    try {
+      await added
+      assert.equal(String(await table.find(peer)), String(peer))
+    } finally {
+      joining.stop()
+    }
   })
 
   it('rejects with JoinTimeoutError naming the routing table size when nobody is there', async () => {

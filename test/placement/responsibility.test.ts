@@ -67,6 +67,24 @@ describe('responsibility', () => {
     assert.deepEqual(members.map(String).sort(), set.filter(p => !p.equals(self.peer)).map(String).sort())
   })
 
+  it('counts only the closer servers it is connected to, and none that failed lately: killed servers named in lookups do not push it out', async () => {
+    const all = await servers(12)
+    const [self, ...others] = all
+    const replication = 3
+    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= replication + 1)
+    const closer = trueClosest(all, await targetOf(cid.multihash.bytes), all.length).slice(0, replication + 1)
+    const finder = await finderKnowing(self, others, replication)
+    // the closer servers are known (a lookup named them) but not connected: they died
+    const dead = new Set(closer.map(String))
+    const responsibility = new Responsibility({ self: self.peer, replication, slack: 1, finder, alive: peer => !dead.has(peer.toString()) })
+    assert.equal((await responsibility.members(cid)).self, true, 'the dead closer servers are not counted')
+    const counting = new Responsibility({ self: self.peer, replication, slack: 1, finder })
+    assert.equal((await counting.members(cid)).self, false, 'counted, they push it out')
+    // a closer server that failed a push is left out too
+    for (const peer of closer) finder.down(peer)
+    assert.equal((await counting.members(cid)).self, true, 'servers down lately are not counted')
+  })
+
   it('defaults to a slack of DEFAULT_RESPONSIBILITY_SLACK', async () => {
     const [self] = await servers(1)
     const responsibility = new Responsibility({ self: self.peer, replication: 5, finder: await finderKnowing(self, [], 5) })
