@@ -6,8 +6,10 @@ import { after, before, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode, HAVE_PROTOCOL, requestHave, type Holding, type NodeStatus, type WeftNode } from '../src/index.js'
 import { importContent } from '../src/content/import.js'
+import { knownPeers, trueClosest } from '../src/testing/closest.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { pollUntil } from './support/status.js'
-import { runWeft, spawnNetwork, type WeftProcess } from './support/weft-process.js'
+import { runWeft, spawnNetwork, spawnServer, type WeftProcess } from './support/weft-process.js'
 import type { CID } from 'multiformats/cid'
 
 const REPLICATION = 3
@@ -17,6 +19,12 @@ const REPLICATION = 3
  * proof, not by time.
  */
 const SERVER_ARGS = ['--storage.replication', String(REPLICATION), '--storage.audits-per-hour', '720', '--storage.audit-deadline-ms', '10000']
+/**
+ * The liar audits no one: its own auditor would read its damaged copy, and
+ * its store, which checks what it reads, would drop the block and have it
+ * repaired before any other holder asked: then there is no lie to find.
+ */
+const LIAR_ARGS = ['--storage.replication', String(REPLICATION), '--storage.audits-per-hour', '0']
 /** Two holders audit the liar at random among two others, each every 5 s (±25 %): found in about 10 s. */
 const FOUND_BOUND_MS = 90_000
 const POLL_MS = 500
@@ -48,6 +56,7 @@ describe('storage audits between server processes', () => {
   let checker: WeftNode
   let cid: CID
   let holders: WeftProcess[]
+  let members: WeftProcess[]
   let liar: WeftProcess
   let bystander: WeftProcess
 
@@ -60,8 +69,11 @@ describe('storage audits between server processes', () => {
     await importContent(bytes, { put: async (c: CID) => { cids.push(c); return c } }, {})
     assert.equal(cids.length, 1)
     cid = cids[0]
-    const writer = await createNode({ bootstrap: [network.servers[0].multiaddrs[0]], storage: { replication: REPLICATION, writeQuorum: REPLICATION } }, { transient: true })
+    // the writer joins through every server, so it places the block where the
+    // servers themselves see its closest 3: the holders that audit each other
+    const writer = await createNode({ bootstrap: network.servers.map(s => s.multiaddrs[0]), storage: { replication: REPLICATION, writeQuorum: REPLICATION } }, { transient: true })
     try {
+      await writer.joined({ timeoutMs: 30_000 })
       assert.equal((await writer.put(bytes)).cid.toString(), cid.toString())
     } finally {
       await writer.stop()
@@ -69,8 +81,24 @@ describe('storage audits between server processes', () => {
     const holdings = await Promise.all(network.servers.map(async s => holdingAt(checker, s, cid)))
     holders = network.servers.filter((_, i) => holdings[i] === 'kept')
     assert.equal(holders.length, REPLICATION, `holdings after the put: ${holdings.join(',')}`)
-    liar = holders[holders.length - 1]
+    // the servers audit the holders they see among the block's closest: the
+    // liar is one of those. A put on a busy machine may have passed a slow
+    // server for the next one, so the true closest are computed, not assumed
+    const closest = (await trueClosest(cid.multihash.bytes, await knownPeers(network.servers.map(s => peerIdFromString(s.peerId))), REPLICATION)).map(String)
+    members = holders.filter(s => closest.includes(s.peerId))
+    assert.ok(members.length >= 2, `holders ${holders.map(s => s.peerId).join(', ')}; closest ${closest.join(', ')}`)
+    const chosen = members[members.length - 1]
     bystander = network.servers.find(s => !holders.includes(s)) ?? assert.fail()
+    // the liar starts again on its data directory (same PeerId, same block), auditing no one
+    await chosen.stop()
+    const others = network.servers.filter(s => s !== chosen)
+    liar = await spawnServer({ dataDir: chosen.dataDir, http: true, args: LIAR_ARGS, bootstrap: others.map(s => s.multiaddrs[0]) })
+    assert.equal(liar.peerId, chosen.peerId)
+    // the network's list (and its stop) has the running process
+    network.servers[network.servers.indexOf(chosen)] = liar
+    members = members.map(s => s === chosen ? liar : s)
+    holders = holders.map(s => s === chosen ? liar : s)
+    await pollUntil(async () => holdingAt(checker, liar, cid), h => h === 'kept', h => `the restarted liar holds ${h}`, { timeoutMs: 30_000, intervalMs: POLL_MS })
   })
 
   after(async () => {
@@ -85,7 +113,7 @@ describe('storage audits between server processes', () => {
     await writeFile(files[0], new Uint8Array((await stat(files[0])).size))
     assert.equal(await holdingAt(checker, liar, cid), 'kept', 'the liar still says it keeps the block')
 
-    const honest = holders.filter(s => s !== liar)
+    const honest = members.filter(s => s !== liar)
     const found = await pollUntil(async () => Promise.all(honest.map(statusOf)),
       statuses => statuses.some(s => (s.storage.audit?.recent ?? []).some(f => f.peer === liar.peerId && f.cid === cid.toString())),
       statuses => `audits: ${JSON.stringify(statuses.map(s => s.storage.audit))}`,

@@ -71,7 +71,7 @@ describe('responsibility', () => {
     const all = await servers(12)
     const [self, ...others] = all
     const replication = 3
-    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= replication + 1)
+    const cid = await cidRanked(await blockCids(200), self, all, rank => rank === replication + 1)
     const closer = trueClosest(all, await targetOf(cid.multihash.bytes), all.length).slice(0, replication + 1)
     const finder = await finderKnowing(self, others, replication)
     // the closer servers are known (a lookup named them) but not connected: they died
