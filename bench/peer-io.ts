@@ -3,7 +3,7 @@
 // result goes out as one JSON line on stdout. A seeder lives until its stdin
 // closes, so it dies with the orchestrator even when that crashes.
 import { createHash, type Hash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { peakRssBytes } from '../src/peak-rss.js'
 import type { StreamHandler } from '@libp2p/interface'
 
 /** The task the orchestrator passed as the first argument. */
@@ -25,20 +25,8 @@ export async function untilReleased (): Promise<void> {
   })
 }
 
-/**
- * This process's peak RSS in bytes: VmHWM from /proc/self/status. Not
- * `process.resourceUsage().maxRSS`: on Linux a spawned child's maxRSS starts
- * at its parent's RSS at the time of the spawn (the kernel keeps the high-water
- * mark of the memory image `exec` replaced), so every peer would report at
- * least the orchestrator's RSS. maxRSS only where /proc is missing.
- */
-export function peakRssBytes (): number {
-  try {
-    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
-    if (kib != null) return Number(kib) * 1024
-  } catch {}
-  return process.resourceUsage().maxRSS * 1024
-}
+/** This process's peak RSS (VmHWM): the benchmark's peers and the CLI read it the same way. */
+export { peakRssBytes }
 
 /** What a fetcher reports. */
 export interface FetchResult {

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { open, rename, rm, stat as statFile, type FileHandle } from 'node:fs/promises'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { equals } from 'uint8arrays/equals'
 import { parseCommandLine } from '../args.js'
 import { writeBytes, type Command } from '../io.js'
 import { formatBytes } from '../../format-bytes.js'
+import { peakRssBytes } from '../../peak-rss.js'
 import { formatCount, formatDuration, formatRate, progressBar } from '../progress.js'
 import { joinNetwork, onePositional, requireBootstrap, TRANSFER_FLAGS } from '../transfer.js'
 import { loadCommandConfig } from '../command-config.js'
@@ -171,19 +171,6 @@ export function timingsLine (phases: Phases, now: number): string {
 function cpuMs (): number {
   const { user, system } = process.cpuUsage()
   return (user + system) / 1000
-}
-
-/**
- * This process's peak RSS: VmHWM from /proc where there is one. Not
- * `resourceUsage().maxRSS`: Linux keeps that high-water mark across `exec`,
- * so a CLI spawned by a big process would report at least its parent's RSS.
- */
-function peakRssBytes (): number {
-  try {
-    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
-    if (kib != null) return Number(kib) * 1024
-  } catch {}
-  return process.resourceUsage().maxRSS * 1024
 }
 
 /**
