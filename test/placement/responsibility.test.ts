@@ -18,13 +18,18 @@ async function finderKnowing (self: Server, known: Server[], replication: number
   return finder
 }
 
-/** The first of `cids` whose rank for `self` among `all` satisfies `wanted` (0 = closest). */
-async function cidRanked (cids: CID[], self: Server, all: Server[], wanted: (rank: number) => boolean): Promise<CID> {
-  for (const cid of cids) {
-    const ranked = trueClosest(all, await targetOf(cid.multihash.bytes), all.length)
-    if (wanted(ranked.findIndex(p => p.equals(self.peer)))) return cid
-  }
-  throw new Error('no such block among the candidates')
+/**
+ * A block and the server that ranks `rank` for it among `all` (0 = closest), with the others. The
+ * server is chosen for the block, not the block for a fixed server: in a small random network some
+ * ranks are out of reach of a given server (one alone in its half of the key space ranks only first
+ * or last), and the spec failed so in CI.
+ */
+async function serverRanked (all: Server[], rank: number): Promise<{ cid: CID, self: Server, others: Server[] }> {
+  const [cid] = await blockCids(1)
+  const ranked = trueClosest(all, await targetOf(cid.multihash.bytes), all.length)
+  const self = all.find(s => s.peer.equals(ranked[rank]))
+  if (self == null) throw new Error(`no server ranks ${rank} of ${all.length}`)
+  return { cid, self, others: all.filter(s => s !== self) }
 }
 
 describe('responsibility', () => {
@@ -50,9 +55,7 @@ describe('responsibility', () => {
   })
 
   it('holds a block while it knows of too few closer servers: not knowing them is no reason to refuse', async () => {
-    const all = await servers(12)
-    const [self] = all
-    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= 3)
+    const { cid, self } = await serverRanked(await servers(12), 3)
     const responsibility = new Responsibility({ self: self.peer, replication: 3, finder: await finderKnowing(self, [], 3) })
     assert.equal((await responsibility.members(cid)).self, true)
   })
@@ -69,9 +72,8 @@ describe('responsibility', () => {
 
   it('counts only the closer servers it is connected to, and none that failed lately: killed servers named in lookups do not push it out', async () => {
     const all = await servers(12)
-    const [self, ...others] = all
     const replication = 3
-    const cid = await cidRanked(await blockCids(200), self, all, rank => rank === replication + 1)
+    const { cid, self, others } = await serverRanked(all, replication + 1)
     const closer = trueClosest(all, await targetOf(cid.multihash.bytes), all.length).slice(0, replication + 1)
     const finder = await finderKnowing(self, others, replication)
     // the closer servers are known (a lookup named them) but not connected: they died
@@ -92,13 +94,11 @@ describe('responsibility', () => {
   })
 
   it('no longer counts servers not seen alive for RESPONSIBILITY_MEMORY_MS: servers that left do not push it out for good', async () => {
-    const all = await servers(12)
-    const [self, ...others] = all
+    const { cid, self, others } = await serverRanked(await servers(12), 3)
     let now = 1_000_000
     const clock = (): number => now
     const finder = await finderKnowing(self, others, 3, clock)
     const responsibility = new Responsibility({ self: self.peer, replication: 3, slack: 0, finder, now: clock })
-    const cid = await cidRanked(await blockCids(200), self, all, rank => rank >= 3)
     assert.equal((await responsibility.members(cid)).self, false)
 
     now += RESPONSIBILITY_MEMORY_MS + 1
