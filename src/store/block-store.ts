@@ -1,10 +1,11 @@
 import { Key } from 'interface-datastore'
-import { digestMatches } from './block-digest.js'
+import { readBlock, type ReadResult } from './block-read.js'
 import { decodeRecord, encodeRecord, roleOf, type BlockRecord } from './block-record.js'
-import { dagLinks, IDENTITY_HASH, isLeafCodec } from './dag-links.js'
+import { walkDag } from './dag-walk.js'
 import { EvictionQueue } from './eviction-queue.js'
 import { MAX_BLOCK_BYTES } from './limits.js'
-import { blockKey, BLOCKS_PREFIX, cidOf, OPEN_KEY, PENDING_PREFIX, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
+import { blockKey, BLOCKS_PREFIX, cidOf, OPEN_KEY, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
+import { finishPending } from './store-recovery.js'
 import { writeError } from './write-error.js'
 import { BlockNotFoundError, BlockTooLargeError, QuotaExceededError } from '../errors.js'
 import type { InventoriedBytes } from './block-inventory.js'
@@ -37,9 +38,6 @@ export interface BlockStoreInit {
 
 /** The value of a pin key and a pending marker: the key is the information. */
 const EMPTY = new Uint8Array(0)
-
-/** What reading a recorded block found: its bytes, checked, or why there are none. */
-type ReadResult = { bytes: Uint8Array, bad?: undefined } | { bytes?: undefined, bad: 'missing' | 'corrupt' }
 
 /** What `verify()` found: every stored block read and hashed. */
 export interface VerifyReport {
@@ -110,7 +108,7 @@ export class BlockStore implements LocalBlocks {
     this.#evictable.clear()
     this.#usedBytes = 0
     await this.#exclusive(async () => {
-      await this.#finishPending()
+      await finishPending(this.#datastore, this.#bytes)
       await this.#loadRecords()
       const crashed = await this.#datastore.has(OPEN_KEY)
       if (crashed || this.#checkFiles === 'always') await this.#reconcile()
@@ -406,24 +404,9 @@ export class BlockStore implements LocalBlocks {
     } catch {}
   }
 
-  /**
-   * The bytes of a recorded block once they hash to its CID; `missing` when
-   * the file is gone, `corrupt` when it is not the recorded size or does not
-   * hash to the CID. Throws for a read that failed otherwise (the file is
-   * there but could not be read: nothing is concluded from that).
-   */
+  /** The bytes of a recorded block, checked against its CID (see `readBlock`). */
   async #read (cid: CID, record: BlockRecord, options?: AbortOptions): Promise<ReadResult> {
-    let bytes: Uint8Array
-    try {
-      bytes = await concat(this.#bytes.get(cid, options))
-    } catch (err: any) {
-      options?.signal?.throwIfAborted()
-      // blockstore-fs reports every read failure as NotFoundError: only a file that is really gone counts.
-      if (err.name !== 'NotFoundError' || await this.#bytes.has(cid)) throw err
-      return { bad: 'missing' }
-    }
-    if (bytes.byteLength !== record.size || !(await digestMatches(cid, bytes))) return { bad: 'corrupt' }
-    return { bytes }
+    return await readBlock(this.#bytes, cid, record.size, options)
   }
 
   /**
@@ -442,48 +425,13 @@ export class BlockStore implements LocalBlocks {
 
   /** The blocks of a DAG stored here, by key. `strict`: a missing block throws `BlockNotFoundError`; otherwise it is skipped. */
   async #walk (root: CID, strict: boolean, options?: AbortOptions): Promise<Map<string, { cid: CID, record: BlockRecord }>> {
-    const found = new Map<string, { cid: CID, record: BlockRecord }>()
-    const seen = new Set<string>()
-    const queue: CID[] = [root]
-    for (let i = 0; i < queue.length; i++) {
-      options?.signal?.throwIfAborted()
-      const cid = queue[i]
-      const key = blockKey(cid)
-      if (seen.has(key)) continue
-      seen.add(key)
-      if (cid.multihash.code === IDENTITY_HASH) {
-        for (const link of dagLinks(cid, cid.multihash.digest)) queue.push(link)
-        continue
-      }
-      const record = this.#records.get(key)
-      const read = record == null || isLeafCodec(cid) ? undefined : await this.#read(cid, record, options)
-      if (record != null && read?.bad != null) {
-        // after the walk: unpin walks inside #exclusive, where a drop would wait for itself
-        void this.#drop(record, read.bad).catch(() => {})
-      }
-      const bytes = read?.bytes
-      if (record == null || (bytes == null && !isLeafCodec(cid))) {
-        if (strict) throw notHere(cid, root)
-        continue
-      }
-      found.set(key, { cid, record })
-      if (bytes != null) for (const link of dagLinks(cid, bytes)) queue.push(link)
-    }
-    return found
-  }
-
-  /** Completes what a crash interrupted: a pending marker without a record names bytes nobody accounts for. */
-  async #finishPending (): Promise<void> {
-    const keys: string[] = []
-    for await (const key of this.#datastore.queryKeys({ prefix: PENDING_PREFIX })) keys.push(key.toString().slice(PENDING_PREFIX.length))
-    const orphans: string[] = []
-    for (const key of keys) {
-      if (!(await this.#datastore.has(recordKey(key)))) orphans.push(key)
-    }
-    await Promise.all(orphans.map(async key => { await this.#bytes.delete(cidOf(key)) }))
-    const batch = this.#datastore.batch()
-    for (const key of keys) batch.delete(pendingKey(key))
-    await batch.commit()
+    return await walkDag(root, strict, {
+      record: key => this.#records.get(key),
+      read: async (cid, record) => await this.#read(cid, record, options),
+      // after the walk: unpin walks inside #exclusive, where a drop would wait for itself
+      bad: (record, why) => { void this.#drop(record, why).catch(() => {}) },
+      notHere: cid => notHere(cid, root)
+    }, options)
   }
 
   /** Scans block records into memory; an unreadable record is dropped with its bytes. */
@@ -546,22 +494,4 @@ export class BlockStore implements LocalBlocks {
 
 function notHere (cid: CID, root: CID): BlockNotFoundError {
   return new BlockNotFoundError(cid.toString(), 0, `it is not in the local store, so ${root} cannot be pinned`)
-}
-
-async function concat (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  let length = 0
-  for await (const chunk of chunks) {
-    parts.push(chunk)
-    length += chunk.byteLength
-  }
-  // A plain Uint8Array view, not the Buffer blockstore-fs reads into.
-  if (parts.length === 1) return new Uint8Array(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength)
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
-  return out
 }
