@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { WeftNode } from '../index.js'
 import type { StorageStats } from '../index.js'
+import type { RemovedDag } from '../store/local-blocks.js'
+import type { StoreListing } from '../store/store-listing.js'
 
-// How `weft pin`, `weft unpin` and `weft gc` reach the server running on a
+// How `weft pin`, `unpin`, `gc`, `ls` and `rm` reach the server running on a
 // data directory: a Unix socket in that directory, readable by the server's
 // user only (mode 0600), so the file system's permissions are the access
 // control and nothing listens on the network. One JSON request per
@@ -20,11 +22,17 @@ const MAX_SOCKET_PATH = 100
 export type ControlRequest =
   | { op: 'pin', cid: string }
   | { op: 'unpin', cid: string }
-  | { op: 'gc' }
+  | { op: 'gc', unfinished?: boolean }
+  | { op: 'ls', limit?: number }
+  | { op: 'rm', cid: string }
 
 export interface ControlAnswer {
   /** Bytes freed, for `gc`. */
   freed?: number
+  /** What the server holds, for `ls`. */
+  listing?: StoreListing
+  /** What `rm` deleted. */
+  removed?: RemovedDag
   /** The server's storage after the operation. */
   storage: StorageStats
 }
@@ -67,13 +75,17 @@ async function answer (node: WeftNode, socket: Socket): Promise<void> {
       const request = JSON.parse(line) as ControlRequest
       const blocks = node.libp2p.services.storage.blocks
       let freed: number | undefined
+      let listing: StoreListing | undefined
+      let removed: RemovedDag | undefined
       switch (request.op) {
         case 'pin': await node.pin(request.cid); break
         case 'unpin': await node.unpin(request.cid); break
-        case 'gc': freed = await blocks.gc(); break
+        case 'gc': freed = await node.gc({ unfinished: request.unfinished === true }); break
+        case 'ls': listing = await node.list(request.limit != null ? { limit: request.limit } : {}); break
+        case 'rm': removed = await node.remove(request.cid); break
         default: throw new Error(`unknown control operation ${JSON.stringify((request as { op?: unknown }).op)}`)
       }
-      reply({ ok: true, answer: { ...(freed != null ? { freed } : {}), storage: blocks.stats() } satisfies ControlAnswer })
+      reply({ ok: true, answer: { ...(freed != null ? { freed } : {}), ...(listing != null ? { listing } : {}), ...(removed != null ? { removed } : {}), storage: blocks.stats() } satisfies ControlAnswer })
     } catch (err: any) {
       reply({ ok: false, error: { name: err?.name ?? 'Error', message: err?.message ?? String(err) } })
     }

@@ -27,7 +27,9 @@ export const FLAG_HELP: Readonly<Record<string, { value?: string, meaning: strin
   help: { meaning: 'this help' },
   encrypt: { meaning: 'encrypt before anything leaves this machine (a fresh key per file); prints a link with the key in its fragment, the capability weft:<cid>#k=<key> with --quiet (docs/encryption.md)' },
   convergent: { meaning: 'with --encrypt: derive the key from the content and <dataDir>/convergence-secret, so the same file gets the same CID (read docs/encryption.md first)' },
-  page: { value: 'URL', meaning: 'with --encrypt: the page the printed link opens (default the first bootstrap server\'s)' }
+  page: { value: 'URL', meaning: 'with --encrypt: the page the printed link opens (default the first bootstrap server\'s)' },
+  limit: { value: 'N', meaning: 'list at most N files, largest first (0: all; default 20, all with --json)' },
+  unfinished: { meaning: 'also free the blocks of puts not finished yet, however young their lease (a put under way or run again sends them again)' }
 }
 
 export interface HelpInput {

@@ -124,6 +124,13 @@ export interface WeftConfig {
      * other servers, which forward and repair); empty: anyone may.
      */
     allowPeers: string[]
+    /**
+     * Servers: how long a block a put stored stays a (provisional) replica
+     * before the put's end settles it; past it, it is released to cache,
+     * where gc and the quota take it (an interrupted put's leftovers).
+     * 0: pushed blocks are kept at once, as before leases. docs/storage.md.
+     */
+    putLeaseMs: number
   }
   network: {
     /**

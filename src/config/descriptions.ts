@@ -43,5 +43,6 @@ export const SETTING_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'storage.peerStreams': 'streams one peer may hold open at once per weft protocol (0: no limit)',
   'storage.peerServeBytesPerSecond': 'block bytes served to one peer per second; more waits its turn (0: no limit)',
   'storage.allowPeers': 'the only PeerIds whose pushed blocks this server keeps, comma-separated (empty: anyone)',
+  'storage.putLeaseMs': 'how long blocks of a put that never finished stay replicas here before they are released to cache (ms; 0: kept at once)',
   'network.psk': 'a private network\'s pre-shared key (libp2p pnet swarm key), inline or a file path; empty: the public network'
 }

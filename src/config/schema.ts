@@ -53,6 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'storage.peerStreams', kind: 'integer', min: 0 },
   { key: 'storage.peerServeBytesPerSecond', kind: 'integer', min: 0 },
   { key: 'storage.allowPeers', kind: 'peerIds' },
+  { key: 'storage.putLeaseMs', kind: 'integer', min: 0 },
   { key: 'network.psk', kind: 'text' }
 ]
 

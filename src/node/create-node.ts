@@ -98,7 +98,7 @@ async function diskStores (config: WeftConfig): Promise<NodeStores> {
   const datastore = await openDatastore(config.dataDir)
   try {
     const bytes = await openBlockBytes(config.dataDir)
-    const blocks = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes })
+    const blocks = await BlockStore.open({ bytes, datastore, maxBytes: config.storage.maxBytes, putLeaseMs: config.storage.putLeaseMs })
     const forLibp2p = await libp2pDatastore(datastore)
     return {
       datastore,
@@ -120,6 +120,6 @@ async function diskStores (config: WeftConfig): Promise<NodeStores> {
 /** Stores that live in memory (transient and in-memory nodes, the test network). */
 export async function memoryStores (config: WeftConfig): Promise<NodeStores> {
   const datastore = new MemoryDatastore()
-  const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes })
+  const blocks = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore, maxBytes: config.storage.maxBytes, putLeaseMs: config.storage.putLeaseMs })
   return { datastore, blocks, close: async () => { await blocks.close() } }
 }

@@ -11,7 +11,8 @@ import type { RepairStats } from '../placement/replicator.js'
 import type { AuditAnswerStats } from '../protocols/audit-protocol.js'
 import type { GuardStats } from '../services/store-guard.js'
 import type { Content, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult } from '../services/storage-types.js'
-import type { IntegrityStats, StorageStats } from '../store/local-blocks.js'
+import type { GcOptions, IntegrityStats, RemovedDag, StorageStats } from '../store/local-blocks.js'
+import type { ListOptions, StoreListing } from '../store/store-listing.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
@@ -109,6 +110,16 @@ export interface WeftNode {
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
   unpin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+  /** What this node's store holds, by file where it holds the root (`weft ls`); see `StoreListing`. */
+  list: (options?: ListOptions) => Promise<StoreListing>
+  /**
+   * `weft rm`: unpins the file here, releases the replicas of it this node
+   * holds and deletes its blocks no other pin reaches. Only here: the
+   * network's other servers keep their copies (docs/storage.md, "Removing").
+   */
+  remove: (cid: CID | string, options?: AbortOptions) => Promise<RemovedDag>
+  /** Frees what nobody keeps: leases of unfinished puts that ran out (all of them with `unfinished`), then cache blocks; resolves with the bytes freed. */
+  gc: (options?: GcOptions) => Promise<number>
 
   /**
    * How safe a file is: walks its DAG and asks each block's closest servers

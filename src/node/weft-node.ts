@@ -10,7 +10,8 @@ import type { NodeMetrics } from './metrics.js'
 import type { ContentRef, NodePutOptions, NodeStatus, WeftNode } from './node-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { Content, GetOptions, OpenOptions, PutResult, StatResult, VerifyResult } from '../services/storage-types.js'
-import type { LocalBlocks } from '../store/local-blocks.js'
+import type { GcOptions, LocalBlocks, RemovedDag } from '../store/local-blocks.js'
+import type { ListOptions, StoreListing } from '../store/store-listing.js'
 import type { CID } from 'multiformats/cid'
 import type { Role, WeftConfig } from '../config/config.js'
 import type { AbortOptions, Connection, Libp2pEvents, PeerId, PeerInfo } from '@libp2p/interface'
@@ -105,6 +106,22 @@ export class DefaultWeftNode implements WeftNode {
 
   async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
     await this.libp2p.services.storage.unpin(cidOf(cid), options)
+  }
+
+  async list (options?: ListOptions): Promise<StoreListing> {
+    const blocks = this.libp2p.services.storage.blocks
+    if (blocks.list == null) throw new Error('this node\'s block store cannot list what it holds')
+    return await blocks.list(options)
+  }
+
+  async remove (cid: CID | string, options?: AbortOptions): Promise<RemovedDag> {
+    const blocks = this.libp2p.services.storage.blocks
+    if (blocks.removeDag == null) throw new Error('this node\'s block store cannot remove a file')
+    return await blocks.removeDag(cidOf(cid), options)
+  }
+
+  async gc (options?: GcOptions): Promise<number> {
+    return await this.libp2p.services.storage.blocks.gc(options)
   }
 
   async verify (cid: CID | string, options?: AbortOptions): Promise<VerifyResult> {

@@ -74,7 +74,8 @@ export class Forwarder {
     return { ...this.stats }
   }
 
-  async forward (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number): Promise<Forwarded> {
+  /** `provisional`: the uploader's put is not finished; the targets are told so too. */
+  async forward (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, provisional = false): Promise<Forwarded> {
     const accepted = await this.responsible(cid, targets)
     const holders: PeerId[] = []
     let settled = 0
@@ -83,7 +84,7 @@ export class Forwarder {
     const enough = (): boolean => holders.length >= waitFor || settled === accepted.length
     if (enough()) answer?.()
     for (const peer of accepted) {
-      void this.pushTo(peer, cid, bytes).then(stored => {
+      void this.pushTo(peer, cid, bytes, provisional).then(stored => {
         settled++
         if (stored) holders.push(peer)
         if (enough()) answer?.()
@@ -115,14 +116,14 @@ export class Forwarder {
   }
 
   /** Pushes one block to one target; true once it confirmed. Never rejects. */
-  private async pushTo (peer: PeerId, cid: CID, bytes: Uint8Array): Promise<boolean> {
+  private async pushTo (peer: PeerId, cid: CID, bytes: Uint8Array, provisional: boolean): Promise<boolean> {
     try {
       await this.slots.take(this.init.signal)
     } catch {
       return false
     }
     try {
-      const answer = await this.session.push(peer, cid, bytes)
+      const answer = await this.session.push(peer, cid, bytes, undefined, provisional)
       if (answer.status === 'stored') {
         this.stats.forwarded++
         return true

@@ -43,6 +43,11 @@ export interface PlacerInit {
   self?: PeerId
   /** Stores a block here as a replica; used when `self` is among a block's closest. */
   storeHere: (cid: CID, bytes: Uint8Array) => Promise<void>
+  /**
+   * Push blocks as provisional replicas, kept for the servers' lease until
+   * the put settles them (docs/storage.md, "Unfinished puts"). Default false.
+   */
+  provisional?: boolean
   /** Blocks in flight per peer stream. */
   window: number
   /** How long one push may wait for its answer (default PUSH_TIMEOUT_MS). */
@@ -69,6 +74,12 @@ export interface BlockPlacement {
   alreadyKept: number
   /** Whether any byte of it was sent (false when its replica set kept it already). */
   sent: boolean
+  /**
+   * Every server that holds it or may hold it from this put: those that
+   * confirmed or kept it already, and the forward targets named, whose
+   * push may still be under way. The put settles it at each of them.
+   */
+  reached: PeerId[]
 }
 
 /**
@@ -99,15 +110,20 @@ export class Placer {
     const tried = new Set<string>()
     const holders = new Set<string>()
     const sentBefore = this.bytesSent
+    const reached = new Map<string, PeerId>()
     const first = await this.init.finder.candidates(cid, signal)
+    for (const peer of first) reached.set(peer.toString(), peer)
     const kept = await this.alreadyKept(first.slice(0, replication), cid)
     for (const peer of kept) {
       tried.add(peer.toString())
       holders.add(peer.toString())
     }
-    if (holders.size >= replication) return { cid, replicas: holders.size, pending: 0, refusals, alreadyKept: kept.length, sent: false }
+    /** Forward targets named, which may hold it once their push from the first holder ends. */
+    const named = new Set<string>()
+    const reachedOf = (): PeerId[] => [...reached.values()].filter(p => holders.has(p.toString()) || named.has(p.toString()))
+    if (holders.size >= replication) return { cid, replicas: holders.size, pending: 0, refusals, alreadyKept: kept.length, sent: false, reached: reachedOf() }
     const untried = first.filter(p => !tried.has(p.toString()))
-    const pending = await this.storeForwarded(untried, cid, bytes, tried, holders, refusals)
+    const pending = await this.storeForwarded(untried, cid, bytes, tried, holders, refusals, named)
     // pushes a first holder still makes are a promise, not a replica: the
     // quorum is always reached by servers that confirmed
     const wanted = Math.max(replication - pending, writeQuorum)
@@ -117,11 +133,12 @@ export class Placer {
       if (holders.size >= writeQuorum && attempt > 1) break
       if (attempt > 1) await delay(RETRY_BASE_MS * 2 ** (attempt - 2), { signal })
       const candidates = await this.init.finder.candidates(cid, signal, { fresh: true })
+      for (const peer of candidates) if (!reached.has(peer.toString())) reached.set(peer.toString(), peer)
       // below the quorum, servers that refused (no room yet, a broken stream) are asked again
       if (holders.size < writeQuorum && attempt > 1) for (const peer of candidates) if (!holders.has(peer.toString())) tried.delete(peer.toString())
       await this.storeAtClosest(candidates, cid, bytes, wanted, tried, holders, refusals)
     }
-    return { cid, replicas: holders.size, pending, refusals, alreadyKept: kept.length, sent: this.bytesSent > sentBefore }
+    return { cid, replicas: holders.size, pending, refusals, alreadyKept: kept.length, sent: this.bytesSent > sentBefore, reached: reachedOf() }
   }
 
   /**
@@ -164,7 +181,7 @@ export class Placer {
    * block into a push from here to every member. Every member named counts
    * as tried: those that failed are replaced from here, by the next closest.
    */
-  private async storeForwarded (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[]): Promise<number> {
+  private async storeForwarded (candidates: PeerId[], cid: CID, bytes: Uint8Array, tried: Set<string>, holders: Set<string>, refusals: string[], named: Set<string>): Promise<number> {
     const { replication, writeQuorum } = this.init
     /** Members still wanted besides those keeping the block already. */
     const wanted = replication - holders.size
@@ -182,7 +199,10 @@ export class Placer {
       holders.add(head.toString())
       // an answer without any (an older server that does not forward): the rest go from here
       if (answer.holders == null && answer.pending == null) return 0
-      for (const peer of rest) tried.add(peer.toString())
+      for (const peer of rest) {
+        tried.add(peer.toString())
+        named.add(peer.toString())
+      }
       for (const peer of answer.holders ?? []) if (rest.some(p => p.equals(peer))) holders.add(peer.toString())
       // with nothing pending, a member named and not confirmed did not take it
       // from the first holder (which does not say why): reported all the same
@@ -236,7 +256,7 @@ export class Placer {
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       this.bytesSent += bytes.byteLength
-      const answering = this.session.push(peer, cid, bytes, forward)
+      const answering = this.session.push(peer, cid, bytes, forward, this.init.provisional === true)
       // a late answer (or failure) after the time-out is no one's business
       answering.catch(() => {})
       const timedOut = new Promise<'timeout'>(resolve => {

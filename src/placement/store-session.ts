@@ -57,12 +57,12 @@ class PeerPusher {
     return this.waiting.length === 0 ? 0 : now - this.heardAt
   }
 
-  async push (cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer> {
+  async push (cid: CID, bytes: Uint8Array, forward?: ForwardRequest, provisional = false): Promise<PushAnswer> {
     if (this.failure != null) throw this.failure
     // an idle stream starts its silence with this block, not with its last answer
     if (this.waiting.length === 0) this.heardAt = Date.now()
     const answer = new Promise<PushAnswer>((resolve, reject) => { this.waiting.push({ resolve, reject }) })
-    this.queue.push(forward != null ? { cid, bytes, ...forward } : { cid, bytes })
+    this.queue.push({ cid, bytes, ...forward, provisional })
     return answer
   }
 
@@ -93,7 +93,8 @@ export class StoreSession {
 
   constructor (private readonly open: OpenStream, private readonly protocol: string, private readonly signal: AbortSignal, private readonly window: number) {}
 
-  async push (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest): Promise<PushAnswer> {
+  /** Pushes one block; `provisional` for a put's blocks (docs/storage.md, "Unfinished puts"), false for repair's. */
+  async push (peer: PeerId, cid: CID, bytes: Uint8Array, forward?: ForwardRequest, provisional = false): Promise<PushAnswer> {
     const key = peer.toString()
     let pusher = this.pushers.get(key)
     // a stream that failed is not reused: a later block (a retry) dials afresh
@@ -101,7 +102,7 @@ export class StoreSession {
       pusher = new PeerPusher(peer, this.open(peer, this.protocol, this.signal), this.signal, this.window)
       this.pushers.set(key, pusher)
     }
-    return pusher.push(cid, bytes, forward)
+    return pusher.push(cid, bytes, forward, provisional)
   }
 
   /** How long blocks pushed to `peer` have waited with no answer from it (0 when none waits). */

@@ -41,6 +41,8 @@ export interface RequestHaveOptions extends AbortOptions {
   peer?: string
   /** Fail when the responder is idle this long (ms). Default `STREAM_IDLE_TIMEOUT_MS`. */
   idleTimeout?: number
+  /** The put that stored these blocks finished: the responder settles its provisional replicas of them before answering. */
+  settle?: boolean
 }
 
 function holdingOf (role: BlockRole | undefined): Holding {
@@ -49,11 +51,12 @@ function holdingOf (role: BlockRole | undefined): Holding {
 }
 
 /**
- * The responder: answers from `blocks`' in-memory index (no disk read). A
- * request that is empty, too long, malformed or names a bad CID aborts the
- * stream; the handler never throws.
+ * The responder: answers from `blocks`' in-memory index (no disk read),
+ * after settling the provisional replicas named when the request says
+ * `settle`. A request that is empty, too long, malformed or names a bad CID
+ * aborts the stream; the handler never throws.
  */
-export function haveRequestHandler (blocks: Pick<LocalBlocks, 'roleOf'>, options: HaveRequestHandlerOptions = {}): StreamHandler {
+export function haveRequestHandler (blocks: Pick<LocalBlocks, 'roleOf' | 'settle'>, options: HaveRequestHandlerOptions = {}): StreamHandler {
   return async (stream, connection) => {
     const peer = connection.remotePeer
     const wire = new ProtocolStream(stream, { peer: peer.toString(), idleTimeout: options.idleTimeout, maxMessageBytes: MAX_HAVE_MESSAGE_BYTES })
@@ -65,6 +68,7 @@ export function haveRequestHandler (blocks: Pick<LocalBlocks, 'roleOf'>, options
       const cids = request.cids.map(bytes => parseCid(bytes, wire.peer))
       // the dialler closes its side after its one request
       await wire.expectEnd('have request')
+      if (request.settle) await blocks.settle?.(cids)
       const holdings = Uint8Array.from(cids, cid => HOLDINGS.indexOf(holdingOf(blocks.roleOf(cid))))
       await wire.write({ holdings }, HaveResponse, 'have answer')
       await wire.closeWrite()
@@ -90,7 +94,7 @@ export async function requestHave (stream: Stream, cids: CID[], options: Request
   try {
     signal?.throwIfAborted()
     assertRequestCids(cids, 'have request')
-    await wire.write({ cids: cids.map(cid => cid.bytes) }, HaveRequest, 'have request', { signal })
+    await wire.write({ cids: cids.map(cid => cid.bytes), settle: options.settle ?? false }, HaveRequest, 'have request', { signal })
     await wire.closeWrite({ signal })
     const response = await wire.read(HaveResponse, 'have answer', { signal })
     const who = describePeer(peer)

@@ -54,6 +54,8 @@ export interface BlockToStore {
   forward?: PeerId[]
   /** How many of `forward` must confirm before the responder answers. */
   waitFor?: number
+  /** Pushed by a put not finished yet: kept for the responder's lease until settled (docs/storage.md, "Unfinished puts"). */
+  provisional?: boolean
 }
 
 /** What a forwarding responder did with a block's forward targets. */
@@ -66,7 +68,7 @@ export interface Forwarded {
  * Pushes a stored block on to `targets`, resolving once `waitFor` of them
  * confirmed (or all settled); the rest go on in the background.
  */
-export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId) => Promise<Forwarded>
+export type Forward = (cid: CID, bytes: Uint8Array, targets: PeerId[], waitFor: number, from: PeerId, provisional: boolean) => Promise<Forwarded>
 
 /**
  * Whether a verified-looking block may be stored for `peer`: admitted (with
@@ -135,7 +137,7 @@ interface Verdict {
 
 /**
  * The responder: verifies and stores each pushed block in `blocks` as a
- * `replica` and answers in order. An oversized message or garbage aborts the
+ * `replica` (provisional when the request says so) and answers in order. An oversized message or garbage aborts the
  * stream; the handler never throws.
  */
 export function storeRequestHandler (blocks: Pick<LocalBlocks, 'put'>, options: StoreRequestHandlerOptions = {}): StreamHandler {
@@ -202,7 +204,7 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   }
 
   try {
-    await blocks.put(cid, data, 'replica')
+    await blocks.put(cid, data, 'replica', { provisional: request.provisional })
   } catch (err: any) {
     undo?.()
     if (err?.name === 'QuotaExceededError') {
@@ -214,7 +216,7 @@ async function storeBlock (request: StoreRequest, blocks: Pick<LocalBlocks, 'put
   options.onStored?.(cid, data, peer)
   if (options.forward == null || targets.length === 0) return { status: StoreStatus.STORED }
   try {
-    const forwarded = await options.forward(cid, data, targets, Math.min(request.waitFor, targets.length), peer)
+    const forwarded = await options.forward(cid, data, targets, Math.min(request.waitFor, targets.length), peer, request.provisional)
     return { status: StoreStatus.STORED, holders: forwarded.holders.map(p => p.toMultihash().bytes), pending: forwarded.pending }
   } catch (err: any) {
     // stored here all the same: the uploader pushes to the others itself
@@ -290,7 +292,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
         const next = await source.next()
         signal?.throwIfAborted()
         if (next.done === true) break
-        const { cid, bytes, forward, waitFor } = next.value
+        const { cid, bytes, forward, waitFor, provisional } = next.value
         const local = refuseLocally(cid, bytes)
         if (local != null) {
           pending.push({ cid, size: 0, local })
@@ -304,7 +306,7 @@ export async function * pushBlocks (stream: Stream, blocks: AsyncIterable<BlockT
         pending.push({ cid, size: bytes.byteLength })
         pendingBytes += bytes.byteLength
         notify()
-        await wire.write({ cid: cid.bytes, data: bytes, forward: forward?.map(p => p.toMultihash().bytes) ?? [], waitFor: waitFor ?? 0 }, StoreRequest, `store request for ${cid}`, { signal })
+        await wire.write({ cid: cid.bytes, data: bytes, forward: forward?.map(p => p.toMultihash().bytes) ?? [], waitFor: waitFor ?? 0, provisional: provisional ?? false }, StoreRequest, `store request for ${cid}`, { signal })
       }
       sourceDone = true
       await wire.closeWrite({ signal })

@@ -4,6 +4,7 @@ import { QuorumNotReachedError, type ShortBlockReport } from '../errors.js'
 import { Placer, type BlockPlacement } from '../placement/placer.js'
 import { STORE_WINDOW } from '../protocols/limits.js'
 import { STORE_PROTOCOL } from '../protocols/store-protocol.js'
+import { settlePut, SettleList } from './settle-put.js'
 import type { PutOptions, PutResult } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { ReplicaFinder } from '../placement/replica-finder.js'
@@ -69,10 +70,13 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
     open: ctx.open,
     storeProtocol: STORE_PROTOCOL,
     ...(ctx.self != null ? { self: ctx.self } : {}),
-    storeHere: async (cid, bytes) => { await ctx.blocks.put(cid, bytes, 'replica') },
+    storeHere: async (cid, bytes) => { await ctx.blocks.put(cid, bytes, 'replica', { provisional: true }) },
+    // kept for the servers' lease only, until this put finishes and settles them
+    provisional: true,
     window: STORE_WINDOW,
     signal
   })
+  const settling = new SettleList()
   const short: ShortBlock[] = []
   let blocks = 0
   let pending = 0
@@ -85,6 +89,7 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
       put: async (cid: CID, bytes: Uint8Array): Promise<CID> => {
         await keepCopy(ctx, cid, bytes)
         const placed: BlockPlacement = await placer.place(cid, bytes)
+        settling.add(cid, placed.reached)
         blocks++
         pending += placed.pending
         if (!placed.sent) alreadyStored++
@@ -102,6 +107,9 @@ export async function putContent (source: ContentSource, ctx: PutContext, option
   const servers = ctx.finder.status().servers + (ctx.self != null ? 1 : 0)
   // the quorum is what the user asked for, never what the lookups happened to see
   assertQuorum(quorum, short, servers)
+  // finished: the servers keep its blocks from now on, not for their lease only
+  const settled = await settlePut(settling, { open: ctx.open, ...(ctx.self != null ? { self: ctx.self } : {}), blocks: ctx.blocks, log: ctx.log, signal })
+  assertSettled(quorum, settling, settled)
   const pinned = await pinCopy(ctx, imported.cid)
   if (pinned) ctx.announce(imported.cid)
   return {
@@ -176,6 +184,23 @@ function assertQuorum (writeQuorum: number, placements: ShortBlock[], servers: n
       : `${servers} servers found`
   const detail = refusals.length > 0 ? `${found}; refusals: ${[...new Set(refusals)].slice(0, 5).join('; ')}` : found
   throw new QuorumNotReachedError(writeQuorum, short, detail, { servers, blocks })
+}
+
+/**
+ * Throws QuorumNotReachedError naming every block fewer than `quorum`
+ * servers said they keep once settled: its provisional copies would run out
+ * their lease. Running the put again settles them (it sends only what is missing).
+ */
+function assertSettled (quorum: number, list: SettleList, settled: Map<string, number>): void {
+  const short = new Map<string, number>()
+  for (const { cids } of list.byPeer.values()) {
+    for (const cid of cids) {
+      const kept = settled.get(cid.toString()) ?? 0
+      if (kept < quorum) short.set(cid.toString(), kept)
+    }
+  }
+  if (short.size === 0) return
+  throw new QuorumNotReachedError(quorum, short, 'the put\'s blocks were stored, but too few servers confirmed its end (settling them): run it again, it sends only what is missing')
 }
 
 async function keepCopy (ctx: PutContext, cid: CID, bytes: Uint8Array): Promise<void> {

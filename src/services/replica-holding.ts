@@ -114,7 +114,7 @@ export class ReplicaHolding {
     const { registrar, peerId } = this.init.components
     const { blocks, limits, onError, onRefused, serving } = this.init
     const common = { runOnLimitedConnection: true }
-    const forward: Forward = async (cid, bytes, targets, waitFor) => this.forwarder.forward(cid, bytes, targets, waitFor)
+    const forward: Forward = async (cid, bytes, targets, waitFor, _from, provisional) => this.forwarder.forward(cid, bytes, targets, waitFor, provisional)
     const responsibility = new Responsibility({
       self: peerId,
       replication: this.init.replication,

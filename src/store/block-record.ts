@@ -12,6 +12,15 @@ export interface BlockRecord {
   pins: number
   /** Pushed to us as one of its replicas. */
   replica: boolean
+  /**
+   * When a put stored it as a replica not yet part of a finished put (ms
+   * since the epoch), until the put's end settles it: past the lease
+   * (`storage.putLeaseMs`) it is released to cache (docs/storage.md,
+   * "Unfinished puts"). Undefined once settled, or never provisional.
+   */
+  provisionalSince?: number
+  /** Whether the block links to others (dag-pb), from its CID when stored; undefined for records written before this was kept. */
+  links?: boolean
   /** Put with role `pinned` and no pin covers it yet: kept from eviction until one does or the store restarts. */
   held: boolean
   /** When it was stored, ms since the epoch; eviction takes the oldest first. */
@@ -24,6 +33,11 @@ export interface BlockRecord {
 
 const RECORD_VERSION = 1
 const REPLICA_FLAG = 1
+/** A fourth varint follows: `provisionalSince`. */
+const PROVISIONAL_FLAG = 2
+/** The record says whether the block links to others (bit 3); without it, nobody knows. */
+const CODEC_KNOWN_FLAG = 4
+const LINKS_FLAG = 8
 
 /**
  * Why a block is kept, from its record: pins (or a hold) beat the replica
@@ -36,14 +50,20 @@ export function roleOf (record: BlockRecord): BlockRole {
 
 /**
  * A block record as the datastore keeps it (`docs/storage.md`): a byte
- * `version << 4 | flags` (bit 0: replica), then unsigned LEB128 varints of
- * the size, the pin count and the time added in ms; 11 bytes for a 1 MiB
- * block. Binary rather than JSON (~50 bytes) because there is one per block,
+ * `version << 4 | flags` (bit 0: replica, 1: provisional, 2: codec known,
+ * 3: links), then unsigned LEB128 varints of the size, the pin count and the
+ * time added in ms, and for a provisional block the time it became one; 11
+ * bytes for a settled 1 MiB block. Binary rather than JSON (~50 bytes) because there is one per block,
  * all read at every start; the version nibble leaves room to change it.
  */
 export function encodeRecord (record: BlockRecord): Uint8Array {
-  const out: number[] = [RECORD_VERSION << 4 | (record.replica ? REPLICA_FLAG : 0)]
-  for (const n of [record.size, record.pins, record.added]) {
+  const provisional = record.provisionalSince != null
+  const flags = (record.replica ? REPLICA_FLAG : 0) | (provisional ? PROVISIONAL_FLAG : 0) |
+    (record.links != null ? CODEC_KNOWN_FLAG : 0) | (record.links === true ? LINKS_FLAG : 0)
+  const out: number[] = [RECORD_VERSION << 4 | flags]
+  const numbers = [record.size, record.pins, record.added]
+  if (record.provisionalSince != null) numbers.push(record.provisionalSince)
+  for (const n of numbers) {
     let v = n
     // Division, not `>>>`: the time in ms needs more than 32 bits.
     while (v >= 0x80) {
@@ -64,9 +84,10 @@ export function encodeRecord (record: BlockRecord): Uint8Array {
  */
 export function decodeRecord (key: string, bytes: Uint8Array, seq: number): BlockRecord | undefined {
   if (bytes.length < 4 || bytes[0] >> 4 !== RECORD_VERSION) return undefined
+  const flags = bytes[0] & 0x0f
   const numbers: number[] = []
   let at = 1
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < ((flags & PROVISIONAL_FLAG) !== 0 ? 4 : 3); i++) {
     let n = 0
     for (let scale = 1; ; scale *= 0x80) {
       if (at >= bytes.length || scale > 2 ** 49) return undefined
@@ -76,6 +97,9 @@ export function decodeRecord (key: string, bytes: Uint8Array, seq: number): Bloc
     }
     numbers.push(n)
   }
-  const [size, pins, added] = numbers
-  return { key, size, pins, replica: (bytes[0] & REPLICA_FLAG) !== 0, held: false, added, seq, queued: false }
+  const [size, pins, added, provisionalSince] = numbers
+  const record: BlockRecord = { key, size, pins, replica: (flags & REPLICA_FLAG) !== 0, held: false, added, seq, queued: false }
+  if (provisionalSince != null) record.provisionalSince = provisionalSince
+  if ((flags & CODEC_KNOWN_FLAG) !== 0) record.links = (flags & LINKS_FLAG) !== 0
+  return record
 }

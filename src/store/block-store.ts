@@ -2,6 +2,7 @@ import { Key } from 'interface-datastore'
 import { readBlock, type ReadResult } from './block-read.js'
 import { decodeRecord, encodeRecord, roleOf, type BlockRecord } from './block-record.js'
 import { walkDag } from './dag-walk.js'
+import { DAG_PB_CODE } from './dag-links.js'
 import { EvictionQueue } from './eviction-queue.js'
 import { MAX_BLOCK_BYTES } from './limits.js'
 import { blockKey, BLOCKS_PREFIX, cidOf, OPEN_KEY, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
@@ -9,7 +10,8 @@ import { finishPending } from './store-recovery.js'
 import { writeError } from './write-error.js'
 import { BlockNotFoundError, BlockTooLargeError, QuotaExceededError } from '../errors.js'
 import type { InventoriedBytes } from './block-inventory.js'
-import type { BlockRole, IntegrityStats, LocalBlocks, StorageStats } from './local-blocks.js'
+import { listStore, type ListedRecord, type ListOptions, type StoreListing } from './store-listing.js'
+import type { BlockRole, GcOptions, IntegrityStats, LocalBlocks, PutBlockOptions, RemovedDag, StorageStats } from './local-blocks.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
@@ -34,7 +36,19 @@ export interface BlockStoreInit {
    * block file: 0.4-1.4 s for 10,000 blocks measured (docs/storage.md).
    */
   checkFiles?: 'after-crash' | 'always'
+  /**
+   * How long a block a put stored as a provisional replica stays one
+   * before it is released to cache, unless the put's end settles it
+   * (`settle`); 0: pushes are never provisional. Default
+   * `DEFAULT_PUT_LEASE_MS` (docs/storage.md, "Unfinished puts").
+   */
+  putLeaseMs?: number
+  /** The clock leases are measured by (tests pass a fake one). */
+  now?: () => number
 }
+
+/** A day: long enough for any put to finish, or for one cut short to be run again and send only what is missing. */
+export const DEFAULT_PUT_LEASE_MS = 24 * 60 * 60 * 1000
 
 /** The value of a pin key and a pending marker: the key is the information. */
 const EMPTY = new Uint8Array(0)
@@ -70,6 +84,8 @@ export class BlockStore implements LocalBlocks {
   readonly #datastore: Datastore
   readonly #maxBytes: number
   readonly #checkFiles: 'after-crash' | 'always'
+  readonly #leaseMs: number
+  readonly #now: () => number
   readonly #records = new Map<string, BlockRecord>()
   readonly #pins = new Set<string>()
   /** Stored `cache` blocks, oldest first: what eviction and gc take. */
@@ -87,6 +103,8 @@ export class BlockStore implements LocalBlocks {
     this.#datastore = init.datastore
     this.#maxBytes = init.maxBytes
     this.#checkFiles = init.checkFiles ?? 'after-crash'
+    this.#leaseMs = init.putLeaseMs ?? DEFAULT_PUT_LEASE_MS
+    this.#now = init.now ?? Date.now
   }
 
   /** Creates a store and loads its accounting. */
@@ -177,7 +195,8 @@ export class BlockStore implements LocalBlocks {
     return report
   }
 
-  async put (cid: CID, bytes: Uint8Array, role: BlockRole, options?: AbortOptions): Promise<void> {
+  async put (cid: CID, bytes: Uint8Array, role: BlockRole, options?: PutBlockOptions): Promise<void> {
+    const provisional = role === 'replica' && options?.provisional === true && this.#leaseMs > 0
     if (bytes.byteLength > MAX_BLOCK_BYTES) throw new BlockTooLargeError(cid.toString(), bytes.byteLength, MAX_BLOCK_BYTES)
     const key = blockKey(cid)
     for (;;) {
@@ -189,9 +208,9 @@ export class BlockStore implements LocalBlocks {
       }
       const record = this.#records.get(key)
       if (record == null) break
-      if (await this.#raise(record, role)) return
+      if (await this.#raise(record, role, provisional)) return
     }
-    const write = this.#write(cid, key, bytes, role)
+    const write = this.#write(cid, key, bytes, role, provisional)
     this.#writing.set(key, write)
     try {
       await write
@@ -249,10 +268,11 @@ export class BlockStore implements LocalBlocks {
     return this.#pins.has(pinKey(root))
   }
 
-  async gc (options?: AbortOptions & { bytes?: number }): Promise<number> {
+  async gc (options?: GcOptions): Promise<number> {
     const goal = options?.bytes ?? Infinity
     return await this.#exclusive(async () => {
       options?.signal?.throwIfAborted()
+      await this.#expire(options?.unfinished === true ? 0 : this.#leaseMs)
       const victims: BlockRecord[] = []
       let freed = 0
       while (freed < goal) {
@@ -277,13 +297,20 @@ export class BlockStore implements LocalBlocks {
   /** Why a block is kept, or `undefined` when it is not stored. */
   roleOf (cid: CID): BlockRole | undefined {
     const record = this.#records.get(blockKey(cid))
-    return record == null ? undefined : roleOf(record)
+    return record == null ? undefined : this.#roleNow(record)
+  }
+
+  #roleNow (record: BlockRecord): BlockRole {
+    const role = roleOf(record)
+    // a lease that ran out is released at the next gc or quota pressure; until then it is cache already
+    return role === 'replica' && this.#leaseEnded(record) ? 'cache' : role
   }
 
   * kept (): Iterable<CID> {
     // a Map iterator visits entries added while it runs and skips deleted ones
     for (const record of this.#records.values()) {
-      if (record.replica || record.pins > 0) yield cidOf(record.key)
+      // provisional replicas are no one's yet: not repaired, not audited, until their put settles them
+      if ((record.replica && record.provisionalSince == null) || record.pins > 0) yield cidOf(record.key)
     }
   }
 
@@ -293,22 +320,119 @@ export class BlockStore implements LocalBlocks {
       options?.signal?.throwIfAborted()
       const record = this.#records.get(key)
       if (record == null || !record.replica) return
-      await this.#datastore.put(recordKey(key), encodeRecord({ ...record, replica: false }))
+      await this.#datastore.put(recordKey(key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
       record.replica = false
+      setLease(record, undefined)
       this.#evictable.offer(record)
     })
   }
 
-  /** Raises the role of a stored block; false when the record went away meanwhile (the caller writes it anew). */
-  async #raise (record: BlockRecord, role: BlockRole): Promise<boolean> {
+  async settle (cids: CID[], options?: AbortOptions): Promise<void> {
+    await this.#exclusive(async () => {
+      options?.signal?.throwIfAborted()
+      const records = cids.map(cid => this.#records.get(blockKey(cid)))
+        .filter((record): record is BlockRecord => record?.provisionalSince != null && record.replica && !this.#leaseEnded(record))
+      if (records.length === 0) return
+      const batch = this.#datastore.batch()
+      for (const record of new Set(records)) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record }, undefined)))
+      await batch.commit()
+      for (const record of records) setLease(record, undefined)
+    })
+  }
+
+  async removeDag (root: CID, options?: AbortOptions): Promise<RemovedDag> {
+    await this.unpin(root, options)
+    const found = [...(await this.#walk(root, false, options)).values()].map(({ record }) => record)
+    return await this.#exclusive(async () => {
+      options?.signal?.throwIfAborted()
+      const live = found.filter(record => this.#records.get(record.key) === record)
+      const released = live.filter(record => record.replica)
+      if (released.length > 0) {
+        const batch = this.#datastore.batch()
+        for (const record of released) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
+        await batch.commit()
+        for (const record of released) {
+          record.replica = false
+          setLease(record, undefined)
+        }
+      }
+      // blocks another pin reaches stay, as do blocks an upload of this node holds for its pin
+      const victims = live.filter(record => roleOf(record) === 'cache')
+      await this.#remove(victims)
+      const kept = live.length - victims.length
+      return { blocks: victims.length, bytes: victims.reduce((sum, record) => sum + record.size, 0), kept }
+    })
+  }
+
+  /** Every stored block's record as the listing reads it (`store-listing.ts`), with its role now. */
+  * records (): Iterable<ListedRecord> {
+    for (const record of this.#records.values()) {
+      const role = this.#roleNow(record)
+      yield { key: record.key, size: record.size, role, provisional: role === 'replica' && record.provisionalSince != null, links: record.links }
+    }
+  }
+
+  async list (options?: ListOptions): Promise<StoreListing> {
+    return await listStore({
+      records: () => this.records(),
+      read: async (key, size) => {
+        const record = this.#records.get(key)
+        if (record == null || record.size !== size) return undefined
+        const read = await this.#read(cidOf(key), record).catch(() => undefined)
+        return read?.bytes
+      }
+    }, options)
+  }
+
+  /** Whether a provisional replica's lease ran out. */
+  #leaseEnded (record: BlockRecord, leaseMs = this.#leaseMs): boolean {
+    return record.provisionalSince != null && this.#now() - record.provisionalSince >= leaseMs
+  }
+
+  /**
+   * Releases to cache every provisional replica whose lease (`leaseMs`)
+   * ran out: its put never finished. Call inside `#exclusive`.
+   */
+  async #expire (leaseMs: number): Promise<void> {
+    const ended: BlockRecord[] = []
+    for (const record of this.#records.values()) {
+      if (record.replica && this.#leaseEnded(record, leaseMs)) ended.push(record)
+    }
+    if (ended.length === 0) return
+    const batch = this.#datastore.batch()
+    for (const record of ended) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
+    await batch.commit()
+    for (const record of ended) {
+      record.replica = false
+      setLease(record, undefined)
+      this.#evictable.offer(record)
+    }
+  }
+
+  /**
+   * Raises the role of a stored block; false when the record went away
+   * meanwhile (the caller writes it anew). A replica push settles a
+   * provisional replica unless it is provisional too (it then renews a
+   * lease that ran out); nothing makes a settled replica provisional.
+   */
+  async #raise (record: BlockRecord, role: BlockRole, provisional: boolean): Promise<boolean> {
     // Flags, not the derived role: a pinned block put as a replica stays a replica once unpinned.
-    const raises = (role === 'replica' && !record.replica) || (role === 'pinned' && record.pins === 0 && !record.held)
+    const since = (): number | undefined => {
+      if (!record.replica) return provisional ? this.#now() : undefined
+      if (record.provisionalSince == null) return undefined
+      if (!provisional) return undefined
+      return this.#leaseEnded(record) ? this.#now() : record.provisionalSince
+    }
+    const replicaChanges = role === 'replica' && (!record.replica || since() !== record.provisionalSince)
+    const raises = replicaChanges || (role === 'pinned' && record.pins === 0 && !record.held)
     if (!raises) return this.#records.get(record.key) === record
     return await this.#exclusive(async () => {
       if (this.#records.get(record.key) !== record) return false
-      if (role === 'replica' && !record.replica) {
-        await this.#datastore.put(recordKey(record.key), encodeRecord({ ...record, replica: true }))
+      const provisionalSince = since()
+      if (role === 'replica' && (!record.replica || provisionalSince !== record.provisionalSince)) {
+        await this.#datastore.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: true }, provisionalSince)))
         record.replica = true
+        setLease(record, provisionalSince)
       } else if (role === 'pinned' && record.pins === 0) {
         record.held = true
       }
@@ -317,7 +441,7 @@ export class BlockStore implements LocalBlocks {
   }
 
   /** Reserves room, writes the bytes (a pending marker first, so a crash leaves nothing unaccounted), then the record. */
-  async #write (cid: CID, key: string, bytes: Uint8Array, role: BlockRole): Promise<void> {
+  async #write (cid: CID, key: string, bytes: Uint8Array, role: BlockRole, provisional: boolean): Promise<void> {
     const size = bytes.byteLength
     try {
       await this.#exclusive(async () => { await this.#reserve(cid, size) })
@@ -330,8 +454,9 @@ export class BlockStore implements LocalBlocks {
       // No abort signal: an abandoned fs write can still land after we cleaned up.
       await this.#bytes.put(cid, bytes)
       const record: BlockRecord = {
-        key, size, pins: 0, replica: role === 'replica', held: role === 'pinned', added: Date.now(), seq: this.#seq++, queued: false
+        key, size, pins: 0, replica: role === 'replica', held: role === 'pinned', added: Date.now(), seq: this.#seq++, queued: false, links: cid.code === DAG_PB_CODE
       }
+      if (provisional) record.provisionalSince = this.#now()
       const batch = this.#datastore.batch()
       batch.put(recordKey(key), encodeRecord(record))
       batch.delete(pendingKey(key))
@@ -349,6 +474,7 @@ export class BlockStore implements LocalBlocks {
 
   /** Makes room for `size` bytes, evicting the oldest cache blocks if needed; call inside `#exclusive`. */
   async #reserve (cid: CID, size: number): Promise<void> {
+    if (this.#usedBytes + this.#reservedBytes + size > this.#maxBytes) await this.#expire(this.#leaseMs)
     const over = this.#usedBytes + this.#reservedBytes + size - this.#maxBytes
     if (over > 0) {
       const victims: BlockRecord[] = []
@@ -490,6 +616,17 @@ export class BlockStore implements LocalBlocks {
     this.#queue = run.catch(() => {})
     return await run
   }
+}
+
+/** A copy of `record` with `provisionalSince` set, or absent when undefined. */
+function withLease (record: BlockRecord, since: number | undefined): BlockRecord {
+  setLease(record, since)
+  return record
+}
+
+function setLease (record: BlockRecord, since: number | undefined): void {
+  if (since == null) delete record.provisionalSince
+  else record.provisionalSince = since
 }
 
 function notHere (cid: CID, root: CID): BlockNotFoundError {

@@ -9,6 +9,9 @@ export const IDENTITY_CODEC = 0x00
 /** The `identity` multihash: the digest *is* the block; nothing is stored for it. */
 export const IDENTITY_HASH = 0x00
 
+/** The `dag-pb` multicodec: blocks that link to others. */
+export const DAG_PB_CODE = dagPb.code
+
 /** True when blocks of this CID's codec never link to others, so a walk need not read them. */
 export function isLeafCodec (cid: CID): boolean {
   return cid.code === raw.code || cid.code === IDENTITY_CODEC

@@ -1,3 +1,4 @@
+import type { ListOptions, StoreListing } from './store-listing.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
@@ -38,6 +39,35 @@ export interface IntegrityStats {
   temporaryFilesRemoved: number
 }
 
+/** How a block is put. */
+export interface PutBlockOptions extends AbortOptions {
+  /**
+   * A `replica` stored by a put that has not finished: it stays a replica
+   * for the store's lease (`storage.putLeaseMs`) unless `settle` names it
+   * before, and is released to cache after (docs/storage.md, "Unfinished
+   * puts"). Ignored for other roles, and for a block already a settled replica.
+   */
+  provisional?: boolean
+}
+
+/** What `gc` frees. */
+export interface GcOptions extends AbortOptions {
+  /** Stop once this many bytes are freed (default: every cache block). */
+  bytes?: number
+  /** Also release every provisional replica, however young its lease (a put under way, or one to be run again, sends them again). */
+  unfinished?: boolean
+}
+
+/** What `removeDag` did. */
+export interface RemovedDag {
+  /** Blocks of the DAG deleted here. */
+  blocks: number
+  /** Their bytes. */
+  bytes: number
+  /** Blocks of the DAG that stay: another pin reaches them, or an upload here holds them. */
+  kept: number
+}
+
 /**
  * The local block store as the protocols, the fetcher and the node see it:
  * verified block bytes plus accounting (bytes used, quota), pins and garbage
@@ -60,14 +90,18 @@ export interface LocalBlocks {
    * then throws `QuotaExceededError`. A block is visible to `has`/`get` only
    * once fully written.
    */
-  put: (cid: CID, bytes: Uint8Array, role: BlockRole, options?: AbortOptions) => Promise<void>
+  put: (cid: CID, bytes: Uint8Array, role: BlockRole, options?: PutBlockOptions) => Promise<void>
   /** Pins a DAG whose blocks are all stored here (throws `BlockNotFoundError` naming a missing one). */
   pin: (root: CID, options?: AbortOptions) => Promise<void>
   /** Removes a pin; the blocks stay until garbage collection needs their space. */
   unpin: (root: CID, options?: AbortOptions) => Promise<void>
   isPinned: (root: CID, options?: AbortOptions) => Promise<boolean>
-  /** Deletes unpinned `cache` blocks (all of them, or until `bytes` are freed); returns bytes freed. */
-  gc: (options?: AbortOptions & { bytes?: number }) => Promise<number>
+  /**
+   * Releases the provisional replicas whose lease ran out (all of them with
+   * `unfinished`), then deletes unpinned `cache` blocks (all of them, or
+   * until `bytes` are freed); returns bytes freed.
+   */
+  gc: (options?: GcOptions) => Promise<number>
   stats: () => StorageStats
   /** What the store found wrong with its disk since it opened; absent for stores that do not check. */
   integrity?: () => IntegrityStats
@@ -87,4 +121,17 @@ export interface LocalBlocks {
    * not stored or not a replica.
    */
   release: (cid: CID, options?: AbortOptions) => Promise<void>
+  /**
+   * Settles provisional replicas: their put finished, so they are kept as
+   * any replica. Blocks not stored, not provisional or whose lease ran out
+   * are left as they are. Absent in stores without leases.
+   */
+  settle?: (cids: CID[], options?: AbortOptions) => Promise<void>
+  /**
+   * `weft rm`: unpins `root`, releases the replicas of its DAG held here and
+   * deletes the blocks of it no other pin reaches.
+   */
+  removeDag?: (root: CID, options?: AbortOptions) => Promise<RemovedDag>
+  /** What the store holds, by file where it holds the root (`weft ls`). */
+  list?: (options?: ListOptions) => Promise<StoreListing>
 }

@@ -4,11 +4,10 @@ import { controlRequest, type ControlAnswer } from '../control-socket.js'
 import { parseGetTarget } from '../target.js'
 import { onePositional } from '../transfer.js'
 import { storageLine } from './status.js'
-import { formatBytes } from '../../format-bytes.js'
 import { parseCidString } from '../../index.js'
 import type { Command, CommandIO } from '../io.js'
 
-// `weft pin`, `weft unpin` and `weft gc` act on the server running on a data
+// `weft pin` and `weft unpin` (like `gc`, `ls` and `rm`) act on the server running on a data
 // directory (`--data DIR`, `.weft` by default), through its control socket:
 // pins and garbage belong to a server's store, which a transient node has not.
 
@@ -27,19 +26,6 @@ export const unpin: Command = {
   usage: 'weft unpin CID|LINK [--data DIR] [--config FILE]',
   async run (args, io) {
     return pinning('unpin', args, io)
-  }
-}
-
-/** `weft gc`: the server removes the cached blocks it keeps for no one (not pinned, not a replica it holds). */
-export const gc: Command = {
-  name: 'gc',
-  usage: 'weft gc [--data DIR] [--config FILE]',
-  async run (args, io) {
-    const cli = parseCommandLine(args, io.env)
-    const config = await loadCommandConfig(cli.sources, io)
-    const answer = await controlRequest(config.dataDir, { op: 'gc' }, io.signal)
-    io.stdout.write(`freed ${formatBytes(answer.freed ?? 0)}; storage ${storageLine(answer.storage)}\n`)
-    return 0
   }
 }
 

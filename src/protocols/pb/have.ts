@@ -6,6 +6,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface HaveRequest {
   cids: Uint8Array<ArrayBuffer>[]
+  settle: boolean
 }
 
 export namespace HaveRequest {
@@ -25,12 +26,18 @@ export namespace HaveRequest {
           }
         }
 
+        if ((obj.settle != null && obj.settle !== false)) {
+          w.uint32(16)
+          w.bool(obj.settle)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          cids: []
+          cids: [],
+          settle: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -49,6 +56,10 @@ export namespace HaveRequest {
               }
 
               obj.cids.push(reader.bytes())
+              break
+            }
+            case 2: {
+              obj.settle = reader.bool()
               break
             }
             default: {
@@ -89,6 +100,13 @@ export namespace HaveRequest {
 
               break
             }
+            case 2: {
+              yield {
+                field: `${prefix}.settle`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -107,6 +125,11 @@ export namespace HaveRequest {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface HaveRequestSettleFieldEvent {
+    field: '$.settle'
+    value: boolean
+  }
+
   export function encode (obj: Partial<HaveRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, HaveRequest.codec())
   }
@@ -115,7 +138,7 @@ export namespace HaveRequest {
     return decodeMessage(buf, HaveRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveRequest>): Generator<HaveRequestCidsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<HaveRequest>): Generator<HaveRequestCidsFieldEvent | HaveRequestSettleFieldEvent> {
     return streamMessage(buf, HaveRequest.codec(), opts)
   }
 }

@@ -9,6 +9,7 @@ export interface StoreRequest {
   data: Uint8Array<ArrayBuffer>
   forward: Uint8Array<ArrayBuffer>[]
   waitFor: number
+  provisional: boolean
 }
 
 export namespace StoreRequest {
@@ -43,6 +44,11 @@ export namespace StoreRequest {
           w.uint32(obj.waitFor)
         }
 
+        if ((obj.provisional != null && obj.provisional !== false)) {
+          w.uint32(40)
+          w.bool(obj.provisional)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -51,7 +57,8 @@ export namespace StoreRequest {
           cid: uint8ArrayAlloc(0),
           data: uint8ArrayAlloc(0),
           forward: [],
-          waitFor: 0
+          waitFor: 0,
+          provisional: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -78,6 +85,10 @@ export namespace StoreRequest {
             }
             case 4: {
               obj.waitFor = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.provisional = reader.bool()
               break
             }
             default: {
@@ -135,6 +146,13 @@ export namespace StoreRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.provisional`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -168,6 +186,11 @@ export namespace StoreRequest {
     value: number
   }
 
+  export interface StoreRequestProvisionalFieldEvent {
+    field: '$.provisional'
+    value: boolean
+  }
+
   export function encode (obj: Partial<StoreRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StoreRequest.codec())
   }
@@ -176,7 +199,7 @@ export namespace StoreRequest {
     return decodeMessage(buf, StoreRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreRequest>): Generator<StoreRequestCidFieldEvent | StoreRequestDataFieldEvent | StoreRequestForwardFieldEvent | StoreRequestWaitForFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreRequest>): Generator<StoreRequestCidFieldEvent | StoreRequestDataFieldEvent | StoreRequestForwardFieldEvent | StoreRequestWaitForFieldEvent | StoreRequestProvisionalFieldEvent> {
     return streamMessage(buf, StoreRequest.codec(), opts)
   }
 }
