@@ -17,6 +17,25 @@ describe('a block record', () => {
     assert.deepEqual(decodeRecord('bkey', bytes, 3), { ...written, held: false, seq: 3, queued: false })
   })
 
+  it('of a provisional replica keeps when its lease began, and whether the block links to others', () => {
+    const written = record({ replica: true, provisionalSince: Date.parse('2026-12-01T12:00:00Z'), links: true })
+    const bytes = encodeRecord(written)
+    assert.equal(bytes.byteLength, 17)
+    assert.deepEqual(decodeRecord('bkey', bytes, 0), written)
+    const settled = decodeRecord('bkey', encodeRecord(record({ replica: true, links: false })), 0)
+    assert.equal(settled?.provisionalSince, undefined)
+    assert.equal(settled?.links, false)
+  })
+
+  it('written before the codec was kept reads back with links unknown', () => {
+    // version 1, replica flag only: what weft wrote before leases
+    const old = Uint8Array.from([0x11, 0x80, 0x80, 0x40, 0x00, 0x01])
+    const read = decodeRecord('bkey', old, 0)
+    assert.equal(read?.links, undefined)
+    assert.equal(read?.replica, true)
+    assert.equal(read?.size, MiB)
+  })
+
   it('is not read from bytes cut short or of another version', () => {
     const bytes = encodeRecord(record())
     assert.equal(decodeRecord('bkey', bytes.subarray(0, bytes.byteLength - 1), 0), undefined)
