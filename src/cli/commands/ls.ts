@@ -52,7 +52,10 @@ export function formatListing (listing: StoreListing, storage: StorageStats): st
     const entries = file.entries != null
       ? `  ${file.entries.slice(0, 3).map(e => e.name).join(', ')}${(file.entryCount ?? 0) > 3 ? `, +${formatCount((file.entryCount ?? 0) - 3)}` : ''}`
       : ''
-    return [file.cid, file.type, formatBytes(file.size), file.role, `${held} (${formatBytes(file.held.bytes)})${roleNote(file.held)}${entries}`]
+    // the roles are told when they are not all the root's
+    const roles = Object.keys(file.held.roles)
+    const note = roles.length === 1 && roles[0] === file.role ? '' : roleNote(file.held)
+    return [file.cid, file.type, formatBytes(file.size), file.role, `${held} (${formatBytes(file.held.bytes)}${note})${entries}`]
   })
   const header = ['CID', 'TYPE', 'SIZE', 'ROLE', 'BLOCKS HELD']
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)))
@@ -62,18 +65,19 @@ export function formatListing (listing: StoreListing, storage: StorageStats): st
   const left = listing.fileCount - listing.files.length
   if (left > 0) out.push(`… and ${formatCount(left)} more file${left === 1 ? '' : 's'} (weft ls --limit 0 lists all, --json for scripts)`)
   if (listing.fileCount === 0) out.push('no file whose root is held here')
-  out.push(`loose: ${counts(listing.loose)} no file held here reaches`)
+  out.push(`loose: ${counts(listing.loose)} that no file held here reaches`)
   out.push(`total: ${formatCount(listing.fileCount)} file${listing.fileCount === 1 ? '' : 's'}; ${counts(listing.total)}; storage ${storageLine(storage)}`)
   return `${out.join('\n')}\n`
 }
 
+/** `2,000 blocks (2.0 GiB; 1,500 replica, 500 cache)`. */
 function counts (c: BlockCounts): string {
-  return `${formatCount(c.blocks)} block${c.blocks === 1 ? '' : 's'} (${formatBytes(c.bytes)})${roleNote(c)}`
+  return `${formatCount(c.blocks)} block${c.blocks === 1 ? '' : 's'} (${formatBytes(c.bytes)}${roleNote(c)})`
 }
 
-/** `, 3 provisional, 2 cache` when the blocks are not all of one role, or ` (replica)` style when they are. */
+/** `; 1,500 replica, 500 cache`, or nothing for no blocks. */
 function roleNote (c: BlockCounts): string {
   const roles = Object.entries(c.roles).filter(([, n]) => (n ?? 0) > 0)
   if (roles.length === 0) return ''
-  return ` ${roles.map(([role, n]) => `${formatCount(n ?? 0)} ${role}`).join(', ')}`
+  return `; ${roles.map(([role, n]) => `${formatCount(n ?? 0)} ${role}`).join(', ')}`
 }
