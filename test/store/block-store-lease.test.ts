@@ -8,7 +8,10 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
+import { haveRequestHandler, requestHave } from '../../src/protocols/have-protocol.js'
+import { pushBlocks, storeRequestHandler } from '../../src/protocols/store-protocol.js'
 import { BlockStore } from '../../src/store/block-store.js'
+import { dialHandler, randomPeerId } from '../support/fakes.js'
 import { dagLinks } from '../../src/store/dag-links.js'
 import type { Datastore } from 'interface-datastore'
 
@@ -261,5 +264,29 @@ describe('what the store lists (weft ls)', () => {
     const listing = await store.list({ limit: 2 })
     assert.equal(listing.fileCount, 5)
     assert.deepEqual(listing.files.map(f => f.size), [5500, 4400])
+  })
+})
+
+describe('provisional replicas over the wire', () => {
+  it('a push marked provisional is stored so; a have request settles it only when it says settle', async () => {
+    const clock = new Clock()
+    const store = await openStore(clock)
+    const peer = await randomPeerId()
+    const [unfinished, plain] = await Promise.all([rawBlock(30), rawBlock(31)])
+    const push = await dialHandler(storeRequestHandler(store), peer)
+    const answers = []
+    for await (const answer of pushBlocks(push.stream, [{ ...unfinished, provisional: true }, plain])) answers.push(answer.status)
+    assert.deepEqual(answers, ['stored', 'stored'])
+    // the plain push (an older uploader, or repair) is kept at once
+    assert.deepEqual([...store.kept()].map(String), [CID.createV1(raw.code, plain.cid.multihash).toString()])
+
+    const ask = await dialHandler(haveRequestHandler(store), peer)
+    assert.deepEqual(await requestHave(ask.stream, [unfinished.cid]), ['kept'])
+    assert.equal([...store.kept()].length, 1, 'a have request without settle changes nothing')
+    const settle = await dialHandler(haveRequestHandler(store), peer)
+    assert.deepEqual(await requestHave(settle.stream, [unfinished.cid], { settle: true }), ['kept'])
+    assert.equal([...store.kept()].length, 2)
+    clock.at += 2 * LEASE
+    assert.equal(await store.gc({ unfinished: true }), 0)
   })
 })
