@@ -84,7 +84,10 @@ export class BlockStore implements LocalBlocks {
   readonly #datastore: Datastore
   readonly #maxBytes: number
   readonly #checkFiles: 'after-crash' | 'always'
+  /** How long a provisional replica stays one; Infinity with leases off (`putLeaseMs: 0`). */
   readonly #leaseMs: number
+  /** No provisional replica's lease ends before this (a lower bound): spares `#expire` its scan under quota pressure. */
+  #nextLeaseEnd = 0
   readonly #now: () => number
   readonly #records = new Map<string, BlockRecord>()
   readonly #pins = new Set<string>()
@@ -103,7 +106,8 @@ export class BlockStore implements LocalBlocks {
     this.#datastore = init.datastore
     this.#maxBytes = init.maxBytes
     this.#checkFiles = init.checkFiles ?? 'after-crash'
-    this.#leaseMs = init.putLeaseMs ?? DEFAULT_PUT_LEASE_MS
+    const leaseMs = init.putLeaseMs ?? DEFAULT_PUT_LEASE_MS
+    this.#leaseMs = leaseMs > 0 ? leaseMs : Infinity
     this.#now = init.now ?? Date.now
   }
 
@@ -128,6 +132,9 @@ export class BlockStore implements LocalBlocks {
     await this.#exclusive(async () => {
       await finishPending(this.#datastore, this.#bytes)
       await this.#loadRecords()
+      this.#nextLeaseEnd = 0
+      // leases turned off since: what was provisional is kept, as every push is now
+      if (this.#leaseMs === Infinity) await this.#settleRecords([...this.#records.values()])
       const crashed = await this.#datastore.has(OPEN_KEY)
       if (crashed || this.#checkFiles === 'always') await this.#reconcile()
       await this.#datastore.put(OPEN_KEY, EMPTY)
@@ -196,7 +203,7 @@ export class BlockStore implements LocalBlocks {
   }
 
   async put (cid: CID, bytes: Uint8Array, role: BlockRole, options?: PutBlockOptions): Promise<void> {
-    const provisional = role === 'replica' && options?.provisional === true && this.#leaseMs > 0
+    const provisional = role === 'replica' && options?.provisional === true && this.#leaseMs < Infinity
     if (bytes.byteLength > MAX_BLOCK_BYTES) throw new BlockTooLargeError(cid.toString(), bytes.byteLength, MAX_BLOCK_BYTES)
     const key = blockKey(cid)
     for (;;) {
@@ -331,13 +338,19 @@ export class BlockStore implements LocalBlocks {
     await this.#exclusive(async () => {
       options?.signal?.throwIfAborted()
       const records = cids.map(cid => this.#records.get(blockKey(cid)))
-        .filter((record): record is BlockRecord => record?.provisionalSince != null && record.replica && !this.#leaseEnded(record))
-      if (records.length === 0) return
-      const batch = this.#datastore.batch()
-      for (const record of new Set(records)) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record }, undefined)))
-      await batch.commit()
-      for (const record of records) setLease(record, undefined)
+        .filter((record): record is BlockRecord => record != null && !this.#leaseEnded(record))
+      await this.#settleRecords(records)
     })
+  }
+
+  /** Settles the provisional replicas among `records`, in one batch. Call inside `#exclusive`. */
+  async #settleRecords (records: BlockRecord[]): Promise<void> {
+    const provisional = [...new Set(records)].filter(record => record.provisionalSince != null && record.replica)
+    if (provisional.length === 0) return
+    const batch = this.#datastore.batch()
+    for (const record of provisional) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record }, undefined)))
+    await batch.commit()
+    for (const record of provisional) setLease(record, undefined)
   }
 
   async removeDag (root: CID, options?: AbortOptions): Promise<RemovedDag> {
@@ -394,10 +407,16 @@ export class BlockStore implements LocalBlocks {
    * ran out: its put never finished. Call inside `#exclusive`.
    */
   async #expire (leaseMs: number): Promise<void> {
+    const now = this.#now()
+    if (leaseMs === this.#leaseMs && now < this.#nextLeaseEnd) return
     const ended: BlockRecord[] = []
+    let next = Infinity
     for (const record of this.#records.values()) {
+      if (record.provisionalSince == null) continue
       if (record.replica && this.#leaseEnded(record, leaseMs)) ended.push(record)
+      else next = Math.min(next, record.provisionalSince + this.#leaseMs)
     }
+    this.#nextLeaseEnd = next
     if (ended.length === 0) return
     const batch = this.#datastore.batch()
     for (const record of ended) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
@@ -433,6 +452,7 @@ export class BlockStore implements LocalBlocks {
         await this.#datastore.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: true }, provisionalSince)))
         record.replica = true
         setLease(record, provisionalSince)
+        if (provisionalSince != null) this.#nextLeaseEnd = Math.min(this.#nextLeaseEnd, provisionalSince + this.#leaseMs)
       } else if (role === 'pinned' && record.pins === 0) {
         record.held = true
       }
@@ -456,7 +476,10 @@ export class BlockStore implements LocalBlocks {
       const record: BlockRecord = {
         key, size, pins: 0, replica: role === 'replica', held: role === 'pinned', added: Date.now(), seq: this.#seq++, queued: false, links: cid.code === DAG_PB_CODE
       }
-      if (provisional) record.provisionalSince = this.#now()
+      if (provisional) {
+        record.provisionalSince = this.#now()
+        this.#nextLeaseEnd = Math.min(this.#nextLeaseEnd, record.provisionalSince + this.#leaseMs)
+      }
       const batch = this.#datastore.batch()
       batch.put(recordKey(key), encodeRecord(record))
       batch.delete(pendingKey(key))

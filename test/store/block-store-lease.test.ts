@@ -172,6 +172,20 @@ describe('provisional replicas (a put\'s blocks until it finishes)', () => {
     assert.equal(await second.gc(), 1000)
   })
 
+  it('are settled when the store restarts with leases turned off', async () => {
+    const clock = new Clock()
+    const datastore = new MemoryDatastore()
+    const bytes = new MemoryBlockstore()
+    const first = await openStore(clock, datastore, bytes)
+    const block = await rawBlock(15)
+    await first.put(block.cid, block.bytes, 'replica', { provisional: true })
+    await first.close()
+    const second = await BlockStore.open({ bytes, datastore, maxBytes: 2 ** 30, putLeaseMs: 0, now: clock.now })
+    assert.equal([...second.kept()].length, 1)
+    clock.at += 2 * LEASE
+    assert.equal(await second.gc({ unfinished: true }), 0)
+  })
+
   it('are plain replicas with a lease of 0 (no leases)', async () => {
     const store = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: 2 ** 30, putLeaseMs: 0 })
     const block = await rawBlock(14)
