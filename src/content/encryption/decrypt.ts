@@ -15,6 +15,12 @@ export interface DecryptReadOptions {
   offset?: number
   length?: number
   signal?: AbortSignal
+  /**
+   * Reads the ciphertext for this read in place of the source's own `read`
+   * (the same bytes: a caller's per-read options, such as a progress
+   * listener, go with it).
+   */
+  through?: CipherSource['read']
 }
 
 /** What the header tells of an encrypted file. */
@@ -124,7 +130,8 @@ export class DecryptedFile {
     const last = this.layout.recordOf(Math.max(start, end - 1))
     const from = this.layout.cipherStart(first)
     const to = this.layout.cipherEnd(last)
-    yield * this.decrypt(this.source.read(from, to - from, options.signal), first, last, start, end)
+    const read = options.through ?? this.source.read
+    yield * this.decrypt(read(from, to - from, options.signal), first, last, start, end)
   }
 
   /**
