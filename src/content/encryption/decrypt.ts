@@ -1,5 +1,6 @@
 import { DecryptionError, TruncatedError } from './errors.js'
 import { decodeFixedHeader, decodeMetadata, FIXED_HEADER_BYTES, MAX_HEADER_BYTES, RecordLayout, type FileMetadata, type HeaderFields } from './format.js'
+import { aesOpen } from './aes-gcm.js'
 import { deriveFileKeys, recordNonce, type FileKeys } from './keys.js'
 
 /** Ciphertext to decrypt: its size and a way to read any range of it, streamed. */
@@ -110,7 +111,7 @@ export class DecryptedFile {
     if (head.byteLength < headerSize) throw new TruncatedError(`${cid ?? 'the file'} ends inside its header`, 0, cid)
     let metadata: Uint8Array
     try {
-      metadata = new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: fields.metaNonce as Uint8Array<ArrayBuffer>, additionalData: head.slice(0, FIXED_HEADER_BYTES) }, keys.meta, head.slice(FIXED_HEADER_BYTES, headerSize)))
+      metadata = await aesOpen(keys.meta, fields.metaNonce, head.subarray(FIXED_HEADER_BYTES, headerSize), head.subarray(0, FIXED_HEADER_BYTES))
     } catch (err) {
       throw new DecryptionError(`the header of ${cid ?? 'the file'} was changed: it does not authenticate`, 'tampered-header', detail(cid), { cause: err })
     }
@@ -175,14 +176,13 @@ export class DecryptedFile {
   /** Decrypts record `index`; its last record failing as last but opening as not-last means records were dropped. */
   private async openRecord (index: number, sealed: Uint8Array): Promise<Uint8Array> {
     const last = index === this.layout.records - 1
-    const subtle = globalThis.crypto.subtle
     try {
-      const plain = new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(this.keys.noncePrefix, index, last) }, this.keys.data, sealed as Uint8Array<ArrayBuffer>))
+      const plain = await aesOpen(this.keys.data, recordNonce(this.keys.noncePrefix, index, last), sealed)
       this.decrypted++
       return plain
     } catch (err) {
       if (last) {
-        const opensAsInner = await subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(this.keys.noncePrefix, index, false) }, this.keys.data, sealed as Uint8Array<ArrayBuffer>).then(() => true, () => false)
+        const opensAsInner = await aesOpen(this.keys.data, recordNonce(this.keys.noncePrefix, index, false), sealed).then(() => true, () => false)
         if (opensAsInner) {
           throw new TruncatedError(`${this.source.cid ?? 'the file'} was truncated: it ends after record ${index}, which is not its last`, this.layout.records, this.source.cid)
         }

@@ -1,5 +1,6 @@
 import { byteChunks, type FileContent } from '../source.js'
 import { encodeFixedHeader, encodeMetadata, FIXED_HEADER_BYTES, TAG_BYTES, type FileMetadata, type KeyMode } from './format.js'
+import { aesSeal } from './aes-gcm.js'
 import { deriveFileKeys, metadataNonce, randomKey, randomSalt, recordNonce, type FileKeys } from './keys.js'
 
 export interface EncryptOptions extends FileMetadata {
@@ -52,7 +53,7 @@ async function sealHeader (key: Uint8Array, salt: Uint8Array, keys: FileKeys, op
     metaNonce,
     metaLength: metadata.byteLength + TAG_BYTES
   })
-  const sealed = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv: metaNonce as Uint8Array<ArrayBuffer>, additionalData: fixed }, keys.meta, metadata as Uint8Array<ArrayBuffer>))
+  const sealed = await aesSeal(keys.meta, metaNonce, metadata, fixed)
   const header = new Uint8Array(FIXED_HEADER_BYTES + sealed.byteLength)
   header.set(fixed)
   header.set(sealed, FIXED_HEADER_BYTES)
@@ -62,7 +63,7 @@ async function sealHeader (key: Uint8Array, salt: Uint8Array, keys: FileKeys, op
 /** Seals one record. */
 export async function sealRecord (keys: FileKeys, index: number, last: boolean, plain: Uint8Array): Promise<Uint8Array> {
   const iv = recordNonce(keys.noncePrefix, index, last)
-  return new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv }, keys.data, plain as Uint8Array<ArrayBuffer>))
+  return aesSeal(keys.data, iv, plain)
 }
 
 /**
