@@ -44,6 +44,12 @@ export class DecryptedFile {
   /** Records decrypted so far (what a range read costs). */
   decrypted = 0
   private readonly keys: FileKeys
+  /**
+   * Record 0's plaintext, once decrypted: players, type sniffing and
+   * probes read a file's start again and again, and its leaf (which holds
+   * the header too) need not be fetched for each.
+   */
+  private first: Uint8Array | undefined
 
   private constructor (source: CipherSource, layout: RecordLayout, keys: FileKeys, stat: DecryptedStat) {
     this.source = source
@@ -125,10 +131,17 @@ export class DecryptedFile {
    * decrypted and checked before any of its bytes is given out.
    */
   async * read (options: DecryptReadOptions = {}): AsyncGenerator<Uint8Array> {
-    const { start, end } = rangeOf(this.layout.plainSize, options.offset, options.length)
+    let { start, end } = rangeOf(this.layout.plainSize, options.offset, options.length)
     if (start === end && this.layout.plainSize > 0) return
-    const first = this.layout.recordOf(start)
+    let first = this.layout.recordOf(start)
     const last = this.layout.recordOf(Math.max(start, end - 1))
+    if (first === 0 && this.first != null) {
+      const slice = this.first.subarray(start, Math.min(end, this.first.byteLength))
+      if (slice.byteLength > 0) yield slice
+      if (last === 0) return
+      first = 1
+      start = this.layout.plainStart(1)
+    }
     const from = this.layout.cipherStart(first)
     const to = this.layout.cipherEnd(last)
     const read = options.through ?? this.source.read
@@ -160,6 +173,7 @@ export class DecryptedFile {
         if (have < want) continue
         // an empty file's one record is opened too: it proves the file ends where it should
         const plain = await this.openRecord(index, parts.length === 1 ? parts[0] : concat(parts, want))
+        if (index === 0) this.first = plain
         const plainStart = this.layout.plainStart(index)
         const slice = plain.subarray(Math.max(0, start - plainStart), Math.max(0, Math.min(plain.byteLength, end - plainStart)))
         if (slice.byteLength > 0) yield slice
