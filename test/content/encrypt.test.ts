@@ -126,6 +126,29 @@ describe('encrypted content: format', () => {
   })
 })
 
+describe('encrypted content: chunking', () => {
+  it('gives the same ciphertext for the same bytes however the source cuts them, even a source that reuses its chunk\'s memory', async () => {
+    const bytes = randomBytes(RECORD * 6 + 333)
+    const key = randomBytes(32)
+    const salt = randomBytes(16)
+    const sealed = async (source: Uint8Array | AsyncIterable<Uint8Array>): Promise<Uint8Array> => collect((await encryptContent(source, { recordSize: RECORD, key, salt })).ciphertext)
+    const whole = await sealed(bytes)
+    for (const size of [1000, RECORD - 136 - 16, RECORD, RECORD * 2 + 7, RECORD * 3 - 1]) {
+      const reused = new Uint8Array(size)
+      const pieces = async function * (): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < bytes.byteLength; at += size) {
+          const n = Math.min(size, bytes.byteLength - at)
+          reused.set(bytes.subarray(at, at + n))
+          yield reused.subarray(0, n)
+          // the next chunk overwrites this one's memory
+          reused.fill(0xee)
+        }
+      }
+      assert.deepEqual(await sealed(pieces()), whole, `chunks of ${size} bytes`)
+    }
+  })
+})
+
 describe('encrypted content: ranges', () => {
   it('a range read fetches and decrypts only the leaves holding the range, and the header', async () => {
     const bytes = randomBytes(RECORD * 10)
