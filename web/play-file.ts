@@ -47,7 +47,8 @@ export function offerStreamed (bridge: StreamBridge, file: StreamedFile, signal:
   byId('get-progress').hidden = true
   byId('get-done').hidden = false
   const src = streamUrl('stream', file.cid, urlName, TAB_ID)
-  const what = `${file.name}: ${formatBytes(file.size)}${file.type != null ? `, ${file.type}` : ''}`
+  // an encrypted file says so: its key never left this tab
+  const what = `${file.name}: ${formatBytes(file.size)}${file.type != null ? `, ${file.type}` : ''}${file.sealed === true ? ', encrypted' : ''}`
   const fetched = (): string => `${formatBytes(bridge.served.filter(r => r.cid === file.cid).reduce((n, r) => n + r.sent, 0))} streamed`
 
   if (kind === 'video' || kind === 'audio') {

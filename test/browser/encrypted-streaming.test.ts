@@ -137,7 +137,7 @@ describe('encrypted files through the page\'s service worker', () => {
     const id = /^\/weft-stream\/(enc-[0-9a-f-]{36})\?tab=[0-9a-f-]{36}$/.exec(src)?.[1] ?? assert.fail(`the video's src is ${src}`)
     process.stderr.write(`# encrypted: playing after ${ms.toFixed(0)} ms, ${(await fetchedBytes(page, id) / MiB).toFixed(1)} of ${(video.size / MiB).toFixed(1)} MiB fetched\n`)
     process.stderr.write(`# screenshot: ${await page.screenshot('encrypted-streaming-playing')}\n`)
-    assert.match(await page.page.locator('#get-result').innerText(), /^noise\.webm: [\d.]+ MiB, video\/webm: (playing|paused) as it streams, [\d.]+ MiB streamed$/)
+    assert.match(await page.page.locator('#get-result').innerText(), /^noise\.webm: [\d.]+ MiB, video\/webm, encrypted: (playing|paused) as it streams, [\d.]+ MiB streamed$/)
 
     const before = await served(page)
     const target = video.seconds * 0.8
@@ -181,7 +181,7 @@ describe('encrypted files through the page\'s service worker', () => {
     const page = await openLink(await network.newContext(), cap, [])
     const result = page.page.locator('#get-result[data-state="ok"]')
     await result.waitFor({ timeout: PAGE_TIMEOUT_MS })
-    assert.match(await result.innerText(), /never held whole in this tab$/)
+    assert.match(await result.innerText(), /^big\.bin: [\d.]+ MiB, encrypted: .*never held whole in this tab$/)
     assert.match(await page.page.locator('#download').getAttribute('href') ?? '', /^\/weft-download\/enc-[0-9a-f-]{36}\?tab=/)
     const [download] = await Promise.all([page.page.waitForEvent('download'), page.page.locator('#download').click()])
     assert.equal(download.suggestedFilename(), 'big.bin')
