@@ -98,7 +98,13 @@ export class StreamBridge {
   seal (node: WeftNode, capability: string, name?: string): { id: string, content: Content } {
     const id = sealedStreamId()
     this.sealed.set(id, { capability, name })
-    return { id, content: this.content(node, id) }
+    try {
+      return { id, content: this.content(node, id) }
+    } catch (err) {
+      // a capability without a key, or a malformed one: the caller shows why
+      this.sealed.delete(id)
+      throw err
+    }
   }
 
   /** Drops an encrypted file's stream id: its URLs serve nothing from now on (reads under way finish). */
