@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 
@@ -56,16 +56,18 @@ export interface BenchOptions {
   browserSize: number
   /** Counted runs per item 6 row (quick: 1, after one warm-up of the browser before the first row only). */
   browserRuns: number
+  /** Issue 18: the file size of the plain and encrypted puts and gets, bytes. */
+  encryptionSize: number
 }
 
 /** The usage text printed on a bad option. */
-export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair,durability]
+export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair,durability,encryption]
                      [--sizes 16,256] [--swarm-size 256] [--capped-size 64] [--capped-mbit 100] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
                      [--dht-memory-sizes 50,200] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
                      [--durability-servers 50] [--durability-blocks 1000,10000] [--audit-servers 4] [--audit-seconds 60] [--audits-per-hour 3600]
-                     [--reput-size 256] [--reput-servers 5]
+                     [--reput-size 256] [--reput-servers 5] [--encryption-size 64]
   --quick   16 MiB transfers (and 16 MiB from seeders capped at 100 Mbit/s), 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
             a 50-node DHT over 4 processes (10 lookups a batch), 16 MiB page transfers with one run per
             row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers,
@@ -76,6 +78,7 @@ export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,p
         transfers, CLI put/get of 256 MiB into 5, 20 and 50 servers, repair of 10,000 blocks among 50
         servers, durability (servers of 1,000 and 10,000 blocks killed among 50, 4 servers auditing for
         60 s, 256 MiB put twice): about an hour and a quarter
+  encryption: plain and encrypted puts and gets of 16 MiB (quick) or 64 MiB (full) through 3 server processes
   sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none; --dht-memory-sizes none
   skips the one-process DHT rows`
 
@@ -120,6 +123,7 @@ export function parseOptions (argv: string[]): BenchOptions {
       'audits-per-hour': { type: 'string' },
       'reput-size': { type: 'string' },
       'reput-servers': { type: 'string' },
+      'encryption-size': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -160,6 +164,7 @@ export function parseOptions (argv: string[]): BenchOptions {
     reputServers: numbers(values['reput-servers'], 'reput-servers')?.[0] ?? 5,
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none'),
     browserSize: (numbers(values['browser-size'], 'browser-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
-    browserRuns: quick ? 1 : runs
+    browserRuns: quick ? 1 : runs,
+    encryptionSize: (numbers(values['encryption-size'], 'encryption-size')?.[0] ?? (quick ? 16 : 64)) * MIB
   }
 }

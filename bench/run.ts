@@ -13,6 +13,7 @@ import { bundleSize } from './bundle.js'
 import { cappedLinks, CappedLinksUnavailableError } from './capped-links.js'
 import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from './dht.js'
 import { measureDhtOverProcesses } from './dht-tcp.js'
+import { encryptionSection, measureEncryption } from './encryption.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
@@ -194,6 +195,10 @@ async function main (): Promise<void> {
       const reput = await measureReput(options.reputServers, options.reputSize, dir, log)
       if (reput.status === 'failed') log(`re-put failed: ${reput.error ?? ''}`)
       sections.push(reputSection(reput))
+    }
+    if (options.only.has('encryption')) {
+      log(`encryption: ${options.encryptionSize / 2 ** 20} MiB put and got plain and encrypted through 3 servers, warm-up + ${options.runs} runs of each`)
+      sections.push(encryptionSection(await measureEncryption(options.encryptionSize, options.runs, log)))
     }
     sections.push(targetsSection(dht, moved, memory))
   } finally {

@@ -177,23 +177,28 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
   const started = performance.now()
   try {
     const node = await ready
-    // an encrypted file's capability: decrypted here, only the ciphertext crosses the network
-    const content = node.open(contentRef(shared), { signal })
     const bridge = await streaming
     // a worker unregistered since the page loaded (devtools, site data cleared) is registered again
     if (bridge != null && !bridge.active) await bridge.start()
-    // an encrypted file is never offered through the worker: its stream URLs would carry the key out of the fragment
-    if (bridge?.active === true && shared.key == null) {
-      const { size } = await content.stat({ signal })
-      const byName = typeOfName(shared.name)
+    // an encrypted file's capability: decrypted here, only the ciphertext crosses the network. Through
+    // the worker it goes under an opaque stream id: the key stays in this tab, out of every URL
+    const sealed = shared.key != null && bridge?.active === true ? bridge.seal(node, contentRef(shared), shared.name) : undefined
+    if (sealed != null && bridge != null) signal.addEventListener('abort', () => { bridge.forget(sealed.id) }, { once: true })
+    const content = sealed?.content ?? node.open(contentRef(shared), { signal })
+    if (bridge?.active === true) {
+      const stat = await content.stat({ signal })
+      const size = stat.size
+      // an encrypted file's own name (from its header) when the link gives none
+      const fileName = shared.name ?? stat.name
+      const byName = typeOfName(fileName)
       const playable = ['video', 'audio'].includes(kindOf(byName))
       if (size > PREVIEW_MAX_BYTES || playable) {
         const head = await firstBytes(content, Math.min(size, HEAD_BYTES), signal)
         if (signal.aborted) return
-        offerStreamed(bridge, { cid: shared.cid, name, size, type: byName ?? sniffType(head), head }, signal)
+        offerStreamed(bridge, { cid: sealed?.id ?? shared.cid, name: fileName ?? name, size, type: byName ?? sniffType(head), head, ...(sealed != null ? { sealed: true } : {}) }, signal)
         return
       }
-    } else if (bridge?.active !== true) {
+    } else {
       const note = byId('stream-note')
       show(note, 'warning', 'This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): files are read whole into the tab before they can be played or saved.')
       note.hidden = false

@@ -15,8 +15,11 @@ export const TEXT_PREVIEW_BYTES = 16_384
 
 /** What the page knows of a file before offering it. */
 export interface StreamedFile {
+  /** The CID, or an encrypted file's stream id (StreamBridge.seal). */
   cid: string
   name: string
+  /** Encrypted: its URLs carry the stream id alone, not the name (the tab tells the worker). */
+  sealed?: boolean
   size: number
   /** From the name, or sniffed from `head`. */
   type: string | undefined
@@ -35,15 +38,17 @@ export function offerStreamed (bridge: StreamBridge, file: StreamedFile, signal:
   const preview = byId('preview')
   const note = byId('stream-note')
   const link = byId<HTMLAnchorElement>('download')
-  link.href = streamUrl('download', file.cid, file.name, TAB_ID)
+  const urlName = file.sealed === true ? undefined : file.name
+  link.href = streamUrl('download', file.cid, urlName, TAB_ID)
   link.removeAttribute('download')
   link.dataset.size = String(file.size)
   link.dataset.name = file.name
   link.textContent = `Download ${file.name}`
   byId('get-progress').hidden = true
   byId('get-done').hidden = false
-  const src = streamUrl('stream', file.cid, file.name, TAB_ID)
-  const what = `${file.name}: ${formatBytes(file.size)}${file.type != null ? `, ${file.type}` : ''}`
+  const src = streamUrl('stream', file.cid, urlName, TAB_ID)
+  // an encrypted file says so: its key never left this tab
+  const what = `${file.name}: ${formatBytes(file.size)}${file.type != null ? `, ${file.type}` : ''}${file.sealed === true ? ', encrypted' : ''}`
   const fetched = (): string => `${formatBytes(bridge.served.filter(r => r.cid === file.cid).reduce((n, r) => n + r.sent, 0))} streamed`
 
   if (kind === 'video' || kind === 'audio') {

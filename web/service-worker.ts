@@ -5,7 +5,9 @@
  * `<video>` plays a file as it arrives and seeks anywhere in it (HTTP Range,
  * 206 at once, Content-Length from the UnixFS root), and a download streams
  * to disk instead of piling up in the tab's memory. Every other request goes
- * to the network untouched.
+ * to the network untouched. An encrypted file's URL names an opaque stream
+ * id: the worker never sees its key (nor its CID or name), and gets
+ * plaintext from the tab, which decrypts only the leaves a range covers.
  *
  * What it serves comes from strangers and shares the page's origin: every
  * response carries `Content-Security-Policy: sandbox` and `nosniff`, and a
@@ -85,13 +87,15 @@ async function answer (event: FetchEvent, target: StreamTarget): Promise<Respons
     return plain(err?.name === 'BlockNotFoundError' ? 404 : 502, String(err?.message ?? err))
   }
   const size = stat.size
-  const type = typeOfName(target.name) ?? sniffType(stat.head)
+  // an encrypted file's name comes from its tab, never in the URL; the same rules follow for either
+  const name = stat.name ?? target.name
+  const type = typeOfName(name) ?? sniffType(stat.head)
   const inline = target.mode === 'stream' && type != null && isInline(type)
   const headers: Record<string, string> = {
     ...SAFE,
     'content-type': servedType(type),
     'accept-ranges': 'bytes',
-    'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', target.name)
+    'content-disposition': contentDisposition(inline ? 'inline' : 'attachment', name)
   }
   const range = parseRange(event.request.headers.get('range'), size)
   if (range === 'unsatisfiable') {

@@ -7,11 +7,12 @@
  * stops: on `cancel`, or when nothing was pulled for IDLE_READ_MS (then it
  * starts again from where it was if the player reads on).
  */
-import { IDLE_READ_MS, WORKER_URL, type Hello, type PageMessage, type WorkerMessage } from './stream-protocol.js'
+import { IDLE_READ_MS, WORKER_URL, isSealedStreamId, sealedStreamId, type Hello, type PageMessage, type WorkerMessage } from './stream-protocol.js'
 import type { Content, WeftNode } from '../src/index.js'
 
 /** One range the worker had read, for the page and its tests: where it started, and bytes handed over so far. */
 export interface ServedRange {
+  /** The file's CID, or an encrypted file's stream id. */
   cid: string
   offset: number
   length: number
@@ -43,6 +44,8 @@ export class StreamBridge {
   /** Blocks fetched from peers for the worker's reads, by CID of the file. */
   readonly fetched = new Map<string, number>()
   private readonly open = new Map<string, Content>()
+  /** Encrypted files offered through the worker: stream id -> capability and the name to serve it under (in this tab's memory only). */
+  private readonly sealed = new Map<string, { capability: string, name: string | undefined }>()
   private listening = false
   private readonly reading = new Set<RangeRead>()
   private keepalive: ReturnType<typeof setInterval> | undefined
@@ -85,12 +88,37 @@ export class StreamBridge {
     return navigator.serviceWorker?.controller != null
   }
 
+  /**
+   * Offers an encrypted file through the worker under a fresh opaque stream
+   * id (what its URLs carry in place of the CID and name): the worker asks
+   * this tab for the plaintext of each range, and never sees the key. The
+   * content (decrypting, its header read once for all ranges) is the one
+   * the worker's reads use. Undone by `forget`.
+   */
+  seal (node: WeftNode, capability: string, name?: string): { id: string, content: Content } {
+    const id = sealedStreamId()
+    this.sealed.set(id, { capability, name })
+    try {
+      return { id, content: this.content(node, id) }
+    } catch (err) {
+      // a capability without a key, or a malformed one: the caller shows why
+      this.sealed.delete(id)
+      throw err
+    }
+  }
+
+  /** Drops an encrypted file's stream id: its URLs serve nothing from now on (reads under way finish). */
+  forget (id: string): void {
+    this.sealed.delete(id)
+    this.open.delete(id)
+  }
+
   private content (node: WeftNode, cid: string): Content {
     let content = this.open.get(cid)
     if (content == null) {
       // not kept in IndexedDB: Chromium holds what a page writes there in
       // its memory for a while, and these bytes go to a player or to disk
-      content = node.open(cid, { cache: false })
+      content = node.open(this.sealed.get(cid)?.capability ?? cid, { cache: false })
       this.open.set(cid, content)
       if (this.open.size > OPEN_FILES) this.open.delete(this.open.keys().next().value as string)
     }
@@ -113,7 +141,8 @@ export class StreamBridge {
     const hello = event.data as Hello | undefined
     const port = event.ports[0]
     if (hello?.weft !== 'hello' || port == null) return
-    if (hello.tab != null && hello.tab !== TAB_ID) {
+    // an encrypted file's id means something only to the tab that made it
+    if ((hello.tab != null && hello.tab !== TAB_ID) || (isSealedStreamId(hello.cid) && !this.sealed.has(hello.cid))) {
       port.postMessage({ type: 'not-here' } satisfies PageMessage)
       port.close()
       return
@@ -132,9 +161,13 @@ export class StreamBridge {
       if (message.type === 'stat') {
         this.ready.then(async node => {
           const content = this.content(node, cid)
-          const { size } = await content.stat()
+          const stat = await content.stat()
+          const size = stat.size
           const head = message.head > 0 && size > 0 ? await firstBytes(content, Math.min(message.head, size)) : new Uint8Array()
-          post({ type: 'stat', size, head })
+          // an encrypted file's name: the link's, else its header's
+          const sealed = this.sealed.get(cid)
+          const name = sealed != null ? sealed.name ?? stat.name : undefined
+          post({ type: 'stat', size, head, ...(name != null ? { name } : {}) })
         }).catch(fail)
       } else if (message.type === 'read') {
         reading?.stop()

@@ -11,6 +11,12 @@
  * 206); `/weft-download/<cid>/<name>` saves it (Content-Disposition:
  * attachment), streamed to disk. `?tab=<id>` names the tab whose node
  * serves it.
+ *
+ * An encrypted file's URLs name neither its CID nor its key nor its name:
+ * `/weft-stream/<stream id>`, an opaque id (`enc-<random>`) that only the
+ * tab which opened the file maps to its capability, in memory. The key stays
+ * in the tab (a URL reaches the worker, and without a worker the server);
+ * the tab tells the worker the name with the size, on the port.
  */
 
 export const STREAM_PREFIX = '/weft-stream/'
@@ -28,10 +34,24 @@ export interface StreamTarget {
   tab?: string
 }
 
-/** The stream or download URL of a file, served by the tab `tab`. */
-export function streamUrl (mode: StreamTarget['mode'], cid: string, name: string, tab?: string): string {
+/** What an encrypted file's stream id starts with: no CID does. */
+export const SEALED_PREFIX = 'enc-'
+
+/** A fresh opaque stream id for an encrypted file. */
+export function sealedStreamId (): string {
+  return `${SEALED_PREFIX}${crypto.randomUUID()}`
+}
+
+/** Whether a stream URL's id is an encrypted file's opaque id (not a CID). */
+export function isSealedStreamId (id: string): boolean {
+  return id.startsWith(SEALED_PREFIX)
+}
+
+/** The stream or download URL of a file (`cid`: its CID, or an encrypted file's stream id, given without a name), served by the tab `tab`. */
+export function streamUrl (mode: StreamTarget['mode'], cid: string, name: string | undefined, tab?: string): string {
   const prefix = mode === 'stream' ? STREAM_PREFIX : DOWNLOAD_PREFIX
-  return `${prefix}${encodeURIComponent(cid)}/${encodeURIComponent(name)}${tab != null ? `?tab=${encodeURIComponent(tab)}` : ''}`
+  const named = name != null ? `/${encodeURIComponent(name)}` : ''
+  return `${prefix}${encodeURIComponent(cid)}${named}${tab != null ? `?tab=${encodeURIComponent(tab)}` : ''}`
 }
 
 /** Reads a stream or download URL; undefined for any other. */
@@ -66,7 +86,8 @@ export type WorkerMessage =
 export type PageMessage =
   | { type: 'here' }
   | { type: 'not-here' }
-  | { type: 'stat', size: number, head: Uint8Array }
+  /** `name`: an encrypted file's, which its URL does not carry. */
+  | { type: 'stat', size: number, head: Uint8Array, name?: string }
   | { type: 'chunk', bytes: Uint8Array }
   | { type: 'done' }
   | { type: 'error', name: string, message: string }

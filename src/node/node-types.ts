@@ -105,11 +105,11 @@ export interface WeftNode {
   /** Size and type of a file, and whether it is held and pinned here. */
   stat: (cid: ContentRef, options?: AbortOptions) => Promise<StatResult>
 
-  /** Keeps a whole file here (fetching what is missing) until unpinned. */
-  pin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+  /** Keeps a whole file here (fetching what is missing) until unpinned; an encrypted file's capability pins its ciphertext (no key needed). */
+  pin: (cid: ContentRef, options?: AbortOptions) => Promise<void>
 
   /** Removes the file's pin; its blocks stay until garbage collection needs their space. */
-  unpin: (cid: CID | string, options?: AbortOptions) => Promise<void>
+  unpin: (cid: ContentRef, options?: AbortOptions) => Promise<void>
   /** What this node's store holds, by file where it holds the root (`weft ls`); see `StoreListing`. */
   list: (options?: ListOptions) => Promise<StoreListing>
   /**

@@ -100,12 +100,13 @@ export class DefaultWeftNode implements WeftNode {
     return this.open(cid, options).stat(options)
   }
 
-  async pin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.pin(cidOf(cid), options)
+  async pin (ref: ContentRef, options?: AbortOptions): Promise<void> {
+    // a capability pins the ciphertext: the storage service never sees the key
+    await this.libp2p.services.storage.pin(cidOf(capabilityOf(ref)?.cid ?? ref as CID | string), options)
   }
 
-  async unpin (cid: CID | string, options?: AbortOptions): Promise<void> {
-    await this.libp2p.services.storage.unpin(cidOf(cid), options)
+  async unpin (ref: ContentRef, options?: AbortOptions): Promise<void> {
+    await this.libp2p.services.storage.unpin(cidOf(capabilityOf(ref)?.cid ?? ref as CID | string), options)
   }
 
   async list (options?: ListOptions): Promise<StoreListing> {

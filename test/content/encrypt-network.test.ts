@@ -4,7 +4,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import toBuffer from 'it-to-buffer'
-import { createNode, formatCapability, parseCapability, type WeftNode } from '../../src/index.js'
+import { createNode, formatCapability, formatShareLink, parseCapability, type WeftNode } from '../../src/index.js'
+import { formatKey } from '../../src/content/capability.js'
 import { removeDir, runWeft, spawnNetwork, tempDir, type WeftProcess } from '../support/weft-process.js'
 
 const REPLICATION = 3
@@ -104,6 +105,48 @@ describe('encrypted sharing through 3 servers', () => {
     const offset = CHUNK_SIZE * 5 + 1000
     const length = CHUNK_SIZE + 77
     assert.deepEqual(await toBuffer(reader.get(capability, { offset, length })), new Uint8Array(plain.subarray(offset, offset + length)))
+  })
+
+  it('a range read through node.get(capability, { offset, length }) fetches only the root, the header\'s leaf and the range\'s leaves', async () => {
+    const { key } = parseCapability(capability) ?? assert.fail('no capability')
+    const leaves = Math.ceil((plain.byteLength + 1) / CHUNK_SIZE)
+    // records 5 and 6 (from the middle), and the last short one alone
+    const cases = [
+      { offset: CHUNK_SIZE * 5 + 1000, length: CHUNK_SIZE + 77, fetched: 1 + 1 + 2 },
+      { offset: plain.byteLength - 100, length: 100, fetched: 1 + 1 + 1 }
+    ]
+    for (const { offset, length, fetched } of cases) {
+      // a node that never read it: nothing of it is cached
+      const fresh = await transient()
+      try {
+        let counted = 0
+        const got = await toBuffer(fresh.get({ cid: parseCapability(capability)?.cid ?? '', key }, { offset, length, onProgress: event => { counted = Math.max(counted, event.detail.fetched) } }))
+        assert.deepEqual(got, new Uint8Array(plain.subarray(offset, offset + length)))
+        assert.equal(counted, fetched, `${counted} blocks fetched for ${length} bytes at ${offset} of a ${leaves}-leaf file`)
+      } finally {
+        await fresh.stop()
+      }
+    }
+  })
+
+  it('weft pin of a capability or a link pins the ciphertext on the server, which never gets the key', async () => {
+    const { cid, key } = parseCapability(capability) ?? assert.fail('no capability')
+    const server = network.servers[1]
+    const pinned = await runWeft(['pin', capability, '--data', server.dataDir])
+    assert.equal(pinned.code, 0, pinned.stderr)
+    assert.match(pinned.stdout, new RegExp(`^pinned ${cid}; storage .*, 1 pin\n$`))
+    // a link without a name, its key right after the CID
+    const link = formatShareLink('http://127.0.0.1:1/', { cid, key })
+    const unpinned = await runWeft(['unpin', link, '--data', server.dataDir])
+    assert.equal(unpinned.code, 0, unpinned.stderr)
+    assert.match(unpinned.stdout, new RegExp(`^unpinned ${cid}; storage .*, 0 pins\n$`))
+    const again = await runWeft(['pin', link, '--data', server.dataDir])
+    assert.equal(again.code, 0, again.stderr)
+    // nothing the server keeps holds the key, in bytes or as the capability writes it
+    const written = Buffer.from(formatKey(key))
+    for (const file of await filesUnder(server.dataDir)) {
+      assert.equal(file.includes(Buffer.from(key)) || file.includes(written), false)
+    }
   })
 
   it('the CID alone gives ciphertext, and the wrong key fails with DecryptionError', async () => {

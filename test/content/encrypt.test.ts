@@ -4,13 +4,14 @@ import { describe, it } from 'node:test'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import toBuffer from 'it-to-buffer'
 import * as raw from 'multiformats/codecs/raw'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { importContent } from '../../src/content/import.js'
 import { readContent, statContent } from '../../src/content/read.js'
 import {
   convergentKey, decryptedContent, DecryptedFile, encryptContent, MAX_METADATA_BYTES, MetadataTooLargeError, NotEncryptedError
 } from '../../src/content/encryption/index.js'
 import type { BlockSource } from '../../src/fetch/block-source.js'
-import type { CID } from 'multiformats/cid'
 
 const RECORD = 4096
 
@@ -125,6 +126,29 @@ describe('encrypted content: format', () => {
   })
 })
 
+describe('encrypted content: chunking', () => {
+  it('gives the same ciphertext for the same bytes however the source cuts them, even a source that reuses its chunk\'s memory', async () => {
+    const bytes = randomBytes(RECORD * 6 + 333)
+    const key = randomBytes(32)
+    const salt = randomBytes(16)
+    const sealed = async (source: Uint8Array | AsyncIterable<Uint8Array>): Promise<Uint8Array> => collect((await encryptContent(source, { recordSize: RECORD, key, salt })).ciphertext)
+    const whole = await sealed(bytes)
+    for (const size of [1000, RECORD - 136 - 16, RECORD, RECORD * 2 + 7, RECORD * 3 - 1]) {
+      const reused = new Uint8Array(size)
+      const pieces = async function * (): AsyncGenerator<Uint8Array> {
+        for (let at = 0; at < bytes.byteLength; at += size) {
+          const n = Math.min(size, bytes.byteLength - at)
+          reused.set(bytes.subarray(at, at + n))
+          yield reused.subarray(0, n)
+          // the next chunk overwrites this one's memory
+          reused.fill(0xee)
+        }
+      }
+      assert.deepEqual(await sealed(pieces()), whole, `chunks of ${size} bytes`)
+    }
+  })
+})
+
 describe('encrypted content: ranges', () => {
   it('a range read fetches and decrypts only the leaves holding the range, and the header', async () => {
     const bytes = randomBytes(RECORD * 10)
@@ -158,6 +182,53 @@ describe('encrypted content: ranges', () => {
     const stat = await content.stat()
     assert.equal(stat.size, bytes.byteLength)
     assert.equal(stat.encrypted, true)
+  })
+
+  it('maps every plaintext range to exactly the ciphertext leaves of its records, the last short leaf included (record 0 kept once decrypted)', async () => {
+    // 7 full records and a last one of 1,000 bytes (a short last leaf)
+    const bytes = randomBytes(RECORD * 8 + 1000)
+    const { cid, key, cipher, store } = await stored(bytes)
+    const leafOf = new Map<string, number>()
+    for (let i = 0; i * RECORD < cipher.byteLength; i++) {
+      const leaf = cipher.subarray(i * RECORD, (i + 1) * RECORD)
+      leafOf.set(CID.createV1(raw.code, await sha256.digest(leaf)).toString(), i)
+    }
+    const last = leafOf.size - 1
+    assert.equal(cipher.byteLength - last * RECORD < RECORD, true, 'the last leaf is short')
+    const blocks = blocksOf(store)
+    const file = await open(cid, key, blocks)
+    const size = bytes.byteLength
+    const ranges = [[0, 1], [0, file.layout.plainCapacity(0)], [file.layout.plainCapacity(0) - 1, 2], [file.layout.plainStart(3), 1],
+      [file.layout.plainStart(3) - 1, 1], [file.layout.plainStart(last) - 1, 2], [file.layout.plainStart(last), 1], [size - 1, 1], [size - 1000, 1000],
+      [RECORD * 2 + 77, RECORD * 3], [0, size]]
+    let firstKept = false
+    for (const [offset, length] of ranges) {
+      blocks.leaves.clear()
+      const got = await collect(file.read({ offset, length }))
+      assert.deepEqual(got, new Uint8Array(bytes.subarray(offset, offset + length)), `offset ${offset} length ${length}`)
+      const fetched = [...blocks.leaves.keys()].map(c => leafOf.get(c) ?? -1).sort((a, b) => a - b)
+      const want: number[] = []
+      for (let i = file.layout.recordOf(offset); i <= file.layout.recordOf(offset + length - 1); i++) {
+        // record 0, decrypted once, is read from memory: its leaf (with the header) is what players and sniffing ask for again and again
+        if (i > 0 || !firstKept) want.push(i)
+      }
+      assert.deepEqual(fetched, want, `offset ${offset} length ${length}`)
+      firstKept ||= want.includes(0)
+    }
+  })
+
+  it('a range from the start fetches only the leaves of its records, not the file ahead of it', async () => {
+    const bytes = randomBytes(RECORD * 10)
+    const { cid, key, store } = await stored(bytes)
+    const blocks = blocksOf(store)
+    const content = decryptedContent({
+      cid,
+      stat: async () => statContent(cid, blocks),
+      read: (options?: { offset?: number, length?: number, signal?: AbortSignal }) => readContent(cid, blocks, options),
+      blocksFetched: 0
+    }, key)
+    assert.deepEqual(await collect(content.read({ offset: 0, length: 64 })), new Uint8Array(bytes.subarray(0, 64)))
+    assert.equal(blocks.leaves.size, 1, `${blocks.leaves.size} leaves fetched for 64 bytes of record 0`)
   })
 
   it('reads every range byte-identical, across record boundaries', async () => {

@@ -1,5 +1,6 @@
 import { DecryptionError, TruncatedError } from './errors.js'
 import { decodeFixedHeader, decodeMetadata, FIXED_HEADER_BYTES, MAX_HEADER_BYTES, RecordLayout, type FileMetadata, type HeaderFields } from './format.js'
+import { aesOpen } from './aes-gcm.js'
 import { deriveFileKeys, recordNonce, type FileKeys } from './keys.js'
 
 /** Ciphertext to decrypt: its size and a way to read any range of it, streamed. */
@@ -15,6 +16,12 @@ export interface DecryptReadOptions {
   offset?: number
   length?: number
   signal?: AbortSignal
+  /**
+   * Reads the ciphertext for this read in place of the source's own `read`
+   * (the same bytes: a caller's per-read options, such as a progress
+   * listener, go with it).
+   */
+  through?: CipherSource['read']
 }
 
 /** What the header tells of an encrypted file. */
@@ -37,6 +44,12 @@ export class DecryptedFile {
   /** Records decrypted so far (what a range read costs). */
   decrypted = 0
   private readonly keys: FileKeys
+  /**
+   * Record 0's plaintext, once decrypted: players, type sniffing and
+   * probes read a file's start again and again, and its leaf (which holds
+   * the header too) need not be fetched for each.
+   */
+  private first: Uint8Array | undefined
 
   private constructor (source: CipherSource, layout: RecordLayout, keys: FileKeys, stat: DecryptedStat) {
     this.source = source
@@ -104,7 +117,7 @@ export class DecryptedFile {
     if (head.byteLength < headerSize) throw new TruncatedError(`${cid ?? 'the file'} ends inside its header`, 0, cid)
     let metadata: Uint8Array
     try {
-      metadata = new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: fields.metaNonce as Uint8Array<ArrayBuffer>, additionalData: head.slice(0, FIXED_HEADER_BYTES) }, keys.meta, head.slice(FIXED_HEADER_BYTES, headerSize)))
+      metadata = await aesOpen(keys.meta, fields.metaNonce, head.subarray(FIXED_HEADER_BYTES, headerSize), head.subarray(0, FIXED_HEADER_BYTES))
     } catch (err) {
       throw new DecryptionError(`the header of ${cid ?? 'the file'} was changed: it does not authenticate`, 'tampered-header', detail(cid), { cause: err })
     }
@@ -118,13 +131,21 @@ export class DecryptedFile {
    * decrypted and checked before any of its bytes is given out.
    */
   async * read (options: DecryptReadOptions = {}): AsyncGenerator<Uint8Array> {
-    const { start, end } = rangeOf(this.layout.plainSize, options.offset, options.length)
+    let { start, end } = rangeOf(this.layout.plainSize, options.offset, options.length)
     if (start === end && this.layout.plainSize > 0) return
-    const first = this.layout.recordOf(start)
+    let first = this.layout.recordOf(start)
     const last = this.layout.recordOf(Math.max(start, end - 1))
+    if (first === 0 && this.first != null) {
+      const slice = this.first.subarray(start, Math.min(end, this.first.byteLength))
+      if (slice.byteLength > 0) yield slice
+      if (last === 0) return
+      first = 1
+      start = this.layout.plainStart(1)
+    }
     const from = this.layout.cipherStart(first)
     const to = this.layout.cipherEnd(last)
-    yield * this.decrypt(this.source.read(from, to - from, options.signal), first, last, start, end)
+    const read = options.through ?? this.source.read
+    yield * this.decrypt(read(from, to - from, options.signal), first, last, start, end)
   }
 
   /**
@@ -152,6 +173,7 @@ export class DecryptedFile {
         if (have < want) continue
         // an empty file's one record is opened too: it proves the file ends where it should
         const plain = await this.openRecord(index, parts.length === 1 ? parts[0] : concat(parts, want))
+        if (index === 0) this.first = plain
         const plainStart = this.layout.plainStart(index)
         const slice = plain.subarray(Math.max(0, start - plainStart), Math.max(0, Math.min(plain.byteLength, end - plainStart)))
         if (slice.byteLength > 0) yield slice
@@ -168,14 +190,13 @@ export class DecryptedFile {
   /** Decrypts record `index`; its last record failing as last but opening as not-last means records were dropped. */
   private async openRecord (index: number, sealed: Uint8Array): Promise<Uint8Array> {
     const last = index === this.layout.records - 1
-    const subtle = globalThis.crypto.subtle
     try {
-      const plain = new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(this.keys.noncePrefix, index, last) }, this.keys.data, sealed as Uint8Array<ArrayBuffer>))
+      const plain = await aesOpen(this.keys.data, recordNonce(this.keys.noncePrefix, index, last), sealed)
       this.decrypted++
       return plain
     } catch (err) {
       if (last) {
-        const opensAsInner = await subtle.decrypt({ name: 'AES-GCM', iv: recordNonce(this.keys.noncePrefix, index, false) }, this.keys.data, sealed as Uint8Array<ArrayBuffer>).then(() => true, () => false)
+        const opensAsInner = await aesOpen(this.keys.data, recordNonce(this.keys.noncePrefix, index, false), sealed).then(() => true, () => false)
         if (opensAsInner) {
           throw new TruncatedError(`${this.source.cid ?? 'the file'} was truncated: it ends after record ${index}, which is not its last`, this.layout.records, this.source.cid)
         }

@@ -1,5 +1,6 @@
 import { byteChunks, type FileContent } from '../source.js'
 import { encodeFixedHeader, encodeMetadata, FIXED_HEADER_BYTES, TAG_BYTES, type FileMetadata, type KeyMode } from './format.js'
+import { aesSeal } from './aes-gcm.js'
 import { deriveFileKeys, metadataNonce, randomKey, randomSalt, recordNonce, type FileKeys } from './keys.js'
 
 export interface EncryptOptions extends FileMetadata {
@@ -52,7 +53,7 @@ async function sealHeader (key: Uint8Array, salt: Uint8Array, keys: FileKeys, op
     metaNonce,
     metaLength: metadata.byteLength + TAG_BYTES
   })
-  const sealed = new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv: metaNonce as Uint8Array<ArrayBuffer>, additionalData: fixed }, keys.meta, metadata as Uint8Array<ArrayBuffer>))
+  const sealed = await aesSeal(keys.meta, metaNonce, metadata, fixed)
   const header = new Uint8Array(FIXED_HEADER_BYTES + sealed.byteLength)
   header.set(fixed)
   header.set(sealed, FIXED_HEADER_BYTES)
@@ -62,41 +63,66 @@ async function sealHeader (key: Uint8Array, salt: Uint8Array, keys: FileKeys, op
 /** Seals one record. */
 export async function sealRecord (keys: FileKeys, index: number, last: boolean, plain: Uint8Array): Promise<Uint8Array> {
   const iv = recordNonce(keys.noncePrefix, index, last)
-  return new Uint8Array(await globalThis.crypto.subtle.encrypt({ name: 'AES-GCM', iv }, keys.data, plain as Uint8Array<ArrayBuffer>))
+  return aesSeal(keys.data, iv, plain)
 }
 
 /**
  * The header, then the records. A full record is sealed only once a byte
  * past it arrived (or the source ended), so the last record is known; while
- * one record is being sealed the next fills.
+ * one record is being sealed the next fills. A record that lies whole in one
+ * of the source's chunks is sealed from that chunk, not copied first (a put
+ * of bytes in memory copies nothing before the cipher).
  */
 async function * sealRecords (source: FileContent, header: Uint8Array, keys: FileKeys, recordSize: number): AsyncGenerator<Uint8Array> {
   const capacity = (index: number): number => (index === 0 ? recordSize - header.byteLength : recordSize) - TAG_BYTES
   yield header
   let index = 0
-  let record = new Uint8Array(capacity(0))
-  let filled = 0
+  // record `index` when full: sealed as not-last once a byte past it arrives
+  let full: Uint8Array | undefined
   let sealing: Promise<Uint8Array> | undefined
+  // record `index` being filled from several chunks
+  let buffer: Uint8Array | undefined
+  let filled = 0
+  // `full` lies in the source's current chunk, not in memory of ours
+  let borrowed = false
   for await (const chunk of byteChunks(source)) {
     let at = 0
     while (at < chunk.byteLength) {
-      if (filled === record.byteLength) {
+      if (full != null) {
         // more bytes after a full record: it is not the last
         const previous = sealing
-        sealing = sealRecord(keys, index, false, record)
+        sealing = sealRecord(keys, index, false, full)
         // awaited below; a consumer that stops early leaves no unhandled rejection
         sealing.catch(() => {})
-        if (previous != null) yield await previous
+        full = undefined
         index++
-        record = new Uint8Array(capacity(index))
-        filled = 0
+        if (previous != null) yield await previous
       }
-      const n = Math.min(chunk.byteLength - at, record.byteLength - filled)
-      record.set(chunk.subarray(at, at + n), filled)
+      const cap = capacity(index)
+      if (filled === 0 && chunk.byteLength - at >= cap) {
+        full = chunk.subarray(at, at + cap)
+        borrowed = true
+        at += cap
+        continue
+      }
+      buffer ??= new Uint8Array(cap)
+      const n = Math.min(chunk.byteLength - at, cap - filled)
+      buffer.set(chunk.subarray(at, at + n), filled)
       filled += n
       at += n
+      if (filled === cap) {
+        full = buffer
+        borrowed = false
+        buffer = undefined
+        filled = 0
+      }
+    }
+    // a source may reuse its chunk's memory for the next one: a record still waiting in it is copied out
+    if (full != null && borrowed) {
+      full = full.slice()
+      borrowed = false
     }
   }
   if (sealing != null) yield await sealing
-  yield await sealRecord(keys, index, true, record.subarray(0, filled))
+  yield await sealRecord(keys, index, true, full ?? buffer?.subarray(0, filled) ?? new Uint8Array(0))
 }

@@ -1,8 +1,10 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { byteChunks, type FileContent } from '../source.js'
+import { aesKey, type AesKey } from './aes-gcm.js'
 
 // Key material of one encrypted file. The same code runs in Node and in
-// pages: everything goes through WebCrypto (`globalThis.crypto.subtle`).
+// pages: HKDF through WebCrypto (`globalThis.crypto.subtle`), AES-GCM through
+// aes-gcm.ts (node:crypto in Node, WebCrypto in pages: the same bytes).
 
 /** Bytes of a file key (AES-256). */
 export const KEY_BYTES = 32
@@ -25,9 +27,9 @@ function subtle (): SubtleCrypto {
 /** The keys one file's records and header are sealed with, all derived from its file key and salt. */
 export interface FileKeys {
   /** AES-256-GCM key of the data records. */
-  data: CryptoKey
+  data: AesKey
   /** AES-256-GCM key of the header's metadata (name, type): derived apart from `data`. */
-  meta: CryptoKey
+  meta: AesKey
   noncePrefix: Uint8Array
   check: Uint8Array
 }
@@ -47,10 +49,6 @@ export async function hkdf (ikm: Uint8Array, salt: Uint8Array, info: string, byt
   const base = await subtle().importKey('raw', ikm as Uint8Array<ArrayBuffer>, 'HKDF', false, ['deriveBits'])
   const bits = await subtle().deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: salt as Uint8Array<ArrayBuffer>, info: utf8.encode(info) }, base, bytes * 8)
   return new Uint8Array(bits)
-}
-
-async function aesKey (raw: Uint8Array): Promise<CryptoKey> {
-  return subtle().importKey('raw', raw as Uint8Array<ArrayBuffer>, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt'])
 }
 
 /** Derives a file's record key, metadata key, nonce prefix and key check from its key and salt. */

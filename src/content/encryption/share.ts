@@ -85,10 +85,12 @@ export interface DecryptedContent<S extends { size: number }, O extends ReadRang
 export function decryptedContent<S extends { size: number }, O extends ReadRange> (content: CipherContent<S, O>, key: Uint8Array): DecryptedContent<S, O> {
   let opened: Promise<{ stat: S, file: DecryptedFile }> | undefined
   const withSignal = (signal?: AbortSignal): { signal?: AbortSignal } => signal != null ? { signal } : {}
+  // a read's own options (a progress listener) go with each ciphertext read made for it
+  const readWith = (options?: O): CipherSource['read'] => (offset, length, signal) => content.read({ ...options, offset, length, ...withSignal(signal ?? options?.signal) } as O)
   const sourceOf = (stat: S): CipherSource => ({
     cid: content.cid.toString(),
     size: stat.size,
-    read: (offset, length, signal) => content.read({ offset, length, ...withSignal(signal) } as O)
+    read: readWith()
   })
   const remember = (opening: Promise<{ stat: S, file: DecryptedFile }>): Promise<{ stat: S, file: DecryptedFile }> => {
     opened = opening
@@ -108,16 +110,19 @@ export function decryptedContent<S extends { size: number }, O extends ReadRange
       return { ...stat, size: plain.size, encrypted: true, ...(plain.name != null ? { name: plain.name } : {}), ...(plain.type != null ? { mediaType: plain.type } : {}) }
     },
     read: async function * (options) {
-      if (opened == null && (options?.offset ?? 0) === 0) {
-        // a read from the start, not opened yet: the header comes with the records, on one read
+      if (opened == null && (options?.offset ?? 0) === 0 && options?.length == null) {
+        // the whole file, not opened yet: the header comes with the records, on one read.
+        // (Not for a range: the ciphertext it needs ends where its last record
+        // does, which only the header tells; a read to the end would fetch
+        // leaves past the range ahead of it.)
         const stat = await content.stat(withSignal(options?.signal))
-        const { file, rest } = await DecryptedFile.openFrom(sourceOf(stat), key, content.read({ ...options, offset: 0, length: stat.size } as O))
+        const { file, rest } = await DecryptedFile.openFrom(sourceOf(stat), key, readWith(options)(0, stat.size, options?.signal))
         opened ??= Promise.resolve({ stat, file })
-        yield * file.readFrom(rest, options?.length != null ? { length: options.length } : {})
+        yield * file.readFrom(rest)
         return
       }
       const { file } = await open(options?.signal)
-      yield * file.read(options ?? {})
+      yield * file.read({ ...options, through: readWith(options) })
     },
     // eslint-disable-next-line require-yield
     parts: async function * () {
