@@ -9,6 +9,7 @@
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 
@@ -58,7 +59,12 @@ const decrypt: Decrypt = (ciphertext, nonce, ad, k, dst) => {
   // throws when the tag does not match: noise then closes the connection
   const final = decipher.final()
   if (final.byteLength > 0) parts.push(final)
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  // a frame that spans two socket reads (most of a transfer's 64 KiB frames)
+  // comes in two parts: handed on as a list, not joined into a copy, since
+  // noise appends it to a list and the reader joins a whole message once.
+  // Noise's list (uint8arraylist 2.x) takes ours (3.x) by the brand both
+  // share (Symbol.for), which their types do not know
+  return parts.length === 1 ? parts[0] : new Uint8ArrayList(...parts) as unknown as Uint8Array
 }
 
 /** Pass as `noise({ crypto: nodeNoiseCrypto })`. */
