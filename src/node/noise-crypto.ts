@@ -40,10 +40,15 @@ const encrypt: Encrypt = (plaintext, nonce, ad, k) => {
   if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
   const cipher = createCipheriv(CHACHA_POLY1305, keyObject(k), nonce, { authTagLength: TAG_BYTES })
   cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
-  const parts: Uint8Array[] = []
-  for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) parts.push(cipher.update(part))
-  parts.push(cipher.final(), cipher.getAuthTag())
-  return Buffer.concat(parts)
+  // the ciphertext and its tag go on as pieces of a list, not joined into a
+  // copy: noise appends them to the frame it sends, and the socket takes
+  // them one after the other (a seeder joined every 64 KiB frame it sent)
+  const sealed = new Uint8ArrayList()
+  for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) sealed.append(cipher.update(part))
+  const final = cipher.final()
+  if (final.byteLength > 0) sealed.append(final)
+  sealed.append(cipher.getAuthTag())
+  return sealed as unknown as Uint8Array
 }
 
 const decrypt: Decrypt = (ciphertext, nonce, ad, k, dst) => {
