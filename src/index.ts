@@ -24,7 +24,7 @@ export { weftStorage, type WeftStorage, type Content, BLOCK_PROTOCOL, STORE_PROT
 export { BlockStore, type BlockStoreInit } from './store/block-store.js'
 export type { LocalBlocks, BlockRole, StorageStats, IntegrityStats } from './store/local-blocks.js'
 export type { ContentSource, FileContent } from './content/source.js'
-export { DirectorySource, type DirectoryEntry } from './content/import-directory.js'
+export { DirectorySource, type DirectoryEntry } from './content/directory-source.js'
 export type { CreateNodeOptions } from './node/create-node.js'
 export { parseCidString } from './protocols/cid-parsing.js'
 export type { FilePart } from './content/layout.js'

@@ -15,8 +15,8 @@ import { removeDir, runWeft, runWeftPiped, spawnServer, tempDir, type WeftProces
 
 const counter = fileURLToPath(new URL('../../test/support/loaded-packages.mjs', import.meta.url))
 
-/** Packages a transient node needs only to dial something other than TCP, or to keep data on disk. */
-const NOT_FOR_A_TCP_GET = ['@libp2p/webrtc', 'node-datachannel', '@peculiar/x509', '@libp2p/websockets', 'ws', '@libp2p/circuit-relay-v2', '@libp2p/keychain', '@libp2p/config', 'datastore-level', 'classic-level', 'blockstore-fs']
+/** Packages a transient node needs only to dial something other than TCP, to keep data on disk, or to put. */
+const NOT_FOR_A_TCP_GET = ['@libp2p/webrtc', 'node-datachannel', '@peculiar/x509', '@libp2p/websockets', 'ws', '@libp2p/circuit-relay-v2', '@libp2p/keychain', '@libp2p/config', 'datastore-level', 'classic-level', 'blockstore-fs', 'ipfs-unixfs-importer']
 
 function loaded (stderr: string): string[] {
   const line = /^packages loaded: (.*)$/m.exec(stderr)
@@ -44,7 +44,7 @@ describe('a transient CLI node loads what it dials', () => {
     await removeDir(dir)
   })
 
-  it('gets through a server\'s TCP address without loading WebRTC, WebSockets, the relay, the keychain or LevelDB', async () => {
+  it('gets through a server\'s TCP address without loading WebRTC, WebSockets, the relay, the keychain, LevelDB or the importer', async () => {
     const tcp = server.multiaddrs.find(a => a.includes('/tcp/') && !a.includes('/ws'))
     assert.ok(tcp != null)
     const got = await runWeftPiped(['get', cid, '-q', '--bootstrap', tcp], { env: { NODE_OPTIONS: `--import ${counter}` } })
