@@ -6,6 +6,13 @@ if (tooOld != null) {
   process.stderr.write(`weft: ${tooOld}\n`)
   process.exit(1)
 }
+// V8's compiled code for the modules a command loads is kept on disk (in the
+// system's temp directory, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off) and reused by the next run: a 1 KiB weft get spends most of
+// its start-up loading the stack's ~650 modules, and the cache cut its CPU
+// by ~13 % (docs/performance.md, "CLI start-up")
+const { enableCompileCache } = await import('node:module')
+enableCompileCache()
 // imported only once the Node.js version is known to be enough
 const { main } = await import('./main.js')
 

@@ -1,18 +1,14 @@
 import { importByteStream, type WritableStorage } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
-import { DirectorySource, importDirectory } from './import-directory.js'
+import { DirectorySource } from './directory-source.js'
+import { importDirectory } from './import-directory.js'
 import { byteChunks, type ContentSource } from './source.js'
 import type { CID } from 'multiformats/cid'
 
-/**
- * Links per DAG node: @helia/unixfs's default, so that our root CIDs equal
- * Helia's (and Kubo's with the same chunker and raw leaves).
- */
-export const MAX_CHILDREN_PER_NODE = 1024
+import { DEFAULT_CHUNK_SIZE, MAX_CHILDREN_PER_NODE } from './dag-shape.js'
 
-/** The default chunk size (1 MiB), also Helia's. */
-export const DEFAULT_CHUNK_SIZE = 1_048_576
+export { DEFAULT_CHUNK_SIZE, MAX_CHILDREN_PER_NODE }
 
 export interface ImportOptions {
   /** Leaf size in bytes. */

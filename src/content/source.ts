@@ -1,4 +1,4 @@
-import type { DirectorySource } from './import-directory.js'
+import type { DirectorySource } from './directory-source.js'
 
 /**
  * Everything `put` accepts: one file's content, or several files as a

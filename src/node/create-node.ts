@@ -1,11 +1,9 @@
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
-import { openBlockBytes } from '../store/block-bytes.js'
 import { BlockStore } from '../store/block-store.js'
-import { openDatastore } from '../store/datastore.js'
-import { libp2pDatastore } from '../store/peer-records.js'
 import { defaultRole, libp2pOptions } from './libp2p-options.js'
 import { loadSelfKey } from './self-key.js'
 import { DefaultWeftNode, type NodeStores } from './weft-node.js'
@@ -55,14 +53,15 @@ export async function createNode (init: WeftConfigInit = {}, options: CreateNode
   const config = resolveConfig(transient ? { ...init, listen: [], announce: [], http: { ...init.http, enabled: false } } : init, defaultRole)
   const stores = transient || options.inMemory === true ? await memoryStores(config) : await diskStores(config)
   try {
-    const privateKey = await loadSelfKey(stores.datastore)
+    // a transient node keeps no key: a fresh one, without the keychain's round trip through its datastore
+    const privateKey = transient ? await generateKeyPair('Ed25519') : await loadSelfKey(stores.datastore)
     // what a scrape reads is the node's status: the node comes after libp2p.
     // Loaded only for a server that serves them: prom-client costs every
     // short-lived CLI node 0.1-0.4 s of start-up
     let node: WeftNode | undefined
     const metrics = servesMetrics(config) ? (await import('./metrics.js')).createNodeMetrics(() => node?.status()) : undefined
     const libp2p = await createLibp2p({
-      ...libp2pOptions({
+      ...await libp2pOptions({
         config,
         privateKey,
         datastore: stores.libp2pDatastore ?? stores.datastore,
@@ -94,7 +93,17 @@ function servesMetrics (config: WeftConfig): boolean {
   return config.role === 'server' && config.http.enabled && config.http.metrics
 }
 
+/**
+ * Stores on disk (LevelDB, block files), loaded only by the nodes that keep
+ * them: a transient node (the CLI's get) starts without LevelDB's and
+ * blockstore-fs's modules.
+ */
 async function diskStores (config: WeftConfig): Promise<NodeStores> {
+  const [{ openDatastore }, { openBlockBytes }, { libp2pDatastore }] = await Promise.all([
+    import('../store/datastore.js'),
+    import('../store/block-bytes.js'),
+    import('../store/peer-records.js')
+  ])
   const datastore = await openDatastore(config.dataDir)
   try {
     const bytes = await openBlockBytes(config.dataDir)

@@ -19,7 +19,7 @@ export const defaultRole: typeof NodeDefaultRole = 'browser'
  * a private network: WebSockets and relayed connections only, each
  * protected with the key, since pnet cannot protect WebRTC.
  */
-export const libp2pOptions: typeof NodeLibp2pOptions = (input) => {
+export const libp2pOptions: typeof NodeLibp2pOptions = async (input) => {
   const { config } = input
   const rtcConfiguration = { iceServers: config.webrtc.iceServers.map(urls => ({ urls })) }
   const common = commonOptions(input)

@@ -1,12 +1,10 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { tcp } from '@libp2p/tcp'
-import { webRTC, webRTCDirect } from '@libp2p/webrtc'
-import { webSockets } from '@libp2p/websockets'
-import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
-import { keychain } from '@libp2p/keychain'
+import { Circuit, WebRTC, WebRTCDirect, WebSockets, WebSocketsSecure } from '@multiformats/multiaddr-matcher'
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../errors.js'
 import { commonOptions, type NodeServices, type OptionsInput } from './common-options.js'
+import { lazyTransport, type TransportFactory } from './lazy-transport.js'
 import { nodeNoiseCrypto } from './noise-crypto.js'
 import { isKeyText, isWebRTC, keyTextBytes, protectorFor } from './private-network.js'
 import { RelayRangeLimit, type RelayRangeComponents } from './relay-range-limit.js'
@@ -24,14 +22,31 @@ export const defaultRole: Role = 'server'
  * With `network.psk` the node is in a private network: every connection is
  * protected with the pre-shared key (libp2p pnet), and WebRTC is off, since
  * pnet cannot protect it (see `isWebRTC`).
+ *
+ * A transient node (the CLI's) loads only TCP up front: its other
+ * transports load at their first dial (`lazyTransport`), and it has no
+ * relay server or keychain to load.
  */
-export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices> {
+export async function libp2pOptions (input: OptionsInput): Promise<Libp2pOptions<NodeServices>> {
   const { config } = input
   const rtcConfiguration = { iceServers: config.webrtc.iceServers.map(urls => ({ urls })) }
   const common = commonOptions(input)
   const key = swarmKey(config.network.psk)
-  const relays = config.role === 'server' && input.transient !== true
+  const transient = input.transient === true
+  const relays = config.role === 'server' && !transient
   const rangeLimit = new RelayRangeLimit(config.relay.maxReservationsPerRange)
+  const webRTCs = key != null ? [] : ['webRTCDirect', 'webRTC'] as const
+  const others = transient
+    ? [
+        lazyTransport('WebSockets', ma => WebSockets.exactMatch(ma) || WebSocketsSecure.exactMatch(ma), async () => (await import('@libp2p/websockets')).webSockets()),
+        ...webRTCs.map(name => name === 'webRTCDirect'
+          ? lazyTransport('WebRTC-direct', ma => WebRTCDirect.exactMatch(ma), async () => (await import('@libp2p/webrtc')).webRTCDirect({ rtcConfiguration }))
+          : lazyTransport('WebRTC', ma => WebRTC.exactMatch(ma), async () => (await import('@libp2p/webrtc')).webRTC({ rtcConfiguration }))),
+        lazyTransport('circuit relay', ma => Circuit.exactMatch(ma), async () => (await import('@libp2p/circuit-relay-v2')).circuitRelayTransport())
+      ]
+    : await serverTransports(webRTCs.length > 0, rtcConfiguration)
+  const { circuitRelayServer } = relays ? await import('@libp2p/circuit-relay-v2') : { circuitRelayServer: undefined }
+  const keychain = transient ? undefined : (await import('@libp2p/keychain')).keychain
   return {
     ...common,
     ...(key != null
@@ -42,12 +57,7 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
       : {}),
     ...(relays ? { connectionGater: { ...common.connectionGater, denyInboundRelayReservation: rangeLimit.deny } } : {}),
     connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
-    transports: [
-      tcp(),
-      webSockets(),
-      ...(key != null ? [] : [webRTCDirect({ rtcConfiguration }), webRTC({ rtcConfiguration })]),
-      circuitRelayTransport()
-    ],
+    transports: [tcp(), ...others],
     services: {
       ...common.services,
       // keeps the WebRTC-direct certificate in the datastore, so a server's
@@ -56,8 +66,8 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
       // certificate derives a key with PBKDF2, which made a 1 KiB weft get
       // wait 0.2-0.8 s before its first dial. Node only: a page listens on
       // no WebRTC-direct, and the keychain's ASN.1 code is a fifth of a bundle
-      ...(input.transient === true ? {} : { keychain: keychain() }),
-      ...(relays
+      ...(keychain == null ? {} : { keychain: keychain() }),
+      ...(circuitRelayServer != null
         ? {
             relay: circuitRelayServer({
               reservations: {
@@ -71,6 +81,20 @@ export function libp2pOptions (input: OptionsInput): Libp2pOptions<NodeServices>
         : {})
     }
   }
+}
+
+/** Every transport but TCP, for a node that listens: loaded now, since it listens on them at start. */
+async function serverTransports (withWebRTC: boolean, rtcConfiguration: RTCConfiguration): Promise<TransportFactory[]> {
+  const [{ webSockets }, { circuitRelayTransport }, webrtc] = await Promise.all([
+    import('@libp2p/websockets'),
+    import('@libp2p/circuit-relay-v2'),
+    withWebRTC ? import('@libp2p/webrtc') : undefined
+  ])
+  return [
+    webSockets(),
+    ...(webrtc != null ? [webrtc.webRTCDirect({ rtcConfiguration }), webrtc.webRTC({ rtcConfiguration })] : []),
+    circuitRelayTransport()
+  ]
 }
 
 /** The swarm key `network.psk` gives, inline or in a file; undefined for the public network. */

@@ -9,6 +9,7 @@
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { equals as uint8ArrayEquals } from 'uint8arrays/equals'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
 
@@ -39,10 +40,15 @@ const encrypt: Encrypt = (plaintext, nonce, ad, k) => {
   if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
   const cipher = createCipheriv(CHACHA_POLY1305, keyObject(k), nonce, { authTagLength: TAG_BYTES })
   cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
-  const parts: Uint8Array[] = []
-  for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) parts.push(cipher.update(part))
-  parts.push(cipher.final(), cipher.getAuthTag())
-  return Buffer.concat(parts)
+  // the ciphertext and its tag go on as pieces of a list, not joined into a
+  // copy: noise appends them to the frame it sends, and the socket takes
+  // them one after the other (a seeder joined every 64 KiB frame it sent)
+  const sealed = new Uint8ArrayList()
+  for (const part of plaintext instanceof Uint8Array ? [plaintext] : plaintext) sealed.append(cipher.update(part))
+  const final = cipher.final()
+  if (final.byteLength > 0) sealed.append(final)
+  sealed.append(cipher.getAuthTag())
+  return sealed as unknown as Uint8Array
 }
 
 const decrypt: Decrypt = (ciphertext, nonce, ad, k, dst) => {
@@ -58,7 +64,12 @@ const decrypt: Decrypt = (ciphertext, nonce, ad, k, dst) => {
   // throws when the tag does not match: noise then closes the connection
   const final = decipher.final()
   if (final.byteLength > 0) parts.push(final)
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts)
+  // a frame that spans two socket reads (most of a transfer's 64 KiB frames)
+  // comes in two parts: handed on as a list, not joined into a copy, since
+  // noise appends it to a list and the reader joins a whole message once.
+  // Noise's list (uint8arraylist 2.x) takes ours (3.x) by the brand both
+  // share (Symbol.for), which their types do not know
+  return parts.length === 1 ? parts[0] : new Uint8ArrayList(...parts) as unknown as Uint8Array
 }
 
 /** Pass as `noise({ crypto: nodeNoiseCrypto })`. */

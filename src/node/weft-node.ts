@@ -1,5 +1,5 @@
 import { parseCapability, type Capability } from '../content/capability.js'
-import { DirectorySource } from '../content/import-directory.js'
+import { DirectorySource } from '../content/directory-source.js'
 import { decryptedContent, putEncrypted } from '../content/encryption/share.js'
 import { closestPeers } from '../placement/dht-closest-peers.js'
 import { parseCidString } from '../protocols/cid-parsing.js'

@@ -164,6 +164,16 @@ export class ProtocolStream {
     })
   }
 
+  /**
+   * Writes one message already encoded (`encodeBlockOk`: a header and the
+   * block, in pieces that are not joined); `what` names it in errors.
+   */
+  async writeEncoded (bytes: Uint8Array | Uint8ArrayList, what: string, options: AbortOptions = {}): Promise<void> {
+    await this.#withIdleTimeout(`while we sent our ${what}`, options, async (signal) => {
+      await this.#lp.write(bytes, { signal })
+    })
+  }
+
   /** Closes our writable end once everything written has been sent. */
   async closeWrite (options: AbortOptions = {}): Promise<void> {
     await this.#withIdleTimeout('while we closed the stream', options, async (signal) => {

@@ -4,7 +4,7 @@
  * (a spec checks they agree); these apply to `weftStorage()` added to any
  * libp2p node without them.
  */
-export { DEFAULT_CHUNK_SIZE } from '../content/import.js'
+export { DEFAULT_CHUNK_SIZE } from '../content/dag-shape.js'
 export { DEFAULT_READ_WINDOW } from '../content/read.js'
 
 /** Servers each block is stored at. */

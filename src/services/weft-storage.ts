@@ -16,7 +16,6 @@ import { PeerLimits } from '../protocols/peer-limits.js'
 import { BlockStore } from '../store/block-store.js'
 import { Announcer } from './announcer.js'
 import { DEFAULT_AUDIT_BYTES_PER_HOUR, DEFAULT_AUDIT_DEADLINE_MS, DEFAULT_AUDITS_PER_HOUR, DEFAULT_CHUNK_SIZE, DEFAULT_DHT_PROTOCOL, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MEMORY_BYTES, DEFAULT_READ_WINDOW, DEFAULT_REPAIR_BYTES_PER_SECOND, DEFAULT_REPAIR_INTERVAL_MS, DEFAULT_REPLICATION, DEFAULT_WRITE_QUORUM, DEFAULT_PEER_SERVE_BYTES_PER_SECOND, DEFAULT_PEER_STORE_BYTES, DEFAULT_PEER_STORE_BYTES_PER_HOUR, DEFAULT_PEER_STREAMS, DEFAULT_RESPONSIBILITY_SLACK } from './storage-defaults.js'
-import { putContent } from './put-content.js'
 import type { Content, DagBlocks, GetOptions, OpenOptions, PutOptions, PutResult, ServingStats, StatResult, VerifyResult, WeftStorage, WeftStorageComponents, WeftStorageInit } from './storage-types.js'
 import type { ContentSource } from '../content/source.js'
 import type { AuditStats } from '../placement/auditor.js'
@@ -183,6 +182,8 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   }
 
   async put (source: ContentSource, options: PutOptions = {}): Promise<PutResult> {
+    // loaded at the first put: a node that only reads (a CLI get) never loads the importer
+    const { putContent } = await import('./put-content.js')
     return putContent(source, {
       blocks: this.blocks,
       finder: this.finder,

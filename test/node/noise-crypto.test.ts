@@ -34,6 +34,23 @@ describe('noise crypto for Node', () => {
     assert.deepEqual(bytesOf(nodeNoiseCrypto.chaCha20Poly1305Decrypt(pieces as any, nonce, ad, k)), plaintext)
   })
 
+  it('hands a message that arrived in pieces on in pieces, not joined into a copy', () => {
+    const k = key()
+    const plaintext = new Uint8Array(randomBytes(65_519))
+    const sealed = bytesOf(defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k))
+    const opened: unknown = nodeNoiseCrypto.chaCha20Poly1305Decrypt(new Uint8ArrayList(sealed.subarray(0, 60_000), sealed.subarray(60_000)) as any, nonce, ad, k)
+    assert.ok(opened instanceof Uint8ArrayList && [...opened].length === 2, 'two pieces')
+    assert.deepEqual(bytesOf(opened), plaintext)
+  })
+
+  it('seals a message as its ciphertext and tag, not joined into a copy', () => {
+    const k = key()
+    const plaintext = new Uint8Array(randomBytes(65_519))
+    const sealed: unknown = nodeNoiseCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)
+    assert.ok(sealed instanceof Uint8ArrayList && [...sealed].length === 2, 'ciphertext and tag')
+    assert.deepEqual(bytesOf(sealed), bytesOf(defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)))
+  })
+
   it('refuses a message whose tag does not match', () => {
     const k = key()
     const sealed = bytesOf(nodeNoiseCrypto.chaCha20Poly1305Encrypt(new Uint8Array(5000), nonce, ad, k))

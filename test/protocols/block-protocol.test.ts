@@ -4,7 +4,7 @@ import { pbStream } from '@libp2p/utils'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { MemoryDatastore } from 'datastore-core/memory'
 import { HashMismatchError, ProtocolError } from '../../src/errors.js'
-import { blockRequestHandler, requestBlocks } from '../../src/protocols/block-protocol.js'
+import { blockRequestHandler, encodeBlockOk, requestBlocks } from '../../src/protocols/block-protocol.js'
 import { MAX_CIDS_PER_REQUEST, MAX_MESSAGE_BYTES } from '../../src/protocols/limits.js'
 import { BlockRequest, BlockResponse, BlockStatus } from '../../src/protocols/pb/block.js'
 import { BlockStore } from '../../src/store/block-store.js'
@@ -33,6 +33,15 @@ describe('block protocol', () => {
     assert.equal(served.length, 4)
     await handled
     assert.equal(await closed(inbound), 'closed')
+  })
+
+  it('encodes a BLOCK_OK answer as protons does, the block\'s bytes sent as they are, not copied', async () => {
+    for (const size of [0, 1, 127, 128, 16_383, 16_384, 1_048_576]) {
+      const block = await rawBlock(`b${size}`, size)
+      const encoded = encodeBlockOk(block.cid, block.bytes)
+      assert.deepEqual(encoded.subarray(), BlockResponse.encode({ cid: block.cid.bytes, status: BlockStatus.BLOCK_OK, data: block.bytes as Uint8Array<ArrayBuffer> }), `${size} bytes`)
+      if (size > 0) assert.equal([...encoded].at(-1), block.bytes, 'the block itself is the last piece')
+    }
   })
 
   it('answers NOT_FOUND for an absent block', async () => {
