@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { createNode } from '../../src/index.js'
 import { MP4_INDEX_AT_END } from '../../web/play-file.js'
-import { browserFixture, PAGE_TIMEOUT_MS, type WeftPage } from '../support/browser.js'
+import { browserFixture, PAGE_TIMEOUT_MS, withoutSavePicker, type WeftPage } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 import type { ServedRange } from '../../web/stream-bridge.js'
 import type { WeftPageHook } from '../../web/main.js'
@@ -149,10 +149,14 @@ describe('streaming playback and downloads through the page\'s service worker', 
     process.stderr.write(`# screenshot: ${await shown.screenshot('streaming-mp4-index-at-end')}\n`)
   })
 
-  it('downloads a large file to disk through the worker, byte-identical, never as a Blob', async () => {
+  it('downloads a large file to disk through the worker where the browser has no File System Access, byte-identical, never as a Blob', async () => {
     const bytes = randomBytes(6 * 1_048_576 + 12_345)
     const cid = await serverPut(bytes)
-    const page = await openStreaming(async path => network.open(path), cid, 'big.bin')
+    // as in Firefox and Safari
+    const context = await network.newContext()
+    await withoutSavePicker(context)
+    const page = await openStreaming(async path => network.open(path, { context }), cid, 'big.bin')
+    assert.equal(await page.page.locator('#download').getAttribute('data-save'), 'service-worker')
     const result = page.page.locator('#get-result[data-state="ok"]')
     await result.waitFor({ timeout: PAGE_TIMEOUT_MS })
     assert.match(await result.innerText(), /never held whole in this tab$/)
