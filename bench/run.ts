@@ -15,6 +15,8 @@ import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from '
 import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
+import { measurePageDownload, pageDownloadSection } from './page-download.js'
+import { measurePageStreaming, pageStreamingSection } from './page-streaming.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
@@ -194,6 +196,12 @@ async function main (): Promise<void> {
       const reput = await measureReput(options.reputServers, options.reputSize, dir, log)
       if (reput.status === 'failed') log(`re-put failed: ${reput.error ?? ''}`)
       sections.push(reputSection(reput))
+    }
+    if (options.only.has('page-streaming')) {
+      sections.push(pageStreamingSection(await measurePageStreaming({ seconds: options.pageVideoSeconds, mbps: 8, log })))
+    }
+    if (options.only.has('page-download')) {
+      sections.push(pageDownloadSection(await measurePageDownload({ mib: options.pageDownloadSize / 2 ** 20, methods: ['file-system-access', 'service-worker'], log })))
     }
     sections.push(targetsSection(dht, moved, memory))
   } finally {

@@ -44,6 +44,15 @@ export async function launchBrowser (extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] })
 }
 
+/**
+ * Launches headless Chromium on a persistent profile in `dir` (its
+ * IndexedDB and origin private file system on disk, as a person's are; a
+ * context of `launchBrowser` keeps them in memory); the caller closes it.
+ */
+export async function launchProfile (dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: FLAGS, acceptDownloads: true })
+}
+
 /** What a suite of browser tests runs against; see `browserFixture`. */
 export interface BrowserFixture {
   /** The servers the suite started with, in order; the first serves the pages `open` opens. */
