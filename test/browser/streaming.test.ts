@@ -13,7 +13,7 @@ import type { WeftPageHook } from '../../web/main.js'
 
 const run = promisify(execFile)
 
-/** The loopback's rate while a test streams: the test video takes ~10 s to arrive whole. */
+/** The loopback's rate while a test streams: the test video (114 MiB) takes ~40 s to arrive whole. */
 const CAPPED_RATE = '24mbit'
 
 function sha256 (bytes: Uint8Array): string {
@@ -78,7 +78,8 @@ describe('streaming playback and downloads through the page\'s service worker', 
   }
 
   before(async () => {
-    const seconds = 30
+    // 100+ MiB, as issue 16 asks: 120 s at 8 Mbit/s
+    const seconds = 120
     const bytes = await mediaFile({ format: 'webm', seconds, mbps: 8 })
     video = { cid: await serverPut(bytes), size: bytes.byteLength, seconds }
     // in the test's own namespace only: the page <- server link gets slower
@@ -209,10 +210,12 @@ describe('streaming playback and downloads through the page\'s service worker', 
     assert.deepEqual(requests.filter(p => p.startsWith('/pwned')), [])
   })
 
-  it('reads files whole, saying so, when the page runs without its worker', async () => {
+  it('reads files whole, saying so, when the page runs without its worker and the browser has no File System Access', async () => {
     const bytes = randomBytes(5 * 1_048_576)
     const cid = await serverPut(bytes)
-    const plain = await network.open(`?sw=off#/${cid}/five.bin`)
+    const context = await network.newContext()
+    await withoutSavePicker(context)
+    const plain = await network.open(`?sw=off#/${cid}/five.bin`, { context })
     const file = await plain.receivedFile()
     assert.deepEqual({ size: file.size, sha256: file.sha256 }, { size: bytes.byteLength, sha256: sha256(bytes) })
     assert.match(await plain.page.locator('#stream-note').innerText(), /without its service worker/)
