@@ -199,7 +199,8 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
       }
     } else if (bridge?.active !== true) {
       const note = byId('stream-note')
-      show(note, 'warning', 'This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): files are read whole into the tab before they can be played or saved.')
+      const saves = savePicker() != null ? 'nothing plays as it arrives, and large files are written to a file you choose as they arrive' : 'files are read whole into the tab before they can be played or saved'
+      show(note, 'warning', `This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): ${saves}.`)
       note.hidden = false
     }
     // where the browser lets the page write to a file, a large file is never read whole
