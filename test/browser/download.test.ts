@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { createNode } from '../../src/index.js'
-import { saveMethod, savePicker } from '../../web/download-file.js'
+import { SavedSizeError, saveMethod, savePicker, saveToFile, type SaveFilePicker } from '../../web/download-file.js'
+import type { Content } from '../../src/index.js'
 import { answerSavePicker, browserFixture, PAGE_TIMEOUT_MS, pickedFile, type WeftPage } from '../support/browser.js'
 import type { WeftPageHook } from '../../web/main.js'
 
@@ -22,6 +23,62 @@ describe('the way a download goes', () => {
     assert.equal(savePicker({}), undefined)
     assert.equal(savePicker({ showSaveFilePicker: 'yes' }), undefined)
     assert.equal(typeof savePicker({ showSaveFilePicker: () => {} }), 'function')
+  })
+})
+
+/** A picker whose file keeps what is written, and says whether it was closed or aborted. */
+function memoryPicker (): { picker: SaveFilePicker, file: { chunks: Uint8Array[], state: 'open' | 'closed' | 'aborted' }, asked: string[] } {
+  const file = { chunks: [] as Uint8Array[], state: 'open' as 'open' | 'closed' | 'aborted' }
+  const asked: string[] = []
+  const picker: SaveFilePicker = async ({ suggestedName }) => {
+    asked.push(suggestedName)
+    return {
+      createWritable: async () => ({
+        write: async data => { file.chunks.push(data.slice()) },
+        close: async () => { file.state = 'closed' },
+        abort: async () => { file.state = 'aborted'; file.chunks = [] }
+      }),
+      getFile: async () => ({ size: file.chunks.reduce((n, c) => n + c.byteLength, 0) })
+    }
+  }
+  return { picker, file, asked }
+}
+
+/** Content whose read yields `chunks`, then fails with `error` if given. */
+function contentOf (chunks: Uint8Array[], error?: Error): Content {
+  return {
+    read: async function * () {
+      yield * chunks
+      if (error != null) throw error
+    }
+  } as unknown as Content
+}
+
+describe('a save through the picker', () => {
+  it('writes every chunk in order into the picked file, named as suggested, and closes it', async () => {
+    const { picker, file, asked } = memoryPicker()
+    const saved = await saveToFile(picker, contentOf([Uint8Array.of(1, 2), Uint8Array.of(3)]), 'a.bin', 3)
+    assert.equal(saved.bytes, 3)
+    assert.deepEqual(asked, ['a.bin'])
+    assert.deepEqual(file.chunks, [Uint8Array.of(1, 2), Uint8Array.of(3)])
+    assert.equal(file.state, 'closed')
+  })
+
+  it('fails with SavedSizeError when the file came out another size than its root says', async () => {
+    const { picker } = memoryPicker()
+    await assert.rejects(saveToFile(picker, contentOf([Uint8Array.of(1, 2)]), 'short.bin', 5), (err: SavedSizeError) => {
+      assert.equal(err.name, 'SavedSizeError')
+      assert.deepEqual({ expected: err.expected, written: err.written, saved: err.saved }, { expected: 5, written: 2, saved: 2 })
+      assert.match(err.message, /the saved file has 2 bytes \(2 written\), not the 5 of the file/)
+      return true
+    })
+  })
+
+  it('aborts the picked file when the read fails midway, leaving nothing written', async () => {
+    const { picker, file } = memoryPicker()
+    await assert.rejects(saveToFile(picker, contentOf([Uint8Array.of(1)], Object.assign(new Error('gone'), { name: 'BlockNotFoundError' })), 'cut.bin', 9), /gone/)
+    assert.equal(file.state, 'aborted')
+    assert.deepEqual(file.chunks, [])
   })
 })
 
