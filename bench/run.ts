@@ -16,7 +16,8 @@ import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
 import { measurePageDownload, pageDownloadSection } from './page-download.js'
-import { measurePageStreaming, pageStreamingSection } from './page-streaming.js'
+import { measurePageStreaming, pageStreamingSection, STREAMING_ROWS } from './page-streaming.js'
+import type { SaveMethod } from '../web/download-file.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
@@ -197,11 +198,22 @@ async function main (): Promise<void> {
       if (reput.status === 'failed') log(`re-put failed: ${reput.error ?? ''}`)
       sections.push(reputSection(reput))
     }
+    // a set-up that fails (no server, no Chromium, no ffmpeg) fails the rows, not the run
+    const failedWith = (err: any): string => { log(`failed: ${String(err.message ?? err)}`); return String(err.message ?? err).split('\n')[0] }
     if (options.only.has('page-streaming')) {
-      sections.push(pageStreamingSection(await measurePageStreaming({ seconds: options.pageVideoSeconds, mbps: 8, log })))
+      const seconds = options.pageVideoSeconds
+      sections.push(pageStreamingSection(await measurePageStreaming({ seconds, mbps: 8, log }).catch(err => {
+        const error = failedWith(err)
+        return STREAMING_ROWS.map(row => ({ row: row.name, status: 'failed' as const, mib: 0, seconds, rate: 'uncapped', error }))
+      })))
     }
     if (options.only.has('page-download')) {
-      sections.push(pageDownloadSection(await measurePageDownload({ mib: options.pageDownloadSize / 2 ** 20, methods: ['file-system-access', 'service-worker'], log })))
+      const mib = options.pageDownloadSize / 2 ** 20
+      const methods: SaveMethod[] = ['file-system-access', 'service-worker']
+      sections.push(pageDownloadSection(await measurePageDownload({ mib, methods, log }).catch(err => {
+        const error = failedWith(err)
+        return methods.map(method => ({ method, status: 'failed' as const, mib, error }))
+      })))
     }
     sections.push(targetsSection(dht, moved, memory))
   } finally {

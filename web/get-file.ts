@@ -194,7 +194,7 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
         const head = await firstBytes(content, Math.min(size, HEAD_BYTES), signal)
         if (signal.aborted) return
         offerStreamed(bridge, { cid: shared.cid, name, size, type: byName ?? sniffType(head), head }, signal)
-        offerSave({ open: () => node.open(shared.cid, { cache: false }), name, size }, true)
+        offerSave({ open: () => node.open(contentRef(shared), { cache: false }), name, size }, true)
         return
       }
     } else if (bridge?.active !== true) {
