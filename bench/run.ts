@@ -15,7 +15,7 @@ import { dhtSection, measureDht, REPLICATION, setupName, type DhtFigure } from '
 import { measureDhtOverProcesses } from './dht-tcp.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
-import { measurePageDownload, pageDownloadSection } from './page-download.js'
+import { measurePageDownload, pageDownloadSection, type DownloadFigure } from './page-download.js'
 import { measurePageStreaming, pageStreamingSection, STREAMING_ROWS } from './page-streaming.js'
 import type { SaveMethod } from '../web/download-file.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
@@ -111,6 +111,7 @@ async function main (): Promise<void> {
   const dht: DhtFigure[] = []
   let put: PutFigure | undefined
   let memory: MemoryFigures | undefined
+  let pageDownload: DownloadFigure[] | undefined
   try {
     // bench/run.sh installs it before entering the network namespace; this
     // is for a run started some other way
@@ -210,12 +211,13 @@ async function main (): Promise<void> {
     if (options.only.has('page-download')) {
       const mib = options.pageDownloadSize / 2 ** 20
       const methods: SaveMethod[] = ['file-system-access', 'service-worker']
-      sections.push(pageDownloadSection(await measurePageDownload({ mib, methods, log }).catch(err => {
+      pageDownload = await measurePageDownload({ mib, methods, log }).catch(err => {
         const error = failedWith(err)
         return methods.map(method => ({ method, status: 'failed' as const, mib, error }))
-      })))
+      })
+      sections.push(pageDownloadSection(pageDownload))
     }
-    sections.push(targetsSection(dht, moved, memory))
+    sections.push(targetsSection(dht, moved, memory, pageDownload))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
