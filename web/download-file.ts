@@ -104,7 +104,8 @@ let wired = false
  */
 export function offerSave (file: SaveTarget | undefined, workerActive: boolean): void {
   const link = byId<HTMLAnchorElement>('download')
-  saving?.abort()
+  // a save under way goes on when another file is shown: its own line names its file
+  if (saving == null) byId('save-result').hidden = true
   target = file
   link.dataset.save = saveMethod(savePicker() != null, workerActive)
   if (wired) return
@@ -118,6 +119,7 @@ export function offerSave (file: SaveTarget | undefined, workerActive: boolean):
   })
 }
 
+/** Runs one save at a time: a second click (of this file or another) replaces the one under way. */
 async function save (picker: SaveFilePicker, file: SaveTarget): Promise<void> {
   const result = byId('save-result')
   saving?.abort()
@@ -131,23 +133,28 @@ async function save (picker: SaveFilePicker, file: SaveTarget): Promise<void> {
       onProgress: bytes => {
         written = bytes
         if (controller.signal.aborted) return
-        bar.hidden = false
-        bar.max = Math.max(file.size, 1)
-        bar.value = bytes
+        // the bar is the shown file's: another file's read may have it now
+        if (target === file) {
+          bar.hidden = false
+          bar.max = Math.max(file.size, 1)
+          bar.value = bytes
+        }
         show(result, 'pending', `saving ${file.name}: ${formatBytes(bytes)} of ${formatBytes(file.size)} written to disk`)
       }
     })
     result.hidden = false
     show(result, 'pending', `saving ${file.name}: choose where…`)
     const { bytes, ms } = await saved
-    bar.hidden = true
+    if (target === file) bar.hidden = true
     show(result, 'ok', `saved ${file.name} to disk: ${formatBytes(bytes)} in ${(ms / 1000).toFixed(1)} s, every block checked, never held whole in this tab`)
   } catch (err: any) {
-    bar.hidden = true
+    if (target === file) bar.hidden = true
     if (controller.signal.aborted) return
     // the person closed the picker: nothing to say
     if (err?.name === 'AbortError') { result.hidden = true; return }
     showFailure(result, explainFailure(err, { bytes: written, size: file.size }), () => { void save(picker, file) })
+  } finally {
+    if (saving === controller) saving = undefined
   }
 }
 

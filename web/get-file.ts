@@ -160,7 +160,6 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
   for (const url of shownUrls) URL.revokeObjectURL(url)
   shownUrls = []
   byId('get-done').hidden = true
-  byId('save-result').hidden = true
   offerSave(undefined, false)
   byId('preview').replaceChildren()
   byId('stream-note').hidden = true

@@ -135,6 +135,21 @@ describe('saving a file to disk through the File System Access API (Chromium)', 
     process.stderr.write(`# screenshot: ${await page.screenshot('download-file-system-access')}\n`)
   })
 
+  it('goes on saving when another link is opened meanwhile, and names its file', async () => {
+    const bytes = randomBytes(24 * 1_048_576 + 3)
+    const [cid, other] = [await serverPut(bytes), await serverPut(randomBytes(1000))]
+    const page = await openPicking(`#/${cid}/long.bin`)
+    await page.page.locator('#get-result[data-state="ok"]').waitFor({ timeout: PAGE_TIMEOUT_MS })
+    await page.page.locator('#download').click()
+    await page.page.locator('#save-result', { hasText: /^saving long\.bin: .* written to disk$/ }).waitFor({ timeout: PAGE_TIMEOUT_MS })
+    await page.page.evaluate(hash => { location.hash = hash }, `#/${other}/small.bin`)
+    await page.page.locator('#get-result[data-state="ok"]', { hasText: /^got small\.bin/ }).waitFor({ timeout: PAGE_TIMEOUT_MS })
+    const result = page.page.locator('#save-result:is([data-state="ok"], [data-state="error"])')
+    await result.waitFor({ timeout: PAGE_TIMEOUT_MS })
+    assert.match(await result.innerText(), /^saved long\.bin to disk: 24\.0 MiB/)
+    assert.deepEqual(await pickedFile(page.page, 'long.bin'), { size: bytes.byteLength, sha256: sha256(bytes) })
+  })
+
   it('offers a large file for saving without reading it first when the page runs without its worker', async () => {
     const bytes = randomBytes(6 * 1_048_576 + 5)
     const cid = await serverPut(bytes)
