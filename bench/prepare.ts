@@ -23,7 +23,7 @@ async function ensure (script: 'ensure-chromium.sh' | 'ensure-ffmpeg.sh'): Promi
 async function main (): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   if (usesPeersPackage(options)) await ensurePeersInstalled(log)
-  const page = ['browser', 'page-streaming', 'page-download'].some(m => options.only.has(m as never))
+  const page = (['browser', 'page-streaming', 'page-download'] as const).some(m => options.only.has(m))
   if (page) await ensure('ensure-chromium.sh')
   // the page streaming rows play a WebM that ffmpeg makes
   if (options.only.has('page-streaming')) await ensure('ensure-ffmpeg.sh')
