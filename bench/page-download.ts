@@ -130,8 +130,8 @@ async function pickedSlices ({ name, slice }: { name: string, slice: number }): 
 /** Measures each method of `options.methods` saving one file of `options.mib` MiB. */
 export async function measurePageDownload (options: DownloadOptions): Promise<DownloadFigure[]> {
   const size = options.mib * MIB
-  // one writer puts the whole file: the per-peer hourly limit (2 GiB by default) is for strangers
-  const server = await spawnPageServer({ args: ['--storage.peerStoreBytesPerHour', '0'] })
+  // one writer puts the whole file: the per-peer limits (4 GiB in all, 2 GiB an hour by default) are for strangers
+  const server = await spawnPageServer({ args: ['--storage.peerStoreBytes', '0', '--storage.peerStoreBytesPerHour', '0'] })
   const figures: DownloadFigure[] = []
   try {
     const hash = createHash('sha256')
