@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 
@@ -58,6 +58,10 @@ export interface BenchOptions {
   browserRuns: number
   /** Issue 18: the file size of the plain and encrypted puts and gets, bytes. */
   encryptionSize: number
+  /** Item 6b: the WebM's length in seconds (8 Mbit/s: 120 s is 114 MiB). */
+  pageVideoSeconds: number
+  /** Item 6c: the file a page saves to disk, bytes. */
+  pageDownloadSize: number
 }
 
 /** The usage text printed on a bad option. */
@@ -67,17 +71,17 @@ export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,p
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
                      [--durability-servers 50] [--durability-blocks 1000,10000] [--audit-servers 4] [--audit-seconds 60] [--audits-per-hour 3600]
-                     [--reput-size 256] [--reput-servers 5] [--encryption-size 64]
+                     [--reput-size 256] [--reput-servers 5] [--encryption-size 64] [--page-video-seconds 120] [--page-download-size 1024]
   --quick   16 MiB transfers (and 16 MiB from seeders capped at 100 Mbit/s), 16 MiB put, weft fetchers of 16 (item 1's) and 128 MiB, 1,000 idle blocks,
             a 50-node DHT over 4 processes (10 lookups a batch), 16 MiB page transfers with one run per
             row, CLI put/get of 16 MiB into 5 and 10 servers, repair of 1,000 blocks among 10 servers,
-            durability (a server of 1,000 blocks killed among 10, 4 servers auditing for 20 s, 16 MiB put twice):
-            under 8 minutes
+            durability (a server of 1,000 blocks killed among 10, 4 servers auditing for 20 s, 16 MiB put twice),
+            a page playing a 30 s WebM (28.5 MiB) and saving 64 MiB to disk: under 10 minutes
   full: 16 and 256 MiB transfers, 64 MiB from 1 and 4 seeders each capped at 100 Mbit/s, 256 MiB put, weft and Helia fetchers of 256 MiB and 1 GiB, 10,000 idle
         blocks, DHT of 50, 200 and 500 nodes over 8 processes and of 50 and 200 in one process, 64 MiB page
         transfers, CLI put/get of 256 MiB into 5, 20 and 50 servers, repair of 10,000 blocks among 50
         servers, durability (servers of 1,000 and 10,000 blocks killed among 50, 4 servers auditing for
-        60 s, 256 MiB put twice): about an hour and a quarter
+        60 s, 256 MiB put twice), a page playing a 120 s WebM (114 MiB) and saving 1 GiB to disk: about an hour and a half
   encryption: plain and encrypted puts and gets of 16 MiB (quick) or 64 MiB (full) through 3 server processes
   sizes are MiB; --memory-compare takes system names (Helia, WebTorrent) or none; --dht-memory-sizes none
   skips the one-process DHT rows`
@@ -124,6 +128,8 @@ export function parseOptions (argv: string[]): BenchOptions {
       'reput-size': { type: 'string' },
       'reput-servers': { type: 'string' },
       'encryption-size': { type: 'string' },
+      'page-video-seconds': { type: 'string' },
+      'page-download-size': { type: 'string' },
       help: { type: 'boolean', default: false }
     }
   })
@@ -165,6 +171,8 @@ export function parseOptions (argv: string[]): BenchOptions {
     memoryCompare: values['memory-compare'] == null ? (quick ? [] : ['Helia']) : values['memory-compare'].split(',').filter(name => name !== '' && name !== 'none'),
     browserSize: (numbers(values['browser-size'], 'browser-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
     browserRuns: quick ? 1 : runs,
-    encryptionSize: (numbers(values['encryption-size'], 'encryption-size')?.[0] ?? (quick ? 16 : 64)) * MIB
+    encryptionSize: (numbers(values['encryption-size'], 'encryption-size')?.[0] ?? (quick ? 16 : 64)) * MIB,
+    pageVideoSeconds: numbers(values['page-video-seconds'], 'page-video-seconds')?.[0] ?? (quick ? 30 : 120),
+    pageDownloadSize: (numbers(values['page-download-size'], 'page-download-size')?.[0] ?? (quick ? 64 : 1024)) * MIB
   }
 }

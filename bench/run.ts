@@ -16,6 +16,9 @@ import { measureDhtOverProcesses } from './dht-tcp.js'
 import { encryptionSection, measureEncryption } from './encryption.js'
 import { measureMemory, memorySection, type MemoryFigures } from './memory.js'
 import { parseOptions, type BenchOptions } from './options.js'
+import { measurePageDownload, pageDownloadSection, type DownloadFigure } from './page-download.js'
+import { measurePageStreaming, pageStreamingSection, STREAMING_ROWS } from './page-streaming.js'
+import type { SaveMethod } from '../web/download-file.js'
 import { ensurePeersInstalled, usesPeersPackage } from './peers-install.js'
 import { measurePut, putSection, type PutFigure } from './put.js'
 import { randomFile, type RandomFile } from './random-file.js'
@@ -109,6 +112,7 @@ async function main (): Promise<void> {
   const dht: DhtFigure[] = []
   let put: PutFigure | undefined
   let memory: MemoryFigures | undefined
+  let pageDownload: DownloadFigure[] | undefined
   try {
     // bench/run.sh installs it before entering the network namespace; this
     // is for a run started some other way
@@ -200,7 +204,25 @@ async function main (): Promise<void> {
       log(`encryption: ${options.encryptionSize / 2 ** 20} MiB put and got plain and encrypted through 3 servers, warm-up + ${options.runs} runs of each`)
       sections.push(encryptionSection(await measureEncryption(options.encryptionSize, options.runs, log)))
     }
-    sections.push(targetsSection(dht, moved, memory))
+    // a set-up that fails (no server, no Chromium, no ffmpeg) fails the rows, not the run
+    const failedWith = (err: any): string => { log(`failed: ${String(err.message ?? err)}`); return String(err.message ?? err).split('\n')[0] }
+    if (options.only.has('page-streaming')) {
+      const seconds = options.pageVideoSeconds
+      sections.push(pageStreamingSection(await measurePageStreaming({ seconds, mbps: 8, log }).catch(err => {
+        const error = failedWith(err)
+        return STREAMING_ROWS.map(row => ({ row: row.name, status: 'failed' as const, mib: 0, seconds, rate: 'uncapped', error }))
+      })))
+    }
+    if (options.only.has('page-download')) {
+      const mib = options.pageDownloadSize / 2 ** 20
+      const methods: SaveMethod[] = ['file-system-access', 'service-worker']
+      pageDownload = await measurePageDownload({ mib, methods, log }).catch(err => {
+        const error = failedWith(err)
+        return methods.map(method => ({ method, status: 'failed' as const, mib, error }))
+      })
+      sections.push(pageDownloadSection(pageDownload))
+    }
+    sections.push(targetsSection(dht, moved, memory, pageDownload))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

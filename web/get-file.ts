@@ -8,6 +8,7 @@
  */
 import { kindOf, sniffType, typeOfName } from './media-type.js'
 import { offerStreamed } from './play-file.js'
+import { offerSave, offerSaveOnly, savePicker } from './download-file.js'
 import { explainFailure, showFailure } from './failure.js'
 import { isDirectory, showDirectory } from './directory.js'
 import { contentRef, parseCidInput, parseShareHash, shareHash, type SharedFile } from './share-link.js'
@@ -159,6 +160,7 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
   for (const url of shownUrls) URL.revokeObjectURL(url)
   shownUrls = []
   byId('get-done').hidden = true
+  offerSave(undefined, false)
   byId('preview').replaceChildren()
   byId('stream-note').hidden = true
   bar.hidden = false
@@ -196,12 +198,24 @@ async function receive (ready: Promise<WeftNode>, streaming: Promise<StreamBridg
         const head = await firstBytes(content, Math.min(size, HEAD_BYTES), signal)
         if (signal.aborted) return
         offerStreamed(bridge, { cid: sealed?.id ?? shared.cid, name: fileName ?? name, size, type: byName ?? sniffType(head), head, ...(sealed != null ? { sealed: true } : {}) }, signal)
+        offerSave({ open: () => node.open(contentRef(shared), { cache: false }), name: fileName ?? name, size }, true)
         return
       }
     } else {
       const note = byId('stream-note')
-      show(note, 'warning', 'This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): files are read whole into the tab before they can be played or saved.')
+      const saves = savePicker() != null ? 'nothing plays as it arrives, and large files are written to a file you choose as they arrive' : 'files are read whole into the tab before they can be played or saved'
+      show(note, 'warning', `This page runs without its service worker (the browser refused it, or the page was opened with ?sw=off): ${saves}.`)
       note.hidden = false
+    }
+    // where the browser lets the page write to a file, a large file is never read whole
+    if (savePicker() != null) {
+      const stat = await content.stat({ signal })
+      if (signal.aborted) return
+      if (stat.size > PREVIEW_MAX_BYTES) {
+        // an encrypted file's own name (from its header) when the link gives none
+        offerSaveOnly({ open: () => node.open(contentRef(shared), { cache: false }), name: shared.name ?? stat.name ?? name, size: stat.size }, shareHash(shared))
+        return
+      }
     }
     const file = await readFile(node, contentRef(shared), { signal, content, onProgress: p => { progress = p; draw() } })
     draw.cancel()

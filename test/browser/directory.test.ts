@@ -11,14 +11,24 @@ function sha256 (bytes: Uint8Array): string {
 describe('several files shared at once', () => {
   const network = browserFixture({ servers: 3 })
 
-  it('are one link, which lists the three files, plays one and downloads one byte for byte', async () => {
+  it('dropped on the page are one link, which lists the three files, plays one and downloads one byte for byte', async () => {
     const files = [
       { name: 'clip.webm', bytes: await mediaFile({ format: 'webm', seconds: 4, mbps: 1 }), mimeType: 'video/webm' },
       { name: 'notes.txt', bytes: new TextEncoder().encode('three files, one link\n'), mimeType: 'text/plain' },
       { name: 'data.bin', bytes: randomBytes(5 * 1_048_576 + 3), mimeType: 'application/octet-stream' }
     ]
     const alice = await network.open()
-    await alice.page.locator('#put-file').setInputFiles(files.map(f => ({ name: f.name, mimeType: f.mimeType, buffer: Buffer.from(f.bytes) })))
+    await alice.peerId()
+    // dropped on the drop zone, as a person drags them from a file manager
+    const dropped = await alice.page.evaluateHandle(files => {
+      const transfer = new DataTransfer()
+      for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.base64), c => c.charCodeAt(0))], f.name, { type: f.mimeType }))
+      return transfer
+    }, files.map(f => ({ name: f.name, mimeType: f.mimeType, base64: Buffer.from(f.bytes).toString('base64') })))
+    await alice.page.dispatchEvent('#put-drop', 'dragover', { dataTransfer: dropped })
+    assert.equal(await alice.page.locator('#put-drop.over').count(), 1, 'the drop zone shows it would take them')
+    process.stderr.write(`# screenshot: ${await alice.screenshot('directory-drop-zone')}\n`)
+    await alice.page.dispatchEvent('#put-drop', 'drop', { dataTransfer: dropped })
     await alice.page.locator('#put-result[data-state="ok"]').waitFor({ timeout: PAGE_TIMEOUT_MS })
     assert.match(await alice.page.locator('#put-result').innerText(), /^shared 3 files: /)
     const link = await alice.page.locator('#share-link').getAttribute('href') ?? ''

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { createNode, formatShareLink, parseCapability, type Capability } from '../../src/index.js'
 import { formatKey } from '../../src/content/capability.js'
-import { browserFixture, PAGE_TIMEOUT_MS, WeftPage } from '../support/browser.js'
+import { browserFixture, PAGE_TIMEOUT_MS, WeftPage, withoutSavePicker } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 import type { BrowserContext } from 'playwright-core'
 import type { ServedRange } from '../../web/stream-bridge.js'
@@ -178,7 +178,10 @@ describe('encrypted files through the page\'s service worker', () => {
   it('downloads a large encrypted file to disk through the worker, byte-identical, under its name', async () => {
     const bytes = randomBytes(6 * MiB + 12_345)
     const cap = { ...await encryptedPut(bytes, 'big.bin'), name: 'big.bin' }
-    const page = await openLink(await network.newContext(), cap, [])
+    // through the worker, as in Firefox: where File System Access is there the Download link asks for a file instead
+    const context = await network.newContext()
+    await withoutSavePicker(context)
+    const page = await openLink(context, cap, [])
     const result = page.page.locator('#get-result[data-state="ok"]')
     await result.waitFor({ timeout: PAGE_TIMEOUT_MS })
     assert.match(await result.innerText(), /^big\.bin: [\d.]+ MiB, encrypted: .*never held whole in this tab$/)

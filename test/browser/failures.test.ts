@@ -5,7 +5,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
 import { createNode } from '../../src/index.js'
-import { PAGE_TIMEOUT_MS, browserFixture, type WeftPage } from '../support/browser.js'
+import { PAGE_TIMEOUT_MS, browserFixture, withoutSavePicker, type WeftPage } from '../support/browser.js'
 
 const MiB = 1_048_576
 
@@ -86,8 +86,11 @@ describe('what the page says when something fails', () => {
     } finally {
       await writer.stop()
     }
-    // without the worker, so that the page itself reads (and counts) the bytes
-    const page = await pages.open(`?sw=off#/${cid}/cut.bin`, { server })
+    // without the worker, so that the page itself reads (and counts) the bytes,
+    // and without File System Access, which would offer it for saving unread
+    const context = await pages.newContext()
+    await withoutSavePicker(context)
+    const page = await pages.open(`?sw=off#/${cid}/cut.bin`, { server, context })
     await page.page.locator('#get-result', { hasText: /MiB of 48\.0 MiB/ }).waitFor({ timeout: PAGE_TIMEOUT_MS })
     // the only peer holding it goes away under the transfer
     await server.stop()

@@ -44,6 +44,15 @@ export async function launchBrowser (extraArgs: string[] = []): Promise<Browser>
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] })
 }
 
+/**
+ * Launches headless Chromium on a persistent profile in `dir` (its
+ * IndexedDB and origin private file system on disk, as a person's are; a
+ * context of `launchBrowser` keeps them in memory); the caller closes it.
+ */
+export async function launchProfile (dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: FLAGS, acceptDownloads: true })
+}
+
 /** What a suite of browser tests runs against; see `browserFixture`. */
 export interface BrowserFixture {
   /** The servers the suite started with, in order; the first serves the pages `open` opens. */
@@ -323,4 +332,39 @@ export interface ReceivedFile {
   sha256: string
   /** The status line, e.g. `got a.bin: 3.0 MiB in 1.2 s, 4 blocks from peers`. */
   result: string
+}
+
+/**
+ * Makes every page of `context` answer `showSaveFilePicker` (File System
+ * Access) with a file of the origin's private file system (OPFS) named as
+ * the page suggests: a handle of the kind the real picker returns, whose
+ * `createWritable` the page writes through. Headless Chromium shows no
+ * picker and Playwright cannot answer one; an init script is the test's own
+ * and out of reach of anything the page loads. Read it with `pickedFile`.
+ */
+export async function answerSavePicker (context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    Object.defineProperty(window, 'showSaveFilePicker', {
+      configurable: true,
+      value: async ({ suggestedName }: { suggestedName: string }) => (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true })
+    })
+  })
+}
+
+/**
+ * Takes `showSaveFilePicker` away from every page of `context`, as in
+ * Firefox and Safari: downloads then go through the service worker.
+ */
+export async function withoutSavePicker (context: BrowserContext): Promise<void> {
+  // a [Global] interface's operations live on the window itself
+  await context.addInitScript(() => { Object.defineProperty(window, 'showSaveFilePicker', { configurable: true, value: undefined }) })
+}
+
+/** Size and SHA-256 of a file `answerSavePicker` handed the page, hashed in the page. */
+export async function pickedFile (page: Page, name: string): Promise<{ size: number, sha256: string }> {
+  return page.evaluate(async name => {
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle(name)).getFile()
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await file.arrayBuffer()))
+    return { size: file.size, sha256: Array.from(digest, b => b.toString(16).padStart(2, '0')).join('') }
+  }, name)
 }

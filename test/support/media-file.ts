@@ -13,6 +13,8 @@ export interface MediaSpec {
   seconds: number
   /** Video bitrate, in Mbit/s: the file is about `seconds * mbps / 8` MB. */
   mbps: number
+  /** The noise's seed: another seed, other bytes (default: ffmpeg's own). */
+  seed?: number
 }
 
 /**
@@ -22,7 +24,7 @@ export interface MediaSpec {
  */
 export async function mediaFile (spec: MediaSpec): Promise<Uint8Array> {
   const dir = join(tmpdir(), 'weft-test-media')
-  const file = join(dir, `${spec.seconds}s-${spec.mbps}mbps.${spec.format}`)
+  const file = join(dir, `${spec.seconds}s-${spec.mbps}mbps${spec.seed != null ? `-seed${spec.seed}` : ''}.${spec.format}`)
   try {
     return await readFile(file)
   } catch {}
@@ -33,7 +35,7 @@ export async function mediaFile (spec: MediaSpec): Promise<Uint8Array> {
     : ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']
   const partial = `${file}.${process.pid}.part`
   await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-vf', 'noise=alls=60:allf=t', '-t', String(spec.seconds),
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-vf', `noise=alls=60:allf=t${spec.seed != null ? `:all_seed=${spec.seed}` : ''}`, '-t', String(spec.seconds),
     ...codec, '-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate, '-g', '50', '-an', '-f', spec.format, partial])
   await rename(partial, file)
   return readFile(file)
