@@ -65,7 +65,7 @@ export interface BenchOptions {
 }
 
 /** The usage text printed on a bad option. */
-export const USAGE = `npm run bench -- [--quick] [--only transfer,swarm,capped,put,dht,memory,browser,scale,repair,durability,encryption]
+export const USAGE = `npm run bench -- [--quick] [--only ${MEASUREMENTS.join(',')}]
                      [--sizes 16,256] [--swarm-size 256] [--capped-size 64] [--capped-mbit 100] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
                      [--dht-memory-sizes 50,200] [--dht-lookups 20]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
