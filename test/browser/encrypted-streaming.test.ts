@@ -137,7 +137,7 @@ describe('encrypted files through the page\'s service worker', () => {
     const id = /^\/weft-stream\/(enc-[0-9a-f-]{36})\?tab=[0-9a-f-]{36}$/.exec(src)?.[1] ?? assert.fail(`the video's src is ${src}`)
     process.stderr.write(`# encrypted: playing after ${ms.toFixed(0)} ms, ${(await fetchedBytes(page, id) / MiB).toFixed(1)} of ${(video.size / MiB).toFixed(1)} MiB fetched\n`)
     process.stderr.write(`# screenshot: ${await page.screenshot('encrypted-streaming-playing')}\n`)
-    assert.match(await page.page.locator('#get-result').innerText(), /^noise\.webm: [\d.]+ MiB, video\/webm, encrypted: (playing|paused) as it streams, [\d.]+ MiB streamed$/)
+    assert.match(await page.page.locator('#get-result').innerText(), /^noise\.webm: [\d.]+ MiB, video\/webm, encrypted: (playing|paused) as it streams, [\d.]+ [KM]iB streamed$/)
 
     const before = await served(page)
     const target = video.seconds * 0.8
