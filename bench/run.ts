@@ -130,8 +130,10 @@ async function main (): Promise<void> {
         measured(await measureDht(n, batches))
       }
       for (const n of options.dhtSizes) {
-        log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
-        measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log }))
+        for (const dhtQuery of options.dhtQueries) {
+          log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP${dhtQuery != null ? `, alpha ${dhtQuery.alpha}, ${dhtQuery.disjointPaths} paths` : ''}), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+          measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log, ...(dhtQuery != null ? { dhtQuery } : {}) }))
+        }
       }
       sections.push(dhtSection(dht, options.dhtLookups))
     }

@@ -3,7 +3,7 @@ import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
-import { commonOptions } from '../node/common-options.js'
+import { commonOptions, type DhtQueryShape } from '../node/common-options.js'
 import { memoryStores, nodeOver } from '../node/create-node.js'
 import type { WeftNode } from '../node/node-types.js'
 import type { WeftConfigInit } from '../config/config.js'
@@ -24,6 +24,8 @@ export interface TestNetworkOptions {
   config?: WeftConfigInit
   /** A random source for which nodes each joiner dials; defaults to `Math.random`. */
   random?: () => number
+  /** Another kad-dht lookup shape than weft's (DHT_QUERY): for the benchmark's comparisons. */
+  dhtQuery?: DhtQueryShape
 }
 
 /** A running network of weft server nodes. */
@@ -124,7 +126,7 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
   const { datastore, blocks } = stores
   const privateKey = await generateKeyPair('Ed25519')
   const libp2p = await createLibp2p({
-    ...commonOptions({ config, privateKey, datastore, blocks }),
+    ...commonOptions({ config, privateKey, datastore, blocks, ...(options.dhtQuery != null ? { dhtQuery: options.dhtQuery } : {}) }),
     transports: [transport === 'memory' ? memory() : tcp()],
     // The monitor pings every connection every few seconds. Spread over real
     // servers that is noise; with every node in one process it is n times
