@@ -33,7 +33,7 @@ const MAX_WAVE = 10
 const DEGREE = 3
 
 /** How often a node's join is tried before the build fails. */
-const JOIN_TRIES = 3
+const JOIN_TRIES = 5
 
 /** A dial's time limit (connections.dialTimeoutMs). */
 const DIAL_TIMEOUT_MS = 60_000

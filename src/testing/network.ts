@@ -1,4 +1,5 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
@@ -131,7 +132,12 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
     // The monitor pings every connection every few seconds. Spread over real
     // servers that is noise; with every node in one process it is n times
     // that on one thread, and at a few hundred nodes it alone starves dials.
-    connectionMonitor: { enabled: false }
+    connectionMonitor: { enabled: false },
+    // yamux pings every connection every 30 s too: with a few hundred nodes
+    // on one machine, a few thousand connections, that was ~6 % of a busy
+    // process's CPU in the 200-node profile (docs/performance.md). Nothing
+    // here needs a connection kept alive through a NAT or found dead.
+    streamMuxers: [yamux({ enableKeepAlive: false })]
   })
   return nodeOver(config, libp2p, stores)
 }
