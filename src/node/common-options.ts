@@ -39,28 +39,24 @@ export interface DhtQueryShape {
 }
 
 /**
- * kad-dht's own defaults: alpha 10 and as many paths as alpha. Each path
- * keeps its own list of the k closest peers that answered it and ends only
- * when nothing it could still ask would enter that list; with 10 paths each
- * list holds a tenth of the answers, never fills, and every path asks
- * whatever closer peer it is told of.
+ * The lookup shape weft's nodes run: kad-dht's ten requests in flight, on
+ * one path (go-libp2p-kad-dht's shape), not kad-dht's default of as many
+ * paths as alpha. Each path keeps its own list of the k closest peers that
+ * answered it and ends only when nothing it could still ask would enter
+ * that list: with 10 paths each list holds a tenth of the answers, never
+ * fills, and every path asks whatever closer peer it hears of. One path's list of k answers fills
+ * after k answers, and from then on only a peer closer than its k-th is
+ * asked, so a lookup costs little more than k requests: measured over 8
+ * processes at 200 nodes, 31.9 requests per lookup instead of 45.8 with 10
+ * paths (and ~100 at 500), every replica set and the k closest still found.
+ * Three in flight (3x1) cost fewer still (23.5) but take three times the
+ * sequential round trips, which a real network pays in latency; ten keep
+ * the 2-3 rounds of ten paths. Weft's own lookups (placement, repair,
+ * joining) and kad-dht's table refreshes all run through it. What one path
+ * gives up: several paths' resistance to peers that answer only with their
+ * friends (docs/security.md). Numbers: docs/performance.md, "4. DHT at scale".
  */
-export const KAD_DHT_DEFAULT_QUERY: DhtQueryShape = { alpha: 10, disjointPaths: 10 }
-
-/**
- * The lookup shape weft's nodes run: one path, three requests in flight, as
- * Kademlia's own lookup. One path's list of k answers fills after k
- * answers, and from then on only a peer closer than its k-th is asked, so a
- * lookup costs little more than k requests (measured over 8 processes: 23.5
- * instead of 45.8 at 200 nodes, and ~100 at 500 with kad-dht's default),
- * with every replica set and k-closest recall kept at 100 %. Weft's own
- * lookups (placement, repair, joining) and kad-dht's table refreshes all
- * run through it. What it gives up: several paths' resistance to a peer
- * that answers only with its friends (docs/security.md), and rounds: three
- * at a time take more sequential round trips than ten (docs/performance.md,
- * "4. DHT at scale").
- */
-export const DHT_QUERY: DhtQueryShape = { alpha: 3, disjointPaths: 1 }
+export const DHT_QUERY: DhtQueryShape = { alpha: 10, disjointPaths: 1 }
 
 /** The services every weft node runs. `relay` only on servers. */
 export interface NodeServices extends Record<string, unknown> {

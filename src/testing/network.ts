@@ -1,4 +1,5 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
@@ -6,6 +7,7 @@ import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
 import { commonOptions, type DhtQueryShape } from '../node/common-options.js'
 import { memoryStores, nodeOver } from '../node/create-node.js'
+import { nodeNoiseCrypto } from '../node/noise-crypto.js'
 import type { WeftNode } from '../node/node-types.js'
 import type { WeftConfigInit } from '../config/config.js'
 
@@ -137,7 +139,10 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
     // on one machine, a few thousand connections, that was ~6 % of a busy
     // process's CPU in the 200-node profile (docs/performance.md). Nothing
     // here needs a connection kept alive through a NAT or found dead.
-    streamMuxers: [yamux({ enableKeepAlive: false })]
+    streamMuxers: [yamux({ enableKeepAlive: false })],
+    // a server's cipher (src/node/libp2p-options.ts), not noise's default:
+    // FIND_NODE answers of 20 peers pass noise's 1200-byte threshold
+    connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })]
   })
   return nodeOver(config, libp2p, stores)
 }
