@@ -124,6 +124,8 @@ async function main (): Promise<void> {
       const measured = (figure: DhtFigure): void => {
         if (figure.status === 'failed') log(`DHT ${figure.n} (${setupName(figure.setup)}) failed: ${figure.error ?? ''}`)
         dht.push(figure)
+        // each row as soon as it is measured: a long run stopped early keeps what it had
+        log(`DHT row: ${JSON.stringify({ ...figure, workers: undefined })}`)
       }
       for (const n of options.dhtMemorySizes) {
         log(`DHT: building ${n} nodes in one process (memory transport), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
