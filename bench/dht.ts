@@ -126,10 +126,11 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
       '"memory, 1 process": every node on one thread, so latency is that thread\'s CPU time, an upper bound. ' +
       '"TCP, P processes": the nodes spread round-robin over P processes on 127.0.0.1, the loopback figure. ' +
       'CPU / lookup: CPU time of all processes while the lookups ran, per lookup; idle: the cores the network used in 5 s with no lookup, just before the lookups (which wait after the build until that is below 0.3 cores, at most 3 min: "quiet after" in the build column) and just after them; its own: CPU / lookup less the idle cores (mean) times the wall time per lookup. On 2 cores a lookup cannot take much less than half of its own CPU. ' +
+      'Querier process CPU: the CPU time of the querier\'s process during its lookup, mean per batch: the querier\'s own work, and the answers of the other nodes that process holds (about one request in P). ' +
       'Connections: per node at the end, median (max); fds: open files of the busiest process.',
-    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
+    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'querier process CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
     rows: figures.map(f => f.status !== 'ok'
-      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '']
+      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '', '']
       : [
           setupName(f.setup),
           String(f.n),
@@ -143,6 +144,7 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
           String((f.batches ?? []).reduce((sum, b) => sum + b.errors, 0)),
           String((f.batches ?? []).reduce((sum, b) => sum + b.failed, 0)),
           cpuCell(f),
+          over(f, b => b.querierCpuMs ?? NaN),
           ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : '') + (f.quietMs != null ? `, quiet after ${(f.quietMs / 1000).toFixed(0)}` : ''),
           rssCell(f),
           connectionsCell(f)

@@ -128,8 +128,14 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
   const stores = await memoryStores(config)
   const { datastore, blocks } = stores
   const privateKey = await generateKeyPair('Ed25519')
+  const common = commonOptions({ config, privateKey, datastore, blocks, ...(options.dhtQuery != null ? { dhtQuery: options.dhtQuery } : {}) })
   const libp2p = await createLibp2p({
-    ...commonOptions({ config, privateKey, datastore, blocks, ...(options.dhtQuery != null ? { dhtQuery: options.dhtQuery } : {}) }),
+    ...common,
+    // one address's dial (6 s by default) and an inbound connection's
+    // handshake (10 s) wait as long as a dial may: a node of a 500-node
+    // network over 8 processes failed to join when the three nodes it dialled
+    // took longer than that to answer, their processes busy with the others
+    connectionManager: { ...common.connectionManager, addressDialTimeout: DIAL_TIMEOUT_MS, inboundUpgradeTimeout: DIAL_TIMEOUT_MS },
     transports: [transport === 'memory' ? memory() : tcp()],
     // The monitor pings every connection every few seconds. Spread over real
     // servers that is noise; with every node in one process it is n times
