@@ -26,6 +26,12 @@ export interface LookupSample {
   found: boolean
   /** Share of the true k closest that the lookup returned. */
   recall: number
+  /**
+   * CPU time of the querier's process during the lookup: the querier's own
+   * work and the answers of the other nodes that process holds (about one
+   * request in P over P processes).
+   */
+  querierCpuMs?: number
 }
 
 /** One batch of lookups, summarised. */
@@ -43,6 +49,8 @@ export interface DhtBatch {
   errors: number
   /** Lookups that did not finish in time. */
   failed: number
+  /** Mean CPU time of the querier's process per lookup. */
+  querierCpuMs: number
 }
 
 /**
@@ -54,11 +62,14 @@ export interface DhtBatch {
 export async function sampleLookup (node: WeftNode, all: KnownPeer[], replication: number): Promise<LookupSample> {
   const key = (await sha256.digest(randomBytes(32))).bytes
   let lookup: TracedLookup
+  const cpu = process.cpuUsage()
   try {
     lookup = await tracedLookup(node, key, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
   } catch {
     return { failed: true, ms: LOOKUP_TIMEOUT_MS, requests: 0, errors: 0, found: false, recall: 0 }
   }
+  const used = process.cpuUsage(cpu)
+  const querierCpuMs = (used.user + used.system) / 1000
   const others = all.filter(p => !p.id.equals(node.peerId))
   const truth = (await trueClosest(key, others, node.libp2p.services.dht.k)).map(String)
   const got = lookup.peers.map(String)
@@ -70,7 +81,8 @@ export async function sampleLookup (node: WeftNode, all: KnownPeer[], replicatio
     requests: lookup.requests,
     errors: lookup.errors,
     found: truth.slice(0, replication).every(p => replicas.has(p)),
-    recall: truth.filter(p => got.includes(p)).length / truth.length
+    recall: truth.filter(p => got.includes(p)).length / truth.length,
+    querierCpuMs
   }
 }
 
@@ -88,6 +100,7 @@ export function summarizeBatch (samples: LookupSample[]): DhtBatch {
     kRecall: samples.reduce((sum, s) => sum + s.recall, 0) / samples.length,
     requestsMean: done.reduce((sum, s) => sum + s.requests, 0) / Math.max(1, done.length),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
-    failed: samples.length - done.length
+    failed: samples.length - done.length,
+    querierCpuMs: done.reduce((sum, s) => sum + (s.querierCpuMs ?? 0), 0) / Math.max(1, done.length)
   }
 }

@@ -4,6 +4,8 @@
 // kad-dht options) over TCP on 127.0.0.1, and runs the lookups the parent
 // asks of them. Requests come over IPC (bench/ipc.ts).
 import { readdirSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { knownPeers, trueClosest, type KnownPeer } from '../src/testing/closest.js'
@@ -14,6 +16,7 @@ import { peakRssBytes } from './peer-io.js'
 import { untilRoutingTable } from './weft-nodes.js'
 import type { WeftConfigInit } from '../src/config/config.js'
 import type { WeftNode } from '../src/node/node-types.js'
+import type { DhtQueryShape } from '../src/node/common-options.js'
 
 /** A node as the other processes reach it. */
 export interface NodeAddress {
@@ -24,7 +27,7 @@ export interface NodeAddress {
 /** What the parent asks of a worker, and (in the comments) what each answers. */
 export type DhtWorkerRequest =
   /** Starts a node, dials `dial` and waits for its first self-lookup: a NodeAddress. */
-  | { type: 'start', dial: string[], config: WeftConfigInit }
+  | { type: 'start', dial: string[], config: WeftConfigInit, dhtQuery?: DhtQueryShape }
   /**
    * Fills every node's routing table to `count` from `peers` (all nodes of
    * the network), which also become the truth lookups are judged by: the
@@ -35,6 +38,8 @@ export type DhtWorkerRequest =
   | { type: 'lookup', peerId: string, replication: number }
   /** A WorkerStats. */
   | { type: 'stats' }
+  /** Starts this process's CPU profiler, or stops it and writes the profile to `file`: nothing. */
+  | { type: 'profile', file?: string }
 
 /** A worker's resources and its nodes' state, read at the end. */
 export interface WorkerStats {
@@ -67,8 +72,8 @@ function node (peerId: string): WeftNode {
   return found
 }
 
-async function start (dial: string[], config: WeftConfigInit): Promise<NodeAddress> {
-  const network = await createTestNetwork(1, { transport: 'tcp', config })
+async function start (dial: string[], config: WeftConfigInit, dhtQuery?: DhtQueryShape): Promise<NodeAddress> {
+  const network = await createTestNetwork(1, { transport: 'tcp', config, ...(dhtQuery != null ? { dhtQuery } : {}) })
   const n = network.nodes[0]
   networks.set(n.peerId.toString(), network)
   // the node watches for its self-lookup from its start: the event cannot be missed
@@ -106,9 +111,29 @@ async function fill (n: WeftNode, peers: NodeAddress[], count: number, timeoutMs
   return n.status().routingTableSize
 }
 
-async function handle (request: DhtWorkerRequest): Promise<NodeAddress | number[] | LookupSample | WorkerStats> {
+let profiler: Session | undefined
+
+/** Starts the CPU profiler, or (given a file) stops it and writes what it saw there. */
+async function profile (file?: string): Promise<undefined> {
+  if (file == null) {
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+    return undefined
+  }
+  if (profiler == null) throw new Error('the profiler was never started')
+  const { profile } = await profiler.post('Profiler.stop')
+  profiler.disconnect()
+  profiler = undefined
+  await writeFile(file, JSON.stringify(profile))
+  return undefined
+}
+
+async function handle (request: DhtWorkerRequest): Promise<NodeAddress | number[] | LookupSample | WorkerStats | undefined> {
   switch (request.type) {
-    case 'start': return start(request.dial, request.config)
+    case 'profile': return profile(request.file)
+    case 'start': return start(request.dial, request.config, request.dhtQuery)
     case 'settle':
       truth = await knownPeers(request.peers.map(p => peerIdFromString(p.peerId)))
       return Promise.all([...networks.values()].map(async net => fill(net.nodes[0], request.peers, request.count, request.timeoutMs)))

@@ -2,11 +2,13 @@
 // loopback, spread round-robin over P worker processes
 // (bench/dht-tcp-worker.ts), so lookups cost what they cost between
 // processes, not one thread's turn through every node's work.
+import { join as joinPath } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { summarizeBatch, LOOKUP_TIMEOUT_MS, type DhtBatch, type LookupSample } from './dht-lookups.js'
 import { IpcWorker } from './ipc.js'
-import { DHT_CONFIG, type DhtFigure } from './dht.js'
+import { DHT_CONFIG, type DhtFigure, type DhtSetup } from './dht.js'
 import type { WeftConfigInit } from '../src/config/config.js'
+import type { DhtQueryShape } from '../src/node/common-options.js'
 import type { DhtWorkerRequest, NodeAddress, WorkerStats } from './dht-tcp-worker.js'
 
 const WORKER = fileURLToPath(new URL('./dht-tcp-worker.js', import.meta.url))
@@ -31,7 +33,7 @@ const MAX_WAVE = 10
 const DEGREE = 3
 
 /** How often a node's join is tried before the build fails. */
-const JOIN_TRIES = 3
+const JOIN_TRIES = 5
 
 /** A dial's time limit (connections.dialTimeoutMs). */
 const DIAL_TIMEOUT_MS = 60_000
@@ -41,6 +43,12 @@ const STEP_MS = 120_000
 
 /** How long the network's CPU use is watched with no lookup running, after the build. */
 const IDLE_WINDOW_MS = 5000
+
+/** The network counts as quiet once its processes use less than this with no lookup running. */
+const QUIET_CORES = 0.3
+
+/** How long the lookups wait for the network to be quiet after its build. */
+const QUIET_MAX_MS = 180_000
 
 /** How long the workers may take to stop their nodes. */
 const STOP_MS = 15_000
@@ -53,6 +61,8 @@ export interface DhtProcessesOptions {
   batches: number
   /** Servers that hold a block: the replica set a lookup must find. */
   replication: number
+  /** Another kad-dht lookup shape than weft's own (DHT_QUERY), for a side-by-side row. */
+  dhtQuery?: DhtQueryShape
   /** Progress lines: every 100 nodes joined, the settle, every batch. */
   log?: (line: string) => void
 }
@@ -83,10 +93,10 @@ function bootstrapFor (before: Placed[]): string[] {
  * dials all fail (a loaded machine: dials time out) is tried again through
  * other nodes, up to JOIN_TRIES times; `retried` counts those.
  */
-async function startNode (worker: IpcWorker, before: Placed[], config: WeftConfigInit, retried: { count: number }): Promise<Placed> {
+async function startNode (worker: IpcWorker, before: Placed[], config: WeftConfigInit, retried: { count: number }, dhtQuery?: DhtQueryShape): Promise<Placed> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const address = await ask<NodeAddress>(worker, { type: 'start', dial: bootstrapFor(before), config }, STEP_MS)
+      const address = await ask<NodeAddress>(worker, { type: 'start', dial: bootstrapFor(before), config, ...(dhtQuery != null ? { dhtQuery } : {}) }, STEP_MS)
       return { ...address, worker }
     } catch (err) {
       if (attempt === JOIN_TRIES) throw err
@@ -109,7 +119,7 @@ async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptio
   while (placed.length < n) {
     const before = [...placed]
     const size = Math.min(n - before.length, MAX_WAVE, Math.max(1, Math.floor(before.length * WAVE_GROWTH)))
-    const wave = await Promise.all(Array.from({ length: size }, async (_, i) => startNode(workers[(before.length + i) % workers.length], before, config, retried)))
+    const wave = await Promise.all(Array.from({ length: size }, async (_, i) => startNode(workers[(before.length + i) % workers.length], before, config, retried, options.dhtQuery)))
     placed.push(...wave)
     if (Math.floor(placed.length / 100) > Math.floor(before.length / 100)) options.log?.(`DHT: ${placed.length} of ${n} nodes joined`)
   }
@@ -123,7 +133,7 @@ async function join (n: number, workers: IpcWorker[], options: DhtProcessesOptio
  */
 export async function measureDhtOverProcesses (n: number, options: DhtProcessesOptions): Promise<DhtFigure> {
   const processes = Math.min(n, options.processes)
-  const setup = { transport: 'tcp' as const, processes }
+  const setup: DhtSetup = { transport: 'tcp', processes, ...(options.dhtQuery != null ? { query: options.dhtQuery } : {}) }
   const workers = Array.from({ length: processes }, (_, i) => new IpcWorker(WORKER, i, NODE_ARGS))
   try {
     const start = performance.now()
@@ -137,12 +147,28 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
     const stats = async (): Promise<WorkerStats[]> => Promise.all(workers.map(async w => ask<WorkerStats>(w, { type: 'stats' }, STEP_MS)))
     // the network's own work with no lookup running (table refreshes,
     // identify, pruning): what the CPU per lookup below carries besides the lookups
-    const quiet = await stats()
-    await new Promise(resolve => setTimeout(resolve, IDLE_WINDOW_MS))
-    const before = await stats()
-    const idleCores = before.reduce((sum, s, i) => sum + s.cpuMs - quiet[i].cpuMs, 0) / IDLE_WINDOW_MS
+    // A network just built is still busy for minutes (every join's pings,
+    // identify and table refreshes), and lookups then queue behind it: at
+    // 200 nodes the counted batches' p50 fell from 1.4 s to 0.4 s within two
+    // minutes of the build. The lookups wait until the network is quiet, or
+    // QUIET_MAX_MS, in windows of IDLE_WINDOW_MS; the last one is "idle".
+    const quietStart = performance.now()
+    let before = await stats()
+    let idleCores = Infinity
+    while (idleCores > QUIET_CORES && performance.now() - quietStart < QUIET_MAX_MS) {
+      const quiet = before
+      await new Promise(resolve => setTimeout(resolve, IDLE_WINDOW_MS))
+      before = await stats()
+      idleCores = before.reduce((sum, s, i) => sum + s.cpuMs - quiet[i].cpuMs, 0) / IDLE_WINDOW_MS
+    }
+    const quietMs = performance.now() - quietStart
+    options.log?.(`DHT ${n}: ${idleCores.toFixed(2)} cores busy with no lookup after ${(quietMs / 1000).toFixed(0)} s`)
     const batches: DhtBatch[] = []
+    const lookupsStart = performance.now()
+    // WEFT_BENCH_DHT_PROFILE=<dir>: every worker's CPU profile of the counted batches, for finding where a request's CPU goes
+    const profileDir = process.env.WEFT_BENCH_DHT_PROFILE
     for (let b = 0; b <= options.batches; b++) {
+      if (b === 1 && profileDir != null) await Promise.all(workers.map(async w => ask(w, { type: 'profile' }, STEP_MS)))
       const samples: LookupSample[] = []
       for (let i = 0; i < options.lookups; i++) {
         const from = nodes[Math.floor(Math.random() * nodes.length)]
@@ -152,8 +178,15 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
       const last = batches[batches.length - 1]
       options.log?.(`DHT ${n}: ${b === 0 ? 'warm-up' : `batch ${b}`} done: p50 ${last.msP50.toFixed(0)} ms, ${last.failed} lookups failed`)
     }
+    if (profileDir != null) await Promise.all(workers.map(async (w, i) => ask(w, { type: 'profile', file: joinPath(profileDir, `dht-${n}-worker-${i}.cpuprofile`) }, STEP_MS)))
     const after = await stats()
+    const lookupsMs = performance.now() - lookupsStart
     const cpuMs = after.reduce((sum, s, i) => sum + s.cpuMs - before[i].cpuMs, 0)
+    // the same quiet window again after the lookups: the network's own work
+    // was not the same all along (kad-dht's table refreshes run every 5 min)
+    await new Promise(resolve => setTimeout(resolve, IDLE_WINDOW_MS))
+    const last = await stats()
+    const idleCoresAfter = last.reduce((sum, s, i) => sum + s.cpuMs - after[i].cpuMs, 0) / IDLE_WINDOW_MS
     return {
       n,
       setup,
@@ -161,6 +194,9 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
       buildMs,
       joinsRetried: retried.count,
       idleCores,
+      idleCoresAfter,
+      quietMs,
+      wallMsPerLookup: lookupsMs / ((options.batches + 1) * options.lookups),
       batches: batches.slice(1),
       maxRssBytes: Math.max(...after.map(s => s.maxRssBytes)),
       // everything the processes did while the lookups ran, warm-up included

@@ -11,6 +11,7 @@ import type { WeftConfigInit } from '../src/config/config.js'
 import type { DhtBatch } from './dht-lookups.js'
 import type { WorkerStats } from './dht-tcp-worker.js'
 import type { DhtTask } from './dht-worker.js'
+import type { DhtQueryShape } from '../src/node/common-options.js'
 
 const WORKER = fileURLToPath(new URL('./dht-worker.js', import.meta.url))
 
@@ -32,6 +33,8 @@ export const DHT_CONFIG: WeftConfigInit = { storage: { repairIntervalMs: 0 } }
 export interface DhtSetup {
   transport: 'memory' | 'tcp'
   processes: number
+  /** The kad-dht lookup shape, when not weft's own (DHT_QUERY). */
+  query?: DhtQueryShape
 }
 
 /** One network's result: its batches, or why it failed. */
@@ -47,8 +50,14 @@ export interface DhtFigure {
   maxRssBytes?: number
   /** Over processes: cores' worth of CPU all of them used in a window with no lookups, after the build. */
   idleCores?: number
+  /** Over processes: how long after the build the lookups waited for the network to be quiet. */
+  quietMs?: number
+  /** Over processes: the same, in the same window once the lookups were done. */
+  idleCoresAfter?: number
   /** Over processes: CPU time all of them spent per lookup while the lookups ran. */
   cpuMsPerLookup?: number
+  /** Over processes: wall-clock time of the lookups (one at a time) and the steps between them, per lookup. */
+  wallMsPerLookup?: number
   /** Over processes: each worker's resources and its nodes' connections and routing tables at the end. */
   workers?: WorkerStats[]
   error?: string
@@ -68,7 +77,8 @@ export async function measureDht (n: number, options: { lookups: number, batches
 
 /** A setup as the table's first column says it. */
 export function setupName (setup: DhtSetup): string {
-  return setup.transport === 'memory' ? 'memory, 1 process' : `TCP, ${setup.processes} processes`
+  const where = setup.transport === 'memory' ? 'memory, 1 process' : `TCP, ${setup.processes} processes`
+  return setup.query == null ? where : `${where}, alpha ${setup.query.alpha}, ${setup.query.disjointPaths} paths`
 }
 
 /** Peak RSS: the one process, or over processes the largest and the sum. */
@@ -85,6 +95,23 @@ function connectionsCell (f: DhtFigure): string {
   return `${percentile(connections, 50)} (${Math.max(...connections)}); ${Math.max(...f.workers.map(w => w.fds))} fds`
 }
 
+/**
+ * CPU per lookup over all processes, the cores the network used with no
+ * lookup running (before the lookups, and after them when measured), and
+ * what is left of the first for the lookup itself once the network's own
+ * work during its wall time is taken out (kad-dht's refreshes and
+ * self-lookups, pings, identify: on a real network each server's share of
+ * that runs on its own machine).
+ */
+function cpuCell (f: DhtFigure): string {
+  if (f.cpuMsPerLookup == null) return '–'
+  const idle = [f.idleCores, f.idleCoresAfter].filter((c): c is number => c != null)
+  const idleText = idle.map(c => c.toFixed(2)).join('/')
+  if (f.wallMsPerLookup == null || idle.length === 0) return `${f.cpuMsPerLookup.toFixed(0)} (idle ${idleText} cores)`
+  const own = f.cpuMsPerLookup - f.wallMsPerLookup * idle.reduce((a, b) => a + b, 0) / idle.length
+  return `${f.cpuMsPerLookup.toFixed(0)} (idle ${idleText} cores; ~${Math.max(0, own).toFixed(0)} its own)`
+}
+
 /** Item 4 as a table: one row per setup and network size, medians over the batches. */
 export function dhtSection (figures: DhtFigure[], lookups: number): Section {
   const over = (f: DhtFigure, pick: (b: DhtBatch) => number, digits = 0, k = 1): string =>
@@ -98,11 +125,12 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
       'Recall: share of the true k closest returned. Request errors: timeouts and refused streams, summed over the batches. ' +
       '"memory, 1 process": every node on one thread, so latency is that thread\'s CPU time, an upper bound. ' +
       '"TCP, P processes": the nodes spread round-robin over P processes on 127.0.0.1, the loopback figure. ' +
-      'CPU / lookup: CPU time of all processes while the lookups ran, per lookup (on 2 cores, latency cannot be much below half of it); idle: the cores the network used in 5 s with no lookup, just before. ' +
+      'CPU / lookup: CPU time of all processes while the lookups ran, per lookup; idle: the cores the network used in 5 s with no lookup, just before the lookups (which wait after the build until that is below 0.3 cores, at most 3 min: "quiet after" in the build column) and just after them; its own: CPU / lookup less the idle cores (mean) times the wall time per lookup. On 2 cores a lookup cannot take much less than half of its own CPU. ' +
+      'Querier process CPU: the CPU time of the querier\'s process during its lookup, mean per batch: the querier\'s own work, and the answers of the other nodes that process holds (about one request in P). ' +
       'Connections: per node at the end, median (max); fds: open files of the busiest process.',
-    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
+    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'querier process CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
     rows: figures.map(f => f.status !== 'ok'
-      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '']
+      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '', '']
       : [
           setupName(f.setup),
           String(f.n),
@@ -115,8 +143,9 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
           over(f, b => b.requestsMean, 1),
           String((f.batches ?? []).reduce((sum, b) => sum + b.errors, 0)),
           String((f.batches ?? []).reduce((sum, b) => sum + b.failed, 0)),
-          f.cpuMsPerLookup != null ? `${f.cpuMsPerLookup.toFixed(0)} (idle ${(f.idleCores ?? 0).toFixed(2)} cores)` : '–',
-          ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : ''),
+          cpuCell(f),
+          over(f, b => b.querierCpuMs ?? NaN),
+          ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : '') + (f.quietMs != null ? `, quiet after ${(f.quietMs / 1000).toFixed(0)}` : ''),
           rssCell(f),
           connectionsCell(f)
         ]),

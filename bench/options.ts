@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import type { DhtQueryShape } from '../src/node/common-options.js'
 
 /** Every measurement `--only` can pick. */
 export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download'] as const
@@ -26,6 +27,11 @@ export interface BenchOptions {
   dhtMemorySizes: number[]
   /** Lookups per DHT batch. */
   dhtLookups: number
+  /**
+   * kad-dht lookup shapes item 4's networks over processes are built with,
+   * one row each per size, side by side: undefined is weft's own (DHT_QUERY).
+   */
+  dhtQueries: Array<DhtQueryShape | undefined>
   /** File size for item 3 (put), bytes. */
   putSize: number
   /** File sizes for item 5's fetchers, bytes: the largest is the one the target names, the others show the slope. */
@@ -67,7 +73,7 @@ export interface BenchOptions {
 /** The usage text printed on a bad option. */
 export const USAGE = `npm run bench -- [--quick] [--only ${MEASUREMENTS.join(',')}]
                      [--sizes 16,256] [--swarm-size 256] [--capped-size 64] [--capped-mbit 100] [--runs 3] [--dht-sizes 50,200,500] [--dht-processes 8]
-                     [--dht-memory-sizes 50,200] [--dht-lookups 20]
+                     [--dht-memory-sizes 50,200] [--dht-lookups 20] [--dht-query weft,10x10,3x1]
                      [--put-size 256] [--memory-sizes 256,1024] [--idle-blocks 10000] [--memory-compare Helia]
                      [--browser-size 64] [--scale-servers 5,20,50] [--scale-size 256] [--repair-servers 50] [--repair-blocks 10000]
                      [--durability-servers 50] [--durability-blocks 1000,10000] [--audit-servers 4] [--audit-seconds 60] [--audits-per-hour 3600]
@@ -95,6 +101,17 @@ function numbers (value: string | undefined, name: string): number[] | undefined
   return list
 }
 
+/** `--dht-query weft,10x10,3x1`: weft's own shape, or alpha x disjoint paths. */
+function dhtQueries (value: string | undefined): Array<DhtQueryShape | undefined> {
+  if (value == null) return [undefined]
+  return value.split(',').map(shape => {
+    if (shape === 'weft') return undefined
+    const match = /^(\d+)x(\d+)$/.exec(shape)
+    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, got ${shape}`)
+    return { alpha: Number(match[1]), disjointPaths: Number(match[2]) }
+  })
+}
+
 /** Parses the command line; throws with the usage on anything unknown. */
 export function parseOptions (argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -111,6 +128,7 @@ export function parseOptions (argv: string[]): BenchOptions {
       'dht-processes': { type: 'string' },
       'dht-memory-sizes': { type: 'string' },
       'dht-lookups': { type: 'string' },
+      'dht-query': { type: 'string' },
       'put-size': { type: 'string' },
       'memory-sizes': { type: 'string' },
       'idle-blocks': { type: 'string' },
@@ -154,6 +172,7 @@ export function parseOptions (argv: string[]): BenchOptions {
     dhtProcesses: numbers(values['dht-processes'], 'dht-processes')?.[0] ?? (quick ? 4 : 8),
     dhtMemorySizes: values['dht-memory-sizes'] === 'none' ? [] : numbers(values['dht-memory-sizes'], 'dht-memory-sizes') ?? (quick ? [] : [50, 200]),
     dhtLookups: numbers(values['dht-lookups'], 'dht-lookups')?.[0] ?? (quick ? 10 : 20),
+    dhtQueries: dhtQueries(values['dht-query']),
     putSize: (numbers(values['put-size'], 'put-size')?.[0] ?? (quick ? 16 : 256)) * MIB,
     memorySizes: (numbers(values['memory-sizes'], 'memory-sizes') ?? (quick ? [16, 128] : [256, 1024])).map(s => s * MIB),
     idleBlocks: numbers(values['idle-blocks'], 'idle-blocks')?.[0] ?? (quick ? 1000 : 10_000),

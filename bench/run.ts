@@ -129,14 +129,18 @@ async function main (): Promise<void> {
       const measured = (figure: DhtFigure): void => {
         if (figure.status === 'failed') log(`DHT ${figure.n} (${setupName(figure.setup)}) failed: ${figure.error ?? ''}`)
         dht.push(figure)
+        // each row as soon as it is measured: a long run stopped early keeps what it had
+        log(`DHT row: ${JSON.stringify({ ...figure, workers: undefined })}`)
       }
       for (const n of options.dhtMemorySizes) {
         log(`DHT: building ${n} nodes in one process (memory transport), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
         measured(await measureDht(n, batches))
       }
       for (const n of options.dhtSizes) {
-        log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
-        measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log }))
+        for (const dhtQuery of options.dhtQueries) {
+          log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP${dhtQuery != null ? `, alpha ${dhtQuery.alpha}, ${dhtQuery.disjointPaths} paths` : ''}), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+          measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log, ...(dhtQuery != null ? { dhtQuery } : {}) }))
+        }
       }
       sections.push(dhtSection(dht, options.dhtLookups))
     }

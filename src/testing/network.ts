@@ -1,10 +1,13 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { memory } from '@libp2p/memory'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { resolveConfig } from '../config/resolve.js'
-import { commonOptions } from '../node/common-options.js'
+import { commonOptions, type DhtQueryShape } from '../node/common-options.js'
 import { memoryStores, nodeOver } from '../node/create-node.js'
+import { nodeNoiseCrypto } from '../node/noise-crypto.js'
 import type { WeftNode } from '../node/node-types.js'
 import type { WeftConfigInit } from '../config/config.js'
 
@@ -24,6 +27,8 @@ export interface TestNetworkOptions {
   config?: WeftConfigInit
   /** A random source for which nodes each joiner dials; defaults to `Math.random`. */
   random?: () => number
+  /** Another kad-dht lookup shape than weft's (DHT_QUERY): for the benchmark's comparisons. */
+  dhtQuery?: DhtQueryShape
 }
 
 /** A running network of weft server nodes. */
@@ -123,13 +128,27 @@ async function testNode (options: TestNetworkOptions): Promise<WeftNode> {
   const stores = await memoryStores(config)
   const { datastore, blocks } = stores
   const privateKey = await generateKeyPair('Ed25519')
+  const common = commonOptions({ config, privateKey, datastore, blocks, ...(options.dhtQuery != null ? { dhtQuery: options.dhtQuery } : {}) })
   const libp2p = await createLibp2p({
-    ...commonOptions({ config, privateKey, datastore, blocks }),
+    ...common,
+    // one address's dial (6 s by default) and an inbound connection's
+    // handshake (10 s) wait as long as a dial may: a node of a 500-node
+    // network over 8 processes failed to join when the three nodes it dialled
+    // took longer than that to answer, their processes busy with the others
+    connectionManager: { ...common.connectionManager, addressDialTimeout: DIAL_TIMEOUT_MS, inboundUpgradeTimeout: DIAL_TIMEOUT_MS },
     transports: [transport === 'memory' ? memory() : tcp()],
     // The monitor pings every connection every few seconds. Spread over real
     // servers that is noise; with every node in one process it is n times
     // that on one thread, and at a few hundred nodes it alone starves dials.
-    connectionMonitor: { enabled: false }
+    connectionMonitor: { enabled: false },
+    // yamux pings every connection every 30 s too: with a few hundred nodes
+    // on one machine, a few thousand connections, that was ~6 % of a busy
+    // process's CPU in the 200-node profile (docs/performance.md). Nothing
+    // here needs a connection kept alive through a NAT or found dead.
+    streamMuxers: [yamux({ enableKeepAlive: false })],
+    // a server's cipher (src/node/libp2p-options.ts), not noise's default:
+    // FIND_NODE answers of 20 peers pass noise's 1200-byte threshold
+    connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })]
   })
   return nodeOver(config, libp2p, stores)
 }
