@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { createNode, formatShareLink, parseCapability, type Capability } from '../../src/index.js'
 import { formatKey } from '../../src/content/capability.js'
-import { browserFixture, PAGE_TIMEOUT_MS, WeftPage, withoutSavePicker } from '../support/browser.js'
+import { browserFixture, PAGE_TIMEOUT_MS, playsPast, WeftPage, withoutSavePicker } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 import type { BrowserContext } from 'playwright-core'
 import type { ServedRange } from '../../web/stream-bridge.js'
@@ -65,24 +65,6 @@ async function served (page: WeftPage): Promise<ServedRange[]> {
 /** Blocks the page's node fetched for its worker's reads under `id` (1 MiB each). */
 async function fetchedBytes (page: WeftPage, id: string): Promise<number> {
   return MiB * await page.page.evaluate(id => (globalThis as unknown as { weft: WeftPageHook }).weft.streamedBlocks(id), id)
-}
-
-/** Resolves once the page's player has played past `seconds`, with the time that took. */
-async function playsPast (page: WeftPage, seconds: number): Promise<number> {
-  await page.page.locator('#preview video').waitFor({ timeout: PAGE_TIMEOUT_MS })
-  return page.page.evaluate(async ({ seconds, timeout }) => {
-    const video = document.querySelector('#preview video') as HTMLVideoElement
-    const started = performance.now()
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`the video did not play past ${seconds} s in ${timeout} ms (at ${video.currentTime} s, readyState ${video.readyState}, error ${video.error?.message ?? 'none'})`)) }, timeout)
-      const check = (): void => {
-        if (!video.paused && video.currentTime > seconds) { clearTimeout(timer); resolve() }
-      }
-      video.addEventListener('timeupdate', check)
-      check()
-    })
-    return performance.now() - started
-  }, { seconds, timeout: PAGE_TIMEOUT_MS })
 }
 
 describe('encrypted files through the page\'s service worker', () => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { createNode } from '../../src/index.js'
 import { MP4_INDEX_AT_END } from '../../web/play-file.js'
-import { browserFixture, PAGE_TIMEOUT_MS, withoutSavePicker, type WeftPage } from '../support/browser.js'
+import { browserFixture, PAGE_TIMEOUT_MS, playsPast, withoutSavePicker, type WeftPage } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 import type { ServedRange } from '../../web/stream-bridge.js'
 import type { WeftPageHook } from '../../web/main.js'
@@ -42,24 +42,6 @@ async function openStreaming (open: (path: string) => Promise<WeftPage>, cid: st
   assert.equal(await page.page.evaluate(async () => (globalThis as unknown as { weft: WeftPageHook }).weft.streaming), true,
     'the service worker controls the page')
   return page
-}
-
-/** Resolves once the page's player has played past `seconds` (its clock running), with the time that took. */
-async function playsPast (page: WeftPage, seconds: number): Promise<number> {
-  await page.page.locator('#preview video').waitFor({ timeout: PAGE_TIMEOUT_MS })
-  return page.page.evaluate(async ({ seconds, timeout }) => {
-    const video = document.querySelector('#preview video') as HTMLVideoElement
-    const started = performance.now()
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`the video did not play past ${seconds} s in ${timeout} ms (at ${video.currentTime} s, readyState ${video.readyState}, error ${video.error?.message ?? 'none'})`)) }, timeout)
-      const check = (): void => {
-        if (!video.paused && video.currentTime > seconds) { clearTimeout(timer); resolve() }
-      }
-      video.addEventListener('timeupdate', check)
-      check()
-    })
-    return performance.now() - started
-  }, { seconds, timeout: PAGE_TIMEOUT_MS })
 }
 
 describe('streaming playback and downloads through the page\'s service worker', () => {

@@ -368,3 +368,21 @@ export async function pickedFile (page: Page, name: string): Promise<{ size: num
     return { size: file.size, sha256: Array.from(digest, b => b.toString(16).padStart(2, '0')).join('') }
   }, name)
 }
+
+/** Resolves once the page's player has played past `seconds` (its clock running), with the time that took. */
+export async function playsPast (page: WeftPage, seconds: number): Promise<number> {
+  await page.page.locator('#preview video').waitFor({ timeout: PAGE_TIMEOUT_MS })
+  return page.page.evaluate(async ({ seconds, timeout }) => {
+    const video = document.querySelector('#preview video') as HTMLVideoElement
+    const started = performance.now()
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`the video did not play past ${seconds} s in ${timeout} ms (at ${video.currentTime} s, readyState ${video.readyState}, error ${video.error?.message ?? 'none'})`)) }, timeout)
+      const check = (): void => {
+        if (!video.paused && video.currentTime > seconds) { clearTimeout(timer); resolve() }
+      }
+      video.addEventListener('timeupdate', check)
+      check()
+    })
+    return performance.now() - started
+  }, { seconds, timeout: PAGE_TIMEOUT_MS })
+}
