@@ -1,4 +1,4 @@
-import type { FileContent } from './source.js'
+import type { FileContent } from './file-content.js'
 
 /** One file of a directory put: its path inside the directory (`a.txt`, `photos/b.jpg`) and its bytes. */
 export interface DirectoryEntry {

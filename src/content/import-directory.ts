@@ -3,7 +3,7 @@ import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { balanced } from 'ipfs-unixfs-importer/layout'
 import { clean, DirectorySource } from './directory-source.js'
 import { byteChunks, type FileContent } from './source.js'
-import type { ImportOptions, Imported } from './import.js'
+import type { ImportOptions, Imported } from './import-options.js'
 import type { CID } from 'multiformats/cid'
 
 // the directory a put takes lives on its own, so that what only reads (a

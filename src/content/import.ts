@@ -4,30 +4,12 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import { DirectorySource } from './directory-source.js'
 import { importDirectory } from './import-directory.js'
 import { byteChunks, type ContentSource } from './source.js'
-import type { CID } from 'multiformats/cid'
+import type { ImportOptions, Imported } from './import-options.js'
 
 import { DEFAULT_CHUNK_SIZE, MAX_CHILDREN_PER_NODE } from './dag-shape.js'
 
 export { DEFAULT_CHUNK_SIZE, MAX_CHILDREN_PER_NODE }
-
-export interface ImportOptions {
-  /** Leaf size in bytes. */
-  chunkSize?: number
-  /**
-   * Blocks written at once. The importer hashes and writes this many in
-   * parallel: it bounds memory (chunkSize × this) as much as speed.
-   */
-  blockWriteConcurrency?: number
-  signal?: AbortSignal
-  /** Called with the total bytes read from the source so far. */
-  onBytes?: (bytesRead: number) => void
-}
-
-export interface Imported {
-  cid: CID
-  /** File size in bytes. */
-  size: number
-}
+export type { ImportOptions, Imported }
 
 /**
  * Chunks content into a UnixFS DAG (CIDv1, raw leaves, balanced, fixed-size

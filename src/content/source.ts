@@ -1,4 +1,7 @@
 import type { DirectorySource } from './directory-source.js'
+import type { FileContent } from './file-content.js'
+
+export type { FileContent }
 
 /**
  * Everything `put` accepts: one file's content, or several files as a
@@ -6,14 +9,6 @@ import type { DirectorySource } from './directory-source.js'
  * 2 GiB file costs a chunk's worth of memory.
  */
 export type ContentSource = FileContent | DirectorySource
-
-/** One file's content. */
-export type FileContent =
-  | Uint8Array
-  | Blob
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>
 
 /** Turns any `ContentSource` into an async iterable of byte chunks. */
 export async function * byteChunks (source: FileContent): AsyncGenerator<Uint8Array> {

@@ -1,14 +1,10 @@
+import type { BlockRole } from './block-role.js'
 import type { ListOptions, StoreListing } from './store-listing.js'
 import type { AbortOptions } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
-/**
- * Why a block is kept. A block has the strongest reason any holder gave it:
- * `pinned` (part of a pinned DAG: the node's own uploads) > `replica` (pushed
- * to us over the store protocol because we are among the closest servers to
- * it) > `cache` (fetched in passing; first to go when space is needed).
- */
-export type BlockRole = 'pinned' | 'replica' | 'cache'
+// BlockRole lives in its own module so that the listing (which names roles) and this interface need not import each other
+export type { BlockRole }
 
 /** Storage accounting, as `weft status` shows it. */
 export interface StorageStats {

@@ -4,7 +4,7 @@ import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { blockKey } from './store-keys.js'
-import type { BlockRole } from './local-blocks.js'
+import type { BlockRole } from './block-role.js'
 import type { AbortOptions } from '@libp2p/interface'
 
 // What a server keeps, grouped by file where it knows the root (`weft ls`).
