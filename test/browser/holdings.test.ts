@@ -1,32 +1,10 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { CID } from 'multiformats/cid'
-import { createNode } from '../../src/index.js'
 import { PAGE_TIMEOUT_MS, WeftPage, browserFixture } from '../support/browser.js'
+import { providerFound } from '../support/providers.js'
 
 const MiB = 1_048_576
-
-/** Resolves once the DHT, asked from a node in this process, names `provider` a provider of `cid` (put in the background). */
-async function providerFound (bootstrap: string, cid: string, provider: string, timeoutMs = 30_000): Promise<void> {
-  const asker = await createNode({ bootstrap: [bootstrap] }, { transient: true })
-  const deadline = Date.now() + timeoutMs
-  try {
-    for (;;) {
-      try {
-        for await (const found of asker.libp2p.contentRouting.findProviders(CID.parse(cid), { signal: AbortSignal.timeout(5_000) })) {
-          if (found.id.toString() === provider) return
-        }
-      } catch {
-        // a lookup cut short by its timeout: ask again
-      }
-      if (Date.now() > deadline) throw new Error(`the DHT never named ${provider} a provider of ${cid}`)
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  } finally {
-    await asker.stop()
-  }
-}
 
 describe('what a tab holds and gives', () => {
   const pages = browserFixture()

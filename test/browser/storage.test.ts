@@ -5,6 +5,7 @@ import { CID } from 'multiformats/cid'
 import { createNode, type WeftNode } from '../../src/index.js'
 import { parseCidInput, parseShareHash, shareLink } from '../../web/share-link.js'
 import { WeftPage, browserFixture } from '../support/browser.js'
+import { providerFound } from '../support/providers.js'
 import { statusWhen } from '../support/status.js'
 import type { WeftPageHook } from '../../web/main.js'
 
@@ -159,31 +160,3 @@ describe('files shared between pages and servers', () => {
     assert.deepEqual(storedAfter, storedBefore)
   })
 })
-
-/** How often `providerFound` asks the DHT again. */
-const PROVIDER_POLL_MS = 100
-
-/**
- * Resolves once the DHT, asked from a node in this process, names `provider`
- * a provider of `cid`. A provider record is put in the background: this polls,
- * briefly, up to `timeoutMs`.
- */
-async function providerFound (bootstrap: string, cid: string, provider: string, timeoutMs = 30_000): Promise<void> {
-  const asker = await transientNode(bootstrap)
-  const deadline = Date.now() + timeoutMs
-  try {
-    for (;;) {
-      try {
-        for await (const found of asker.libp2p.contentRouting.findProviders(CID.parse(cid), { signal: AbortSignal.timeout(5_000) })) {
-          if (found.id.toString() === provider) return
-        }
-      } catch {
-        // a lookup cut short by its timeout: ask again
-      }
-      if (Date.now() > deadline) throw new Error(`the DHT never named ${provider} a provider of ${cid}`)
-      await new Promise(resolve => setTimeout(resolve, PROVIDER_POLL_MS))
-    }
-  } finally {
-    await asker.stop()
-  }
-}
