@@ -22,8 +22,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs, promisify } from 'node:util'
-import { createNode } from '../src/index.js'
-import { launchBrowser, spawnPageServer } from '../test/support/browser.js'
+import { launchBrowser, putThrough, spawnPageServer } from '../test/support/browser.js'
 import { mediaFile } from '../test/support/media-file.js'
 import { removeDir, type WeftProcess } from '../test/support/weft-process.js'
 import { isDirectOver, type PageTransport } from './browser-transfer.js'
@@ -154,13 +153,7 @@ export async function measurePageStreaming (options: StreamingOptions): Promise<
   let capped = false
   const figures: StreamingFigure[] = []
   try {
-    const writer = await createNode({ bootstrap: [server.multiaddrs[0]], storage: { writeQuorum: 1 } }, { transient: true })
-    let cid: string
-    try {
-      cid = (await writer.put(bytes)).cid.toString()
-    } finally {
-      await writer.stop()
-    }
+    const cid = await putThrough(server.multiaddrs[0], bytes)
     // page A's film for page ← page: another of the same length and rate
     // (other noise), which the server does not hold, so page B can only get it from A
     const file = join(tmpdir(), `weft-bench-film-${process.pid}.webm`)

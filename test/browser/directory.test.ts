@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { PAGE_TIMEOUT_MS, WeftPage, browserFixture } from '../support/browser.js'
+import { PAGE_TIMEOUT_MS, WeftPage, browserFixture, playsPast } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 
 function sha256 (bytes: Uint8Array): string {
@@ -47,16 +47,7 @@ describe('several files shared at once', () => {
 
     // plays one
     await bob.page.locator('#preview ul.listing a', { hasText: 'clip.webm' }).click()
-    await bob.page.locator('#preview video').waitFor({ timeout: PAGE_TIMEOUT_MS })
-    await bob.page.evaluate(async timeout => {
-      const video = document.querySelector('#preview video') as HTMLVideoElement
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error(`not playing after ${timeout} ms: ${video.error?.message ?? 'no error'}`)) }, timeout)
-        const check = (): void => { if (!video.paused && video.currentTime > 0.5) { clearTimeout(timer); resolve() } }
-        video.addEventListener('timeupdate', check)
-        check()
-      })
-    }, PAGE_TIMEOUT_MS)
+    await playsPast(bob, 0.5)
     process.stderr.write(`# screenshot: ${await bob.screenshot('directory-entry-playing')}\n`)
 
     // back to the listing, and downloads another

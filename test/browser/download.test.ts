@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { createNode } from '../../src/index.js'
 import { SavedSizeError, saveMethod, savePicker, saveToFile, type SaveFilePicker } from '../../web/download-file.js'
 import type { Content } from '../../src/index.js'
-import { answerSavePicker, browserFixture, PAGE_TIMEOUT_MS, pickedFile, type WeftPage } from '../support/browser.js'
+import { answerSavePicker, browserFixture, PAGE_TIMEOUT_MS, pickedFile, putThrough, type WeftPage } from '../support/browser.js'
 import type { WeftPageHook } from '../../web/main.js'
 
 function sha256 (bytes: Uint8Array): string {
@@ -86,12 +85,7 @@ describe('saving a file to disk through the File System Access API (Chromium)', 
   const network = browserFixture({ servers: 1 })
 
   const serverPut = async (bytes: Uint8Array): Promise<string> => {
-    const writer = await createNode({ bootstrap: [network.server.multiaddrs[0]], storage: { writeQuorum: 1 } }, { transient: true })
-    try {
-      return (await writer.put(bytes)).cid.toString()
-    } finally {
-      await writer.stop()
-    }
+    return putThrough(network.server.multiaddrs[0], bytes)
   }
 
   /** Downloads that went through the browser's own manager, by URL: the picker's saves must make none. */

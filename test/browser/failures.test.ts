@@ -4,8 +4,7 @@ import { describe, it } from 'node:test'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2'
-import { createNode } from '../../src/index.js'
-import { PAGE_TIMEOUT_MS, browserFixture, withoutSavePicker, type WeftPage } from '../support/browser.js'
+import { PAGE_TIMEOUT_MS, browserFixture, putThrough, withoutSavePicker, type WeftPage } from '../support/browser.js'
 
 const MiB = 1_048_576
 
@@ -79,13 +78,7 @@ describe('what the page says when something fails', () => {
   it('says a transfer cut off midway was interrupted, with a retry that tries again', async () => {
     const bytes = randomBytes(48 * MiB)
     const server = await pages.spawnServer()
-    const writer = await createNode({ bootstrap: [server.multiaddrs[0]], storage: { writeQuorum: 1 } }, { transient: true })
-    let cid: string
-    try {
-      cid = (await writer.put(bytes)).cid.toString()
-    } finally {
-      await writer.stop()
-    }
+    const cid = await putThrough(server.multiaddrs[0], bytes)
     // without the worker, so that the page itself reads (and counts) the bytes,
     // and without File System Access, which would offer it for saving unread
     const context = await pages.newContext()

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { createNode } from '../../src/index.js'
-import { browserFixture, type WeftPage } from '../support/browser.js'
+import { browserFixture, putThrough, type WeftPage } from '../support/browser.js'
 import type { WeftPageHook } from '../../web/main.js'
 
 const MiB = 1_048_576
@@ -22,13 +21,7 @@ describe('tabs of one browser profile', () => {
 
   it('each get a shared file as peers of their own, never two nodes with one PeerId', async () => {
     const bytes = randomBytes(MiB + 4321)
-    const writer = await createNode({ bootstrap: [pages.server.multiaddrs[0]], storage: { writeQuorum: 1 } }, { transient: true })
-    let cid: string
-    try {
-      cid = (await writer.put(bytes)).cid.toString()
-    } finally {
-      await writer.stop()
-    }
+    const cid = await putThrough(pages.server.multiaddrs[0], bytes)
     const context = await pages.newContext()
     const link = `#/${cid}/both.bin`
     const [one, two] = await Promise.all([pages.open(link, { context }), pages.open(link, { context })])

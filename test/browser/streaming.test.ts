@@ -4,9 +4,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
-import { createNode } from '../../src/index.js'
 import { MP4_INDEX_AT_END } from '../../web/play-file.js'
-import { browserFixture, PAGE_TIMEOUT_MS, playsPast, withoutSavePicker, type WeftPage } from '../support/browser.js'
+import { browserFixture, PAGE_TIMEOUT_MS, playsPast, putThrough, withoutSavePicker, type WeftPage } from '../support/browser.js'
 import { mediaFile } from '../support/media-file.js'
 import type { ServedRange } from '../../web/stream-bridge.js'
 import type { WeftPageHook } from '../../web/main.js'
@@ -51,12 +50,7 @@ describe('streaming playback and downloads through the page\'s service worker', 
 
   /** Puts bytes from a node in this process, as `weft put` does, onto the one server. */
   const serverPut = async (bytes: Uint8Array | string): Promise<string> => {
-    const writer = await createNode({ bootstrap: [network.server.multiaddrs[0]], storage: { writeQuorum: 1 } }, { transient: true })
-    try {
-      return (await writer.put(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes)).cid.toString()
-    } finally {
-      await writer.stop()
-    }
+    return putThrough(network.server.multiaddrs[0], typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes)
   }
 
   before(async () => {

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { after, afterEach, before } from 'node:test'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { removeDir, spawnNetwork, spawnServer, type SpawnOptions, type WeftProcess } from './weft-process.js'
+import { createNode } from '../../src/index.js'
+import type { FileContent } from '../../src/content/file-content.js'
 import type { WeftPageHook } from '../../web/main.js'
 
 /**
@@ -385,4 +387,18 @@ export async function playsPast (page: WeftPage, seconds: number): Promise<numbe
     })
     return performance.now() - started
   }, { seconds, timeout: PAGE_TIMEOUT_MS })
+}
+
+/**
+ * Puts `content` from a transient node in this process (as `weft put` runs
+ * one) through the server at `bootstrap`, one replica being enough: what a
+ * page then opens by link. Resolves with the root CID.
+ */
+export async function putThrough (bootstrap: string, content: FileContent): Promise<string> {
+  const writer = await createNode({ bootstrap: [bootstrap], storage: { writeQuorum: 1 } }, { transient: true })
+  try {
+    return (await writer.put(content)).cid.toString()
+  } finally {
+    await writer.stop()
+  }
 }
