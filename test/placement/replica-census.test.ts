@@ -56,4 +56,35 @@ describe('replica census (how many servers keep each block, asked)', () => {
     // two requests per server for 70 blocks; none to this node
     assert.deepEqual(Object.fromEntries(opened), { [keeper.toString()]: 2, [cacher.toString()]: 2, [down.toString()]: 2, [silent.toString()]: 2 })
   })
+
+  it('leaves out a server it cannot reach, looks the block up again and asks the server the first lookup missed', async () => {
+    const { cid, bytes } = await rawBlock('census after a stop')
+    const [gone, keeper, missed] = await Promise.all(Array.from({ length: 3 }, async () => randomPeerId()))
+    const stores = new Map<string, MemoryBlocks>([[keeper.toString(), new MemoryBlocks()], [missed.toString(), new MemoryBlocks()]])
+    for (const store of stores.values()) await store.put(cid, bytes, 'replica')
+    // the first lookup named the stopped server and missed a running one
+    let known = [gone, keeper]
+    const downs: string[] = []
+    const asker = await randomPeerId()
+    const opened: string[] = []
+    const [result] = await countHolders([cid], {
+      finder: {
+        candidates: async () => known.filter(p => !downs.includes(p.toString())),
+        down: (peer: PeerId) => { downs.push(peer.toString()) },
+        explore: async () => { known = [gone, missed, keeper] }
+      },
+      open: async (peer: PeerId) => {
+        opened.push(peer.toString())
+        if (peer.equals(gone)) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+        const store = stores.get(peer.toString()) ?? assert.fail('unknown server')
+        return (await dialHandler(haveRequestHandler(store), asker)).stream
+      },
+      signal: AbortSignal.timeout(30_000)
+    })
+    assert.deepEqual(result.holders.map(String), [missed, keeper].map(String), 'both running holders, closest first by the latest lookup')
+    assert.deepEqual(downs, [gone.toString()])
+    assert.equal(result.asked, 3)
+    assert.equal(result.failed.length, 1)
+    assert.deepEqual(opened.sort(), [gone, keeper, missed].map(String).sort(), 'each server asked once')
+  })
 })
