@@ -9,9 +9,11 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { importContent } from '../../src/content/import.js'
 import { readContent, statContent } from '../../src/content/read.js'
 import {
-  convergentKey, decryptedContent, DecryptedFile, encryptContent, MAX_METADATA_BYTES, MetadataTooLargeError, NotEncryptedError
+  convergentKey, decryptedContent, DecryptedFile, encryptContent, MAX_METADATA_BYTES, MetadataTooLargeError, NotEncryptedError, TAG_BYTES
 } from '../../src/content/encryption/index.js'
+import { release } from '../../src/content/encryption/release.js'
 import type { BlockSource } from '../../src/fetch/block-source.js'
+import type { FileContent } from '../../src/content/source.js'
 
 const RECORD = 4096
 
@@ -22,7 +24,7 @@ async function collect (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> 
 }
 
 /** Encrypts `bytes` and imports the ciphertext the way a put does (chunk size = record size). */
-async function stored (bytes: Uint8Array, options: { name?: string, type?: string, key?: Uint8Array, salt?: Uint8Array } = {}, recordSize = RECORD): Promise<Stored> {
+async function stored (bytes: FileContent, options: { name?: string, type?: string, key?: Uint8Array, salt?: Uint8Array } = {}, recordSize = RECORD): Promise<Stored> {
   const { key, ciphertext } = await encryptContent(bytes, { recordSize, ...options })
   const cipher = await collect(ciphertext)
   const store = new MemoryBlockstore()
@@ -110,6 +112,38 @@ describe('encrypted content: format', () => {
     const file = await open(cid, key, blocksOf(store))
     assert.deepEqual(await collect(file.read()), bytes)
     assert.equal(file.stat.name, 'kat.bin')
+  })
+
+  it('frees the memory of its own record buffers but never the caller\'s bytes, whole or streamed', async () => {
+    const bytes = randomBytes(RECORD * 3 + 7)
+    const copy = Buffer.from(bytes)
+    // a stream of 1000-byte chunks: records are assembled in buffers of its own
+    const small = Array.from({ length: Math.ceil(bytes.byteLength / 1000) }, (_, i) => Uint8Array.from(bytes.subarray(i * 1000, (i + 1) * 1000)))
+    // a stream whose every chunk is exactly one record's plaintext, each its own whole buffer: records are sealed from them
+    const { ciphertext } = await encryptContent(new Uint8Array(0), { recordSize: RECORD })
+    const header = (await ciphertext.next()).value as Uint8Array
+    const capacities = [RECORD - header.byteLength - TAG_BYTES, RECORD - TAG_BYTES, RECORD - TAG_BYTES, RECORD - TAG_BYTES]
+    const exact: Uint8Array[] = []
+    for (let at = 0, i = 0; at < bytes.byteLength; at += capacities[i++]) exact.push(Uint8Array.from(bytes.subarray(at, at + capacities[i])))
+    const results = [await stored(bytes)]
+    for (const chunks of [small, exact]) results.push(await stored((async function * () { yield * chunks })()))
+    assert.deepEqual(bytes, copy)
+    assert.deepEqual(Buffer.concat(small), copy)
+    assert.deepEqual(Buffer.concat(exact), copy)
+    for (const { cid, key, store } of results) {
+      assert.deepEqual(Buffer.from(await collect((await open(cid, key, blocksOf(store))).read())), copy)
+    }
+  })
+
+  it('release empties a buffer held nowhere else and leaves a view of part of one alone', () => {
+    const own = new Uint8Array(1024).fill(1)
+    release(own)
+    assert.equal(own.byteLength, 0)
+    const slab = new Uint8Array(2048).fill(2)
+    const part = slab.subarray(0, 1024)
+    release(part)
+    assert.equal(part.byteLength, 1024)
+    assert.equal(slab[2047], 2)
   })
 
   it('refuses a name too long for the header with MetadataTooLargeError', async () => {

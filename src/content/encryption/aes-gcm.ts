@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
+import { release } from './release.js'
 
 // AES-256-GCM for one record or header, in Node: node:crypto (OpenSSL, on
 // the calling thread). The page's twin (aes-gcm.browser.ts) uses WebCrypto;
@@ -31,6 +32,8 @@ export async function aesSeal (key: AesKey, iv: Uint8Array, plain: Uint8Array, a
   if (body.byteLength + tail.byteLength !== plain.byteLength) throw new Error(`AES-GCM gave ${body.byteLength + tail.byteLength} bytes for ${plain.byteLength}`)
   out.set(tail, body.byteLength)
   out.set(cipher.getAuthTag(), body.byteLength + tail.byteLength)
+  // the cipher's output was copied into `out` and is held nowhere else: freed now, not by the next GCs
+  release(body)
   return out
 }
 

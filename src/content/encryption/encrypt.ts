@@ -2,6 +2,7 @@ import { byteChunks, type FileContent } from '../source.js'
 import { encodeFixedHeader, encodeMetadata, FIXED_HEADER_BYTES, TAG_BYTES, type FileMetadata, type KeyMode } from './format.js'
 import { aesSeal } from './aes-gcm.js'
 import { deriveFileKeys, metadataNonce, randomKey, randomSalt, recordNonce, type FileKeys } from './keys.js'
+import { release } from './release.js'
 
 export interface EncryptOptions extends FileMetadata {
   /**
@@ -67,6 +68,17 @@ export async function sealRecord (keys: FileKeys, index: number, last: boolean, 
 }
 
 /**
+ * Seals a full record assembled in memory of ours, then frees that memory
+ * (it is held nowhere else, and the cipher has read it): a stream's records
+ * leave no 1 MiB buffer each for the garbage collector.
+ */
+async function sealAndRelease (keys: FileKeys, index: number, plain: Uint8Array): Promise<Uint8Array> {
+  const sealed = await sealRecord(keys, index, false, plain)
+  release(plain)
+  return sealed
+}
+
+/**
  * The header, then the records. A full record is sealed only once a byte
  * past it arrived (or the source ended), so the last record is known; while
  * one record is being sealed the next fills. A record that lies whole in one
@@ -91,7 +103,7 @@ async function * sealRecords (source: FileContent, header: Uint8Array, keys: Fil
       if (full != null) {
         // more bytes after a full record: it is not the last
         const previous = sealing
-        sealing = sealRecord(keys, index, false, full)
+        sealing = borrowed ? sealRecord(keys, index, false, full) : sealAndRelease(keys, index, full)
         // awaited below; a consumer that stops early leaves no unhandled rejection
         sealing.catch(() => {})
         full = undefined
