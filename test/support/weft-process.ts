@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createReadStream } from 'node:fs'
+import { createReadStream, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { statusWhen } from './status.js'
 
-/** The compiled CLI, `weft`. */
-export const WEFT_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+/** The CLI as users run it, `weft`: the file package.json's `bin` names (the bundle `npm run build` makes). */
+export const WEFT_BIN = fileURLToPath(new URL(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).bin.weft, new URL('../../../', import.meta.url)))
 
 /** Where test servers listen: 198.18.0.1 inside the test network namespace, else 127.0.0.1. */
 export const TEST_HOST = process.env.WEFT_TEST_HOST ?? '127.0.0.1'
