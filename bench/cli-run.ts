@@ -33,3 +33,23 @@ export async function runCli (args: string[], timeoutMs: number): Promise<CliRun
 export function lastLine (text: string): string {
   return text.trim().split('\n').pop() ?? ''
 }
+
+/** Where a CLI get's time went, from its --timings line (ms). */
+export interface GetTimings {
+  load: number
+  node: number
+  join: number
+  firstByte: number
+  transfer: number
+  cpu: number
+}
+
+const TIMINGS = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total \d+ ms, cpu (\d+) ms/m
+
+/** The --timings line of a `weft get`, or an error naming what it printed instead. */
+export function getTimings (stderr: string): GetTimings {
+  const m = TIMINGS.exec(stderr)
+  if (m == null) throw new Error(`weft get printed no timings line: ${lastLine(stderr)}`)
+  const [load, node, join, firstByte, transfer, cpu] = m.slice(1, 7).map(Number)
+  return { load, node, join, firstByte, transfer, cpu }
+}
