@@ -1,11 +1,10 @@
 // Runs the `weft` CLI as a user runs it: a fresh process, timed from spawn
 // to exit, with what it wrote to stdout and stderr.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { WEFT_BIN } from '../test/support/weft-bin.js'
 
-/** The CLI as users run it: the file package.json's `bin` names (the bundle `npm run build` makes). */
-export const WEFT_BIN = fileURLToPath(new URL(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).bin.weft, new URL('../../', import.meta.url)))
+/** The CLI as users run it: the file package.json's `bin` names (the bundle `npm run build` makes, rebuilt if older than dist/src). */
+export { WEFT_BIN }
 
 /** One CLI run. */
 export interface CliRun {
