@@ -1,9 +1,10 @@
 // Runs the `weft` CLI as a user runs it: a fresh process, timed from spawn
 // to exit, with what it wrote to stdout and stderr.
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { WEFT_BIN } from '../test/support/weft-bin.js'
 
-export const WEFT_BIN = fileURLToPath(new URL('../src/cli/bin.js', import.meta.url))
+/** The CLI as users run it: the file package.json's `bin` names (the bundle `npm run build` makes, rebuilt if older than dist/src). */
+export { WEFT_BIN }
 
 /** One CLI run. */
 export interface CliRun {
@@ -30,4 +31,24 @@ export async function runCli (args: string[], timeoutMs: number): Promise<CliRun
 /** The last line a run wrote to stderr: the CLI's summary or its error. */
 export function lastLine (text: string): string {
   return text.trim().split('\n').pop() ?? ''
+}
+
+/** Where a CLI get's time went, from its --timings line (ms). */
+export interface GetTimings {
+  load: number
+  node: number
+  join: number
+  firstByte: number
+  transfer: number
+  cpu: number
+}
+
+const TIMINGS = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total \d+ ms, cpu (\d+) ms/m
+
+/** The --timings line of a `weft get`, or an error naming what it printed instead. */
+export function getTimings (stderr: string): GetTimings {
+  const m = TIMINGS.exec(stderr)
+  if (m == null) throw new Error(`weft get printed no timings line: ${lastLine(stderr)}`)
+  const [load, node, join, firstByte, transfer, cpu] = m.slice(1, 7).map(Number)
+  return { load, node, join, firstByte, transfer, cpu }
 }

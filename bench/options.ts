@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import type { DhtQueryShape } from '../src/node/common-options.js'
 
 /** Every measurement `--only` can pick. */
-export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download'] as const
+export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download', 'startup'] as const
 /** One measurement's name. */
 export type Measurement = typeof MEASUREMENTS[number]
 

@@ -28,6 +28,7 @@ import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
 import { ROOT, SYSTEMS, WEFT_GET_CLI } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
+import { measureCliStartup, startupSection } from './cli-startup.js'
 import { measureTransfer, type TransferFigure, type TransferOptions } from './transfer.js'
 import { cappedSwarmSection, cliPhasesSection, swarmSection, transferSection } from './transfer-sections.js'
 
@@ -225,6 +226,13 @@ async function main (): Promise<void> {
         return methods.map(method => ({ method, status: 'failed' as const, mib, error }))
       })
       sections.push(pageDownloadSection(pageDownload))
+    }
+    if (options.only.has('startup')) {
+      const runs = options.quick ? 3 : 10
+      log(`startup: weft --version, --help and a 1 KiB weft get from 3 servers, warm-up + ${runs} runs of each`)
+      const figure = await measureCliStartup(runs, dir)
+      if (figure.status === 'failed') log(`startup failed: ${figure.error ?? ''}`)
+      sections.push(startupSection(figure))
     }
     sections.push(targetsSection(dht, moved, memory, pageDownload))
   } finally {

@@ -56,6 +56,17 @@ describe('a transient CLI node loads what it dials', () => {
     assert.deepEqual(NOT_FOR_A_TCP_GET.filter(p => packages.includes(p)), [])
   })
 
+  it('runs from its bundle: a get through TCP has Node resolve no file from node_modules', async () => {
+    // unbundled, the same get resolved ~600 files there one by one, most of its start-up
+    // (docs/performance.md, "The bundled CLI"); the native packages the bundle leaves
+    // outside (level, node-datachannel) are not among what such a get loads
+    const tcp = server.multiaddrs.find(a => a.includes('/tcp/') && !a.includes('/ws'))
+    assert.ok(tcp != null)
+    const got = await runWeftPiped(['get', cid, '-q', '--bootstrap', tcp], { env: { NODE_OPTIONS: `--import ${counter}` } })
+    assert.equal(got.code, 0, got.stderr)
+    assert.match(got.stderr, /^node_modules files resolved: 0$/m)
+  })
+
   it('still gets from a server known only by its WebSockets address, loading WebSockets to dial it', async () => {
     const ws = server.multiaddrs.find(a => WebSockets.exactMatch(multiaddr(a)))
     assert.ok(ws != null, server.multiaddrs.join(' '))

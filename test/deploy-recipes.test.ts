@@ -177,9 +177,9 @@ describe('deploy/weft.service', () => {
     const found = await run('systemd-analyze', ['--version']).then(() => true, () => false)
     if (!found) { t.skip('systemd-analyze is not installed'); return }
     const unit = await readFile(join(DEPLOY, 'weft.service'), 'utf8')
-    assert.match(unit, /^ExecStart=\/opt\/weft\/node_modules\/\.bin\/node \/opt\/weft\/dist\/src\/cli\/bin\.js start /m)
+    assert.match(unit, /^ExecStart=\/opt\/weft\/node_modules\/\.bin\/node \/opt\/weft\/dist\/bundle\/cli\/weft\.js start /m)
     // verify checks that ExecStart's program exists: point it at this checkout's
-    const here = unit.replace('/opt/weft/node_modules/.bin/node', process.execPath).replace('/opt/weft/dist/src/cli/bin.js', WEFT_BIN)
+    const here = unit.replace('/opt/weft/node_modules/.bin/node', process.execPath).replace('/opt/weft/dist/bundle/cli/weft.js', WEFT_BIN)
     const dir = await tempDir('weft-unit-')
     dirs.push(dir)
     await writeFile(join(dir, 'weft.service'), here)

@@ -8,9 +8,11 @@ if (tooOld != null) {
 }
 // V8's compiled code for the modules a command loads is kept on disk (in the
 // system's temp directory, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1
-// turns it off) and reused by the next run: a 1 KiB weft get spends most of
-// its start-up loading the stack's ~650 modules, and the cache cut its CPU
-// by ~13 % (docs/performance.md, "CLI start-up")
+// turns it off) and reused by the next run. Unbundled, a 1 KiB weft get spent
+// most of its start-up loading the stack's ~650 modules and the cache cut its
+// CPU by ~13 %; what `weft` runs is the bundle (scripts/build-cli.mjs), whose
+// chunks are loaded after this line, and there it still saves ~6 %
+// (docs/performance.md, "The bundled CLI")
 const { enableCompileCache } = await import('node:module')
 enableCompileCache()
 // imported only once the Node.js version is known to be enough

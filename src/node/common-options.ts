@@ -145,6 +145,12 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // second after start by default; a client (a CLI get, a page) runs it
         // as soon as it has a peer, so its first lookup does not wait for a timer
         ...(isServer ? {} : { initialQuerySelfInterval: 0 }),
+        // a transient node (the CLI's get, put, stat, verify) asks for one key
+        // and exits: its lookup need not wait for that self-query too (kad-dht
+        // holds every query until it has run), it starts from the bootstrap
+        // peer in its routing table (joinNetwork waits for that) and walks
+        // towards the key as any lookup does
+        ...(transient ? { allowQueryWithZeroPeers: true } : {}),
         peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
         // kad-dht pings a server before it enters the routing table and
         // gives each request the same adaptive time-out: with 20 servers on

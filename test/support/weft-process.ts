@@ -3,12 +3,12 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { statusWhen } from './status.js'
+import { WEFT_BIN } from './weft-bin.js'
 
-/** The compiled CLI, `weft`. */
-export const WEFT_BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url))
+/** The CLI as users run it, `weft`: the file package.json's `bin` names (the bundle `npm run build` makes, rebuilt if older than dist/src). */
+export { WEFT_BIN }
 
 /** Where test servers listen: 198.18.0.1 inside the test network namespace, else 127.0.0.1. */
 export const TEST_HOST = process.env.WEFT_TEST_HOST ?? '127.0.0.1'
