@@ -6,7 +6,7 @@ if (tooOld != null) {
   process.stderr.write(`weft: ${tooOld}\n`)
   process.exit(1)
 }
-// before the stack's modules load, or the young generation has grown already (young-generation.ts)
+// for a server, before the stack's modules load, or the young generation has grown already (young-generation.ts)
 const { keepYoungGenerationSmall } = await import('./young-generation.js')
 keepYoungGenerationSmall()
 // V8's compiled code for the modules a command loads is kept on disk (in the
