@@ -16,36 +16,19 @@ import { createReadStream } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { parseTimings, type CliPhases } from './cli-timings.js'
 import { runCli, WEFT_BIN } from './cli-run.js'
 import { report, runMain, task, untilReleased, type FetchResult } from './peer-io.js'
 import type { FetchTask, SeedTask } from './transfer.js'
 
+export type { CliPhases }
+
 /** How long a seeder may take to start and take the file. */
 const SEED_LIMIT_MS = 300_000
-
-/** Where a CLI get's time went, from its --timings line (ms). */
-export interface CliPhases {
-  load: number
-  node: number
-  join: number
-  firstByte: number
-  transfer: number
-}
 
 /** A CLI fetch's result: the transfer figure's, plus its phases. */
 export interface CliFetchResult extends FetchResult {
   phases: CliPhases
-}
-
-const TIMINGS = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total \d+ ms, cpu (\d+) ms, peak RSS ([\d.]+) (KiB|MiB|GiB)\)$/m
-
-/** The --timings line of a `weft get`, or an error naming what it printed instead. */
-export function parseTimings (stderr: string): { phases: CliPhases, cpuMs: number, maxRssBytes: number } {
-  const m = TIMINGS.exec(stderr)
-  if (m == null) throw new Error(`weft get printed no timings line: ${stderr.trim().split('\n').slice(-2).join(' | ')}`)
-  const [load, node, joinMs, firstByte, transfer, cpu] = m.slice(1, 7).map(Number)
-  const unit = { KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30 }[m[8] as 'KiB' | 'MiB' | 'GiB']
-  return { phases: { load, node, join: joinMs, firstByte, transfer }, cpuMs: cpu, maxRssBytes: Number(m[7]) * unit }
 }
 
 async function seed (t: SeedTask): Promise<void> {

@@ -6,6 +6,9 @@ if (tooOld != null) {
   process.stderr.write(`weft: ${tooOld}\n`)
   process.exit(1)
 }
+// for a server, before the stack's modules load, or the young generation has grown already (young-generation.ts)
+const { keepYoungGenerationSmall } = await import('./young-generation.js')
+keepYoungGenerationSmall()
 // V8's compiled code for the modules a command loads is kept on disk (in the
 // system's temp directory, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1
 // turns it off) and reused by the next run. Unbundled, a 1 KiB weft get spent
