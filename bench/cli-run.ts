@@ -2,6 +2,7 @@
 // to exit, with what it wrote to stdout and stderr.
 import { spawn } from 'node:child_process'
 import { WEFT_BIN } from '../test/support/weft-bin.js'
+import { parseTimings, type CliPhases } from './cli-timings.js'
 
 /** The CLI as users run it: the file package.json's `bin` names (the bundle `npm run build` makes, rebuilt if older than dist/src). */
 export { WEFT_BIN }
@@ -33,22 +34,11 @@ export function lastLine (text: string): string {
   return text.trim().split('\n').pop() ?? ''
 }
 
-/** Where a CLI get's time went, from its --timings line (ms). */
-export interface GetTimings {
-  load: number
-  node: number
-  join: number
-  firstByte: number
-  transfer: number
-  cpu: number
-}
-
-const TIMINGS = /^timings: load (\d+) ms, node (\d+) ms, join (\d+) ms, first byte (\d+) ms, transfer (\d+) ms \(total \d+ ms, cpu (\d+) ms/m
+/** Where a CLI get's time went, from its --timings line (ms), and its CPU. */
+export type GetTimings = CliPhases & { cpu: number }
 
 /** The --timings line of a `weft get`, or an error naming what it printed instead. */
 export function getTimings (stderr: string): GetTimings {
-  const m = TIMINGS.exec(stderr)
-  if (m == null) throw new Error(`weft get printed no timings line: ${lastLine(stderr)}`)
-  const [load, node, join, firstByte, transfer, cpu] = m.slice(1, 7).map(Number)
-  return { load, node, join, firstByte, transfer, cpu }
+  const { phases, cpuMs } = parseTimings(stderr)
+  return { ...phases, cpu: cpuMs }
 }
