@@ -80,6 +80,12 @@ export interface OptionsInput {
    * replicas, keeps nothing it fetches and announces nothing.
    */
   transient?: boolean
+  /**
+   * The caller joins the node itself before its first lookup (the CLI's
+   * `joinNetwork` waits for the routing table): kad-dht need not hold
+   * lookups for a peer and its self-query. See `CreateNodeOptions.joinsFirst`.
+   */
+  joinsFirst?: boolean
   /** @libp2p/pnet's factory, loaded by createNode when `network.psk` is set. */
   preSharedKey?: PreSharedKey
   /** Another lookup shape than DHT_QUERY: for the benchmark's side-by-side comparisons only. */
@@ -90,7 +96,7 @@ export interface OptionsInput {
  * The part of the libp2p options both environments share: keys, stores,
  * encryption, muxing, the DHT under our own protocol, bootstrap.
  */
-export function commonOptions ({ config, privateKey, datastore, blocks, transient = false, dhtQuery = DHT_QUERY }: OptionsInput): Libp2pOptions<NodeServices> & { services: ServiceFactoryMap<NodeServices> } {
+export function commonOptions ({ config, privateKey, datastore, blocks, transient = false, joinsFirst = false, dhtQuery = DHT_QUERY }: OptionsInput): Libp2pOptions<NodeServices> & { services: ServiceFactoryMap<NodeServices> } {
   const isServer = config.role === 'server' && !transient
   return {
     privateKey,
@@ -145,12 +151,14 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // second after start by default; a client (a CLI get, a page) runs it
         // as soon as it has a peer, so its first lookup does not wait for a timer
         ...(isServer ? {} : { initialQuerySelfInterval: 0 }),
-        // a transient node (the CLI's get, put, stat, verify) asks for one key
-        // and exits: its lookup need not wait for that self-query too (kad-dht
-        // holds every query until it has run), it starts from the bootstrap
-        // peer in its routing table (joinNetwork waits for that) and walks
-        // towards the key as any lookup does
-        ...(transient ? { allowQueryWithZeroPeers: true } : {}),
+        // a node the caller joins itself (the CLI's get, put, stat, verify,
+        // which ask for one key and exit): its lookup need not wait for that
+        // self-query too (kad-dht holds every query until it has run), it
+        // starts from the bootstrap peer in its routing table (joinNetwork
+        // waits for that) and walks towards the key as any lookup does. Not
+        // for every transient node: one made by createNode and used at once
+        // would look up from an empty table and find no one
+        ...(joinsFirst ? { allowQueryWithZeroPeers: true } : {}),
         peerInfoMapper: config.allowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
         // kad-dht pings a server before it enters the routing table and
         // gives each request the same adaptive time-out: with 20 servers on

@@ -79,7 +79,7 @@ export const get: Command = {
     let elapsed = 0
     let fetchedBlocks = 0
     try {
-      const node = await createNode(config, { transient: true })
+      const node = await createNode(config, { transient: true, joinsFirst: true })
       phases.created = performance.now()
       try {
         await joinNetwork(node, io.signal)

@@ -33,7 +33,7 @@ export const put: Command = {
     try {
       const encrypted = await encryptedPut(cli.extra, config, path, abortable(input.source, io.signal))
       requireBootstrap(config)
-      const node = await createNode(config, { transient: true })
+      const node = await createNode(config, { transient: true, joinsFirst: true })
       try {
         await joinNetwork(node, io.signal)
         const started = performance.now()

@@ -19,7 +19,7 @@ export const stat: Command = {
     const cid = parseCidString(target.cid)
     const config = await loadCommandConfig(cli.sources, io, { localServer: true, ...(target.server != null ? { server: target.server } : {}) })
     requireBootstrap(config)
-    const node = await createNode(config, { transient: true })
+    const node = await createNode(config, { transient: true, joinsFirst: true })
     try {
       await joinNetwork(node, io.signal)
       const result = await node.stat(cid, { signal: io.signal })

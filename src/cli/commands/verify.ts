@@ -24,7 +24,7 @@ export const verify: Command = {
     const quiet = cli.extra.quiet === true
     const config = await loadCommandConfig(cli.sources, io, { localServer: true, ...(target.server != null ? { server: target.server } : {}) })
     requireBootstrap(config)
-    const node = await createNode(config, { transient: true })
+    const node = await createNode(config, { transient: true, joinsFirst: true })
     let result: VerifyResult
     try {
       await joinNetwork(node, io.signal)
