@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
+import { runCli, type CliRun } from './cli-run.js'
 import { parseTimings } from './cli-timings.js'
 import { randomFile } from './random-file.js'
 
@@ -26,15 +27,9 @@ interface Side { name: string, bin: string, server: ChildProcess, addr: string, 
 const MIB = 2 ** 20
 const host = process.env.WEFT_TEST_HOST ?? '127.0.0.1'
 
-async function run (bin: string, args: string[]): Promise<{ code: number | null, ms: number, stdout: string, stderr: string }> {
-  const started = performance.now()
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
-  return { code, ms: performance.now() - started, stdout, stderr }
+/** A CLI run of one side's build; none in this harness takes 10 minutes. */
+async function run (bin: string, args: string[]): Promise<CliRun> {
+  return runCli(args, 600_000, bin)
 }
 
 /** CPU time of a process so far (user + system, all threads), ms. */

@@ -15,10 +15,10 @@ export interface CliRun {
   stderr: string
 }
 
-/** Runs `weft <args>`; a run still going after `timeoutMs` is killed (and shows as code null). */
-export async function runCli (args: string[], timeoutMs: number): Promise<CliRun> {
+/** Runs `weft <args>` (`bin`: another build's CLI); a run still going after `timeoutMs` is killed (and shows as code null). */
+export async function runCli (args: string[], timeoutMs: number, bin = WEFT_BIN): Promise<CliRun> {
   const started = performance.now()
-  const child = spawn(process.execPath, [WEFT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
