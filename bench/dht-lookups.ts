@@ -32,6 +32,12 @@ export interface LookupSample {
    * request in P over P processes).
    */
   querierCpuMs?: number
+  /** Connections the querier's node opened or accepted during the lookup: each a TCP, noise and identify handshake. */
+  connectionsOpened?: number
+  /** Pings kad-dht's routing table sent from the querier during the lookup (each new contact is pinged before it enters the table). */
+  tablePings?: number
+  /** Peers named in the answers the querier received (with repeats): each a peer-store merge and a routing-table update queued. */
+  named?: number
 }
 
 /** One batch of lookups, summarised. */
@@ -51,6 +57,16 @@ export interface DhtBatch {
   failed: number
   /** Mean CPU time of the querier's process per lookup. */
   querierCpuMs: number
+  /** Means per lookup of the querier's new connections, routing-table pings and peers named to it. */
+  connectionsOpened: number
+  tablePings: number
+  named: number
+}
+
+/** The parts of kad-dht's KadDHT a lookup's counters listen to (not in its public type). */
+interface DhtInternals {
+  routingTable: EventTarget
+  network: EventTarget
 }
 
 /**
@@ -62,11 +78,23 @@ export interface DhtBatch {
 export async function sampleLookup (node: WeftNode, all: KnownPeer[], replication: number): Promise<LookupSample> {
   const key = (await sha256.digest(randomBytes(32))).bytes
   let lookup: TracedLookup
+  const counts = { connectionsOpened: 0, tablePings: 0, named: 0 }
+  const onConnection = (): void => { counts.connectionsOpened++ }
+  const onPing = (): void => { counts.tablePings++ }
+  const onNamed = (): void => { counts.named++ }
+  const dht = node.libp2p.services.dht as unknown as DhtInternals
+  node.libp2p.addEventListener('connection:open', onConnection)
+  dht.routingTable.addEventListener('peer:ping', onPing)
+  dht.network.addEventListener('peer', onNamed)
   const cpu = process.cpuUsage()
   try {
     lookup = await tracedLookup(node, key, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
   } catch {
     return { failed: true, ms: LOOKUP_TIMEOUT_MS, requests: 0, errors: 0, found: false, recall: 0 }
+  } finally {
+    node.libp2p.removeEventListener('connection:open', onConnection)
+    dht.routingTable.removeEventListener('peer:ping', onPing)
+    dht.network.removeEventListener('peer', onNamed)
   }
   const used = process.cpuUsage(cpu)
   const querierCpuMs = (used.user + used.system) / 1000
@@ -82,7 +110,8 @@ export async function sampleLookup (node: WeftNode, all: KnownPeer[], replicatio
     errors: lookup.errors,
     found: truth.slice(0, replication).every(p => replicas.has(p)),
     recall: truth.filter(p => got.includes(p)).length / truth.length,
-    querierCpuMs
+    querierCpuMs,
+    ...counts
   }
 }
 
@@ -101,6 +130,13 @@ export function summarizeBatch (samples: LookupSample[]): DhtBatch {
     requestsMean: done.reduce((sum, s) => sum + s.requests, 0) / Math.max(1, done.length),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
     failed: samples.length - done.length,
-    querierCpuMs: done.reduce((sum, s) => sum + (s.querierCpuMs ?? 0), 0) / Math.max(1, done.length)
+    querierCpuMs: mean(done, s => s.querierCpuMs),
+    connectionsOpened: mean(done, s => s.connectionsOpened),
+    tablePings: mean(done, s => s.tablePings),
+    named: mean(done, s => s.named)
   }
+}
+
+function mean (samples: LookupSample[], pick: (s: LookupSample) => number | undefined): number {
+  return samples.reduce((sum, s) => sum + (pick(s) ?? 0), 0) / Math.max(1, samples.length)
 }
