@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { DhtQueryShape } from '../src/node/common-options.js'
+import { DHT_QUERY, type DhtQueryShape } from '../src/node/common-options.js'
 
 /** Every measurement `--only` can pick. */
 export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download'] as const
@@ -101,14 +101,21 @@ function numbers (value: string | undefined, name: string): number[] | undefined
   return list
 }
 
-/** `--dht-query weft,10x10,3x1`: weft's own shape, or alpha x disjoint paths. */
+/**
+ * `--dht-query weft,10x10,3x1,weft+named`: weft's own shape, or alpha x
+ * disjoint paths; `+named` for kad-dht's own routing-table intake (every
+ * peer named in an answer queued for the table, dialled and pinged if new).
+ */
 function dhtQueries (value: string | undefined): Array<DhtQueryShape | undefined> {
   if (value == null) return [undefined]
-  return value.split(',').map(shape => {
-    if (shape === 'weft') return undefined
+  return value.split(',').map(item => {
+    const [shape, ...flags] = item.split('+')
+    if (flags.some(f => f !== 'named')) throw new Error(`--dht-query: the only flag is +named, got ${item}`)
+    const named = flags.length > 0 ? { tableTakesNamedPeers: true } : {}
+    if (shape === 'weft') return flags.length > 0 ? { ...DHT_QUERY, ...named } : undefined
     const match = /^(\d+)x(\d+)$/.exec(shape)
-    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, got ${shape}`)
-    return { alpha: Number(match[1]), disjointPaths: Number(match[2]) }
+    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, optionally +named, got ${item}`)
+    return { alpha: Number(match[1]), disjointPaths: Number(match[2]), ...named }
   })
 }
 

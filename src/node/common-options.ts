@@ -5,6 +5,7 @@ import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
+import { connectedPeersOnly } from './connected-table.js'
 import { rejoin, type Rejoin } from './rejoin.js'
 import type { PreSharedKey } from './private-network.js'
 import type { Keychain } from '@libp2p/keychain'
@@ -36,6 +37,13 @@ const PING_STREAMS = 4
 export interface DhtQueryShape {
   alpha: number
   disjointPaths: number
+  /**
+   * kad-dht's own routing-table intake: every peer named in an answer is
+   * queued for the table, and one without a connection is dialled and
+   * pinged. Weft's nodes take only connected peers (`connectedPeersOnly`);
+   * true is for the benchmark's side-by-side rows only.
+   */
+  tableTakesNamedPeers?: boolean
 }
 
 /**
@@ -135,7 +143,9 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // direction a lingering one made the next heartbeat kill the connection
       // (seen: pages losing their server, and with it their relay reservation).
       ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
-      dht: kadDHT({
+      // only connected peers enter the routing table, as in go-libp2p-kad-dht:
+      // kad-dht would dial every peer named in every answer (src/node/connected-table.ts)
+      dht: (dhtQuery.tableTakesNamedPeers === true ? (f: ReturnType<typeof kadDHT>) => f : connectedPeersOnly)(kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
@@ -156,7 +166,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // a connected server's way into the table (that ping, and whatever
         // it waits for in the table's queue) may take a few such waits
         onPeerConnectTimeout: 3 * SLOW_PEER_MIN_MS
-      }),
+      })),
       storage: weftStorage({
         blocks,
         chunkSize: config.storage.chunkSize,
