@@ -1,42 +1,83 @@
+import { compareDistance, peerKadId } from '../placement/xor.js'
 import type { KadDHT, KadDHTComponents } from '@libp2p/kad-dht'
-import type { PeerInfo } from '@libp2p/interface'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
 
-/** The kad-dht method every would-be routing-table entry goes through (public on its class, not on its interface). */
-interface PeerConnectHook {
+/** The parts of kad-dht's routing table a neighbourhood reads: its closest peers, and its `peer:add` and `peer:remove` events. */
+export interface TableView extends EventTarget {
+  closestPeers: (kadId: Uint8Array, options?: { count?: number }) => PeerId[]
+}
+
+/** The kad-dht parts the intake uses: the method every would-be routing-table entry goes through (public on its class, not on its interface), and the table. */
+interface DhtParts {
   onPeerConnect: (peer: PeerInfo) => Promise<void>
+  k: number
+  routingTable: TableView
 }
 
 /**
- * Wraps kad-dht's factory so that its routing table only takes peers the
- * node holds a connection to.
+ * Wraps kad-dht's factory so that its routing table takes a peer named in
+ * an answer only when the node holds a connection to it, or when it would
+ * be among the node's own k closest peers (its neighbourhood).
  *
  * kad-dht (16.x) queues every peer named in every answer it receives for its
  * routing table (20 per FIND_NODE answer), and a peer not yet in the table
  * is pinged before it enters: for a peer it has no connection to, that ping
- * is a new connection (TCP, noise handshake, identify both ways), started
- * while the lookup that named it still runs and competing with it for the
- * same thread. With a table of 2^6 x 20 buckets, a node of a network of
- * hundreds wants every peer it hears of. Measured at 200 nodes over 8
- * processes: docs/performance.md ("DHT: what a lookup's answers cost").
+ * is a new connection (TCP, noise handshake, identify both ways). With a
+ * table of 2^6 x 20 buckets, a node of a network of hundreds wants every
+ * peer it hears of, and every table refresh (a lookup per bucket every
+ * 5 min) dials the peers its answers name: measured at 500 nodes over 8
+ * processes, that kept 1.2 of 2 cores busy with no lookup running
+ * (docs/performance.md, "DHT: what a lookup's answers cost").
  *
  * go-libp2p-kad-dht adds a peer only once it has answered a query or
- * connected with the DHT protocol. The same here: a peer that answers was
- * dialled by the lookup, identify names its protocols, and kad-dht's
- * topology listener then offers it (connected) through the same method;
- * a peer only named in an answer stays out until someone talks to it. The
- * peer store still gets the named peers' addresses (libp2p's discovery
- * handler), which a lookup needs to dial the ones it asks.
+ * connected with the DHT protocol. Here: a peer that answers was dialled by
+ * the lookup, identify names its protocols, and kad-dht's topology listener
+ * offers it (connected) through the same method, so it enters. A peer only
+ * named stays out, except a neighbour: a node must know its own
+ * neighbourhood completely, since lookups for keys near it end at it and
+ * its answers name the replica sets there (with only connected peers, 1 in
+ * 10 lookups at 500 nodes missed a replica set). The peer store still gets
+ * every named peer's addresses (libp2p's discovery handler), which a lookup
+ * needs to dial the ones it asks.
  */
 export function connectedPeersOnly (factory: (components: KadDHTComponents) => KadDHT): (components: KadDHTComponents) => KadDHT {
   return components => {
     const dht = factory(components)
-    const hook = dht as unknown as PeerConnectHook
-    if (typeof hook.onPeerConnect !== 'function') throw new TypeError('kad-dht has no onPeerConnect: connectedPeersOnly needs updating for this kad-dht version')
-    const offer = hook.onPeerConnect.bind(dht)
-    hook.onPeerConnect = async peer => {
-      if (components.connectionManager.getConnections(peer.id).length === 0) return
+    const parts = dht as unknown as DhtParts
+    if (typeof parts.onPeerConnect !== 'function' || parts.routingTable == null) throw new TypeError('kad-dht has no onPeerConnect or routingTable: connectedPeersOnly needs updating for this kad-dht version')
+    const offer = parts.onPeerConnect.bind(dht)
+    const neighbours = new Neighbourhood(components.peerId, parts.routingTable, parts.k)
+    parts.onPeerConnect = async peer => {
+      if (components.connectionManager.getConnections(peer.id).length === 0 && !await neighbours.wouldJoin(peer.id)) return
       await offer(peer)
     }
     return dht
+  }
+}
+
+/**
+ * Whether a peer would be among a node's k closest in its routing table (or
+ * the table holds fewer than k); the k-th's distance is read again only
+ * after the table changed.
+ */
+export class Neighbourhood {
+  private self?: Uint8Array
+  /** The k-th closest peer's kad id, or null when the table holds fewer than k; undefined: read it again. */
+  private kth?: Uint8Array | null
+
+  constructor (private readonly peerId: PeerId, private readonly table: TableView, private readonly k: number) {
+    const changed = (): void => { this.kth = undefined }
+    table.addEventListener('peer:add', changed)
+    table.addEventListener('peer:remove', changed)
+  }
+
+  async wouldJoin (peer: PeerId): Promise<boolean> {
+    this.self ??= await peerKadId(this.peerId)
+    if (this.kth === undefined) {
+      const closest = this.table.closestPeers(this.self, { count: this.k })
+      this.kth = closest.length < this.k ? null : await peerKadId(closest[closest.length - 1])
+    }
+    if (this.kth === null) return true
+    return compareDistance(this.self, await peerKadId(peer), this.kth) < 0
   }
 }
