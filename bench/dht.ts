@@ -79,7 +79,7 @@ export async function measureDht (n: number, options: { lookups: number, batches
 export function setupName (setup: DhtSetup): string {
   const where = setup.transport === 'memory' ? 'memory, 1 process' : `TCP, ${setup.processes} processes`
   if (setup.query == null) return where
-  return `${where}, alpha ${setup.query.alpha}, ${setup.query.disjointPaths} paths${setup.query.tableTakesNamedPeers === true ? ', table takes named peers (kad-dht\'s own)' : ''}`
+  return `${where}, alpha ${setup.query.alpha}, ${setup.query.disjointPaths} paths${setup.query.tableIntake != null && setup.query.tableIntake !== 'all' ? `, table intake ${setup.query.tableIntake}` : ''}`
 }
 
 /** Peak RSS: the one process, or over processes the largest and the sum. */

@@ -102,20 +102,20 @@ function numbers (value: string | undefined, name: string): number[] | undefined
 }
 
 /**
- * `--dht-query weft,10x10,3x1,weft+named`: weft's own shape, or alpha x
- * disjoint paths; `+named` for kad-dht's own routing-table intake (every
- * peer named in an answer queued for the table, dialled and pinged if new).
+ * `--dht-query weft,10x10,3x1,weft+connected,weft+close`: weft's own shape,
+ * or alpha x disjoint paths; `+connected` or `+close` for another
+ * routing-table intake than kad-dht's own (src/node/connected-table.ts).
  */
 function dhtQueries (value: string | undefined): Array<DhtQueryShape | undefined> {
   if (value == null) return [undefined]
   return value.split(',').map(item => {
     const [shape, ...flags] = item.split('+')
-    if (flags.some(f => f !== 'named')) throw new Error(`--dht-query: the only flag is +named, got ${item}`)
-    const named = flags.length > 0 ? { tableTakesNamedPeers: true } : {}
-    if (shape === 'weft') return flags.length > 0 ? { ...DHT_QUERY, ...named } : undefined
+    if (flags.length > 1 || flags.some(f => f !== 'connected' && f !== 'close')) throw new Error(`--dht-query: the one flag is +connected or +close, got ${item}`)
+    const intake = flags.length > 0 ? { tableIntake: flags[0] as 'connected' | 'close' } : {}
+    if (shape === 'weft') return flags.length > 0 ? { ...DHT_QUERY, ...intake } : undefined
     const match = /^(\d+)x(\d+)$/.exec(shape)
-    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, optionally +named, got ${item}`)
-    return { alpha: Number(match[1]), disjointPaths: Number(match[2]), ...named }
+    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, optionally +connected or +close, got ${item}`)
+    return { alpha: Number(match[1]), disjointPaths: Number(match[2]), ...intake }
   })
 }
 

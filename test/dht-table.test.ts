@@ -51,17 +51,26 @@ function tableOf (peers: PeerId[]): TableView & { set: (peers: PeerId[]) => void
   })
 }
 
-describe('the routing table of a weft node', () => {
+describe('routing-table intakes (src/node/connected-table.ts)', () => {
   let pair: TestNetwork
-  let kadOwn: TestNetwork
+  let weft: TestNetwork
 
   before(async () => {
-    pair = await createTestNetwork(2)
-    kadOwn = await createTestNetwork(1, { dhtQuery: { ...DHT_QUERY, tableTakesNamedPeers: true } })
+    pair = await createTestNetwork(2, { dhtQuery: { ...DHT_QUERY, tableIntake: 'connected' } })
+    weft = await createTestNetwork(1)
   })
-  after(async () => { await Promise.all([pair?.stop(), kadOwn?.stop()]) })
+  after(async () => { await Promise.all([pair?.stop(), weft?.stop()]) })
 
-  it('counts a peer as a neighbour only when it is closer than the k-th closest peer of a full table', async () => {
+  it('connected: does not queue (dial and ping) a peer only named in an answer', async () => {
+    const node = pair.nodes[0]
+    const named = await stranger()
+    nameInAnswer(node, named)
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(queuedForTable(node, named.id), false)
+    assert.equal(node.getConnections(named.id).length, 0)
+  })
+
+  it('close: counts a peer as a neighbour only when it is closer than the k-th closest peer of a full table', async () => {
     const self = await randomPeer()
     const k = 4
     const candidates = await byDistance(self.toMultihash().bytes, await Promise.all(Array.from({ length: 12 }, randomPeer)))
@@ -73,7 +82,7 @@ describe('the routing table of a weft node', () => {
     assert.equal(await neighbourhood.wouldJoin(candidates[11]), false)
   })
 
-  it('counts every peer as a neighbour while the table holds fewer than k, and reads the table again when it changes', async () => {
+  it('close: counts every peer as a neighbour while the table holds fewer than k, and reads the table again when it changes', async () => {
     const self = await randomPeer()
     const [a, b, c, far] = await byDistance(self.toMultihash().bytes, await Promise.all(Array.from({ length: 4 }, randomPeer)))
     const table = tableOf([a, b])
@@ -85,7 +94,7 @@ describe('the routing table of a weft node', () => {
     assert.ok(compareDistance(await peerKadId(self), await peerKadId(c), await peerKadId(far)) < 0)
   })
 
-  it('still takes a named peer it holds a connection to', async () => {
+  it('connected: still takes a named peer it holds a connection to', async () => {
     const [node, other] = pair.nodes
     assert.ok(node.getConnections(other.peerId).length > 0)
     nameInAnswer(node, { id: other.peerId, multiaddrs: other.getMultiaddrs() })
@@ -95,8 +104,8 @@ describe('the routing table of a weft node', () => {
     assert.ok(found != null || queuedForTable(node, other.peerId))
   })
 
-  it('queues any named unconnected peer under kad-dht\'s own intake (the benchmark\'s +named rows)', async () => {
-    const node = kadOwn.nodes[0]
+  it('weft\'s nodes run kad-dht\'s own intake: a named unconnected peer is queued', async () => {
+    const node = weft.nodes[0]
     const named = await stranger()
     nameInAnswer(node, named)
     assert.equal(queuedForTable(node, named.id), true)

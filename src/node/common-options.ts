@@ -5,7 +5,7 @@ import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
-import { connectedPeersOnly } from './connected-table.js'
+import { withTableIntake, type TableIntake } from './connected-table.js'
 import { rejoin, type Rejoin } from './rejoin.js'
 import type { PreSharedKey } from './private-network.js'
 import type { Keychain } from '@libp2p/keychain'
@@ -38,12 +38,11 @@ export interface DhtQueryShape {
   alpha: number
   disjointPaths: number
   /**
-   * kad-dht's own routing-table intake: every peer named in an answer is
-   * queued for the table, and one without a connection is dialled and
-   * pinged. Weft's nodes take only connected peers (`connectedPeersOnly`);
-   * true is for the benchmark's side-by-side rows only.
+   * Which peers named in answers the routing table takes (`TableIntake`,
+   * src/node/connected-table.ts). Weft's nodes run kad-dht's own (`all`);
+   * the others are for the benchmark's side-by-side rows only.
    */
-  tableTakesNamedPeers?: boolean
+  tableIntake?: TableIntake
 }
 
 /**
@@ -143,9 +142,11 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // direction a lingering one made the next heartbeat kill the connection
       // (seen: pages losing their server, and with it their relay reservation).
       ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
-      // only connected peers enter the routing table, as in go-libp2p-kad-dht:
-      // kad-dht would dial every peer named in every answer (src/node/connected-table.ts)
-      dht: (dhtQuery.tableTakesNamedPeers === true ? (f: ReturnType<typeof kadDHT>) => f : connectedPeersOnly)(kadDHT({
+      // kad-dht's own routing-table intake: every peer named in an answer is
+      // offered to the table (dialled and pinged if new). Taking only connected
+      // peers cut the idle load of 500 nodes from 1.6 to 0.2 cores but missed
+      // 1 replica set in 10 (docs/performance.md, "DHT: what a lookup's answers cost")
+      dht: withTableIntake(dhtQuery.tableIntake ?? 'all', kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
