@@ -32,6 +32,14 @@ export interface LookupSample {
    * request in P over P processes).
    */
   querierCpuMs?: number
+  /** Connections the querier's node opened or accepted during the lookup: each a TCP, noise and identify handshake. */
+  connectionsOpened?: number
+  /** Pings kad-dht's routing table sent from the querier during the lookup (each new contact is pinged before it enters the table). */
+  tablePings?: number
+  /** Peers named in the answers the querier received (with repeats): each a peer-store merge and a routing-table update queued. */
+  named?: number
+  /** The same key looked up again from the same node right after: every peer it asks is then connected. */
+  again?: { ms: number, querierCpuMs: number, requests: number, connectionsOpened: number, found: boolean }
 }
 
 /** One batch of lookups, summarised. */
@@ -51,6 +59,18 @@ export interface DhtBatch {
   failed: number
   /** Mean CPU time of the querier's process per lookup. */
   querierCpuMs: number
+  /** Means per lookup of the querier's new connections, routing-table pings and peers named to it. */
+  connectionsOpened: number
+  tablePings: number
+  named: number
+  /** The same key again from the same node (LookupSample.again): latency p50, means of querier CPU, requests and new connections, replica sets found. */
+  again?: { msP50: number, querierCpuMs: number, requests: number, connectionsOpened: number, replicaSetFound: number }
+}
+
+/** The parts of kad-dht's KadDHT a lookup's counters listen to (not in its public type). */
+interface DhtInternals {
+  routingTable: EventTarget
+  network: EventTarget
 }
 
 /**
@@ -61,28 +81,57 @@ export interface DhtBatch {
  */
 export async function sampleLookup (node: WeftNode, all: KnownPeer[], replication: number): Promise<LookupSample> {
   const key = (await sha256.digest(randomBytes(32))).bytes
-  let lookup: TracedLookup
-  const cpu = process.cpuUsage()
-  try {
-    lookup = await tracedLookup(node, key, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
-  } catch {
-    return { failed: true, ms: LOOKUP_TIMEOUT_MS, requests: 0, errors: 0, found: false, recall: 0 }
-  }
-  const used = process.cpuUsage(cpu)
-  const querierCpuMs = (used.user + used.system) / 1000
+  const first = await countedLookup(node, key)
+  if (first == null) return { failed: true, ms: LOOKUP_TIMEOUT_MS, requests: 0, errors: 0, found: false, recall: 0 }
+  const { lookup, querierCpuMs, counts } = first
   const others = all.filter(p => !p.id.equals(node.peerId))
   const truth = (await trueClosest(key, others, node.libp2p.services.dht.k)).map(String)
+  const foundAll = (peers: string[]): boolean => {
+    const replicas = new Set(peers.slice(0, replication))
+    return truth.slice(0, replication).every(p => replicas.has(p))
+  }
   const got = lookup.peers.map(String)
-  const replicas = new Set(got.slice(0, replication))
+  // the same key again from the same node: every peer it asks now holds a
+  // connection to it (the first lookup opened them), as a server that has
+  // run for a while holds connections to much of its network
+  const second = await countedLookup(node, key)
   return {
     failed: false,
     ms: lookup.ms,
     ...(lookup.hops.length > 0 ? { hops: Math.max(...lookup.hops.slice(0, replication)) } : {}),
     requests: lookup.requests,
     errors: lookup.errors,
-    found: truth.slice(0, replication).every(p => replicas.has(p)),
+    found: foundAll(got),
     recall: truth.filter(p => got.includes(p)).length / truth.length,
-    querierCpuMs
+    querierCpuMs,
+    ...counts,
+    ...(second != null
+      ? { again: { ms: second.lookup.ms, querierCpuMs: second.querierCpuMs, requests: second.lookup.requests, connectionsOpened: second.counts.connectionsOpened, found: foundAll(second.lookup.peers.map(String)) } }
+      : {})
+  }
+}
+
+/** One lookup with the querier's process CPU and its node's new connections, table pings and named peers counted; undefined when it timed out. */
+async function countedLookup (node: WeftNode, key: Uint8Array): Promise<{ lookup: TracedLookup, querierCpuMs: number, counts: { connectionsOpened: number, tablePings: number, named: number } } | undefined> {
+  const counts = { connectionsOpened: 0, tablePings: 0, named: 0 }
+  const onConnection = (): void => { counts.connectionsOpened++ }
+  const onPing = (): void => { counts.tablePings++ }
+  const onNamed = (): void => { counts.named++ }
+  const dht = node.libp2p.services.dht as unknown as DhtInternals
+  node.libp2p.addEventListener('connection:open', onConnection)
+  dht.routingTable.addEventListener('peer:ping', onPing)
+  dht.network.addEventListener('peer', onNamed)
+  const cpu = process.cpuUsage()
+  try {
+    const lookup = await tracedLookup(node, key, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) })
+    const used = process.cpuUsage(cpu)
+    return { lookup, querierCpuMs: (used.user + used.system) / 1000, counts }
+  } catch {
+    return undefined
+  } finally {
+    node.libp2p.removeEventListener('connection:open', onConnection)
+    dht.routingTable.removeEventListener('peer:ping', onPing)
+    dht.network.removeEventListener('peer', onNamed)
   }
 }
 
@@ -101,6 +150,21 @@ export function summarizeBatch (samples: LookupSample[]): DhtBatch {
     requestsMean: done.reduce((sum, s) => sum + s.requests, 0) / Math.max(1, done.length),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
     failed: samples.length - done.length,
-    querierCpuMs: done.reduce((sum, s) => sum + (s.querierCpuMs ?? 0), 0) / Math.max(1, done.length)
+    querierCpuMs: mean(done, s => s.querierCpuMs),
+    connectionsOpened: mean(done, s => s.connectionsOpened),
+    tablePings: mean(done, s => s.tablePings),
+    named: mean(done, s => s.named),
+    ...(againOf(done))
   }
+}
+
+function againOf (done: LookupSample[]): Pick<DhtBatch, 'again'> {
+  const again = done.flatMap(s => s.again ?? [])
+  if (again.length === 0) return {}
+  const avg = (pick: (a: NonNullable<LookupSample['again']>) => number): number => again.reduce((sum, a) => sum + pick(a), 0) / again.length
+  return { again: { msP50: percentile(again.map(a => a.ms), 50), querierCpuMs: avg(a => a.querierCpuMs), requests: avg(a => a.requests), connectionsOpened: avg(a => a.connectionsOpened), replicaSetFound: again.filter(a => a.found).length / again.length } }
+}
+
+function mean (samples: LookupSample[], pick: (s: LookupSample) => number | undefined): number {
+  return samples.reduce((sum, s) => sum + (pick(s) ?? 0), 0) / Math.max(1, samples.length)
 }

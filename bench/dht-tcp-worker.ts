@@ -5,6 +5,7 @@
 // asks of them. Requests come over IPC (bench/ipc.ts).
 import { readdirSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
+import { join as joinPath } from 'node:path'
 import { Session } from 'node:inspector/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -103,11 +104,14 @@ async function fill (n: WeftNode, peers: NodeAddress[], count: number, timeoutMs
   if (lacking <= 0) return n.status().routingTableSize
   const unconnected = peers.filter(p => p.peerId !== n.peerId.toString() && n.getConnections(peerIdFromString(p.peerId)).length === 0)
   const closest = await trueClosest(n.peerId.toMultihash().bytes, await knownPeers(unconnected.map(p => peerIdFromString(p.peerId))), lacking + EXTRA_DIALS)
+  // one deadline for the dials and the wait: the parent gives the whole settle timeoutMs
+  const deadline = performance.now() + timeoutMs
   await Promise.all(closest.map(async id => {
     const addrs = unconnected.find(p => p.peerId === id.toString())?.multiaddrs ?? []
     await n.dial(addrs.map(a => multiaddr(a)), { signal: AbortSignal.timeout(timeoutMs) }).catch(() => {})
   }))
-  await untilRoutingTable(n, count, timeoutMs).catch(() => {})
+  const left = deadline - performance.now()
+  if (left > 0) await untilRoutingTable(n, count, left).catch(() => {})
   return n.status().routingTableSize
 }
 
@@ -130,6 +134,20 @@ async function profile (file?: string): Promise<undefined> {
   return undefined
 }
 
+/** WEFT_BENCH_DHT_QUERIER_PROFILE=<dir>: each lookup's CPU profile of the querier's process alone, from its start to its end. */
+const querierProfileDir = process.env.WEFT_BENCH_DHT_QUERIER_PROFILE
+let lookupsProfiled = 0
+
+async function profiledLookup (peerId: string, replication: number): Promise<LookupSample> {
+  if (querierProfileDir == null || profiler != null) return sampleLookup(node(peerId), truth, replication)
+  await profile()
+  try {
+    return await sampleLookup(node(peerId), truth, replication)
+  } finally {
+    await profile(joinPath(querierProfileDir, `lookup-${process.pid}-${lookupsProfiled++}.cpuprofile`))
+  }
+}
+
 async function handle (request: DhtWorkerRequest): Promise<NodeAddress | number[] | LookupSample | WorkerStats | undefined> {
   switch (request.type) {
     case 'profile': return profile(request.file)
@@ -137,7 +155,7 @@ async function handle (request: DhtWorkerRequest): Promise<NodeAddress | number[
     case 'settle':
       truth = await knownPeers(request.peers.map(p => peerIdFromString(p.peerId)))
       return Promise.all([...networks.values()].map(async net => fill(net.nodes[0], request.peers, request.count, request.timeoutMs)))
-    case 'lookup': return sampleLookup(node(request.peerId), truth, request.replication)
+    case 'lookup': return profiledLookup(request.peerId, request.replication)
     case 'stats': {
       const nodes = [...networks.values()].map(net => net.nodes[0])
       return {

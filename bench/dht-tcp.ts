@@ -172,11 +172,11 @@ export async function measureDhtOverProcesses (n: number, options: DhtProcessesO
       const samples: LookupSample[] = []
       for (let i = 0; i < options.lookups; i++) {
         const from = nodes[Math.floor(Math.random() * nodes.length)]
-        samples.push(await ask<LookupSample>(from.worker, { type: 'lookup', peerId: from.peerId, replication: options.replication }, LOOKUP_TIMEOUT_MS + 10_000))
+        samples.push(await ask<LookupSample>(from.worker, { type: 'lookup', peerId: from.peerId, replication: options.replication }, LOOKUP_TIMEOUT_MS + 30_000))
       }
       batches.push(summarizeBatch(samples))
       const last = batches[batches.length - 1]
-      options.log?.(`DHT ${n}: ${b === 0 ? 'warm-up' : `batch ${b}`} done: p50 ${last.msP50.toFixed(0)} ms, ${last.failed} lookups failed`)
+      options.log?.(`DHT ${n}: ${b === 0 ? 'warm-up' : `batch ${b}`} done: p50 ${last.msP50.toFixed(0)} ms, ${last.failed} lookups failed, querier ${last.querierCpuMs.toFixed(0)} ms CPU, ${last.requestsMean.toFixed(1)} requests, ${last.connectionsOpened.toFixed(1)} new connections, ${last.tablePings.toFixed(1)} table pings, ${last.named.toFixed(0)} peers named per lookup${last.again != null ? `; same key again: p50 ${last.again.msP50.toFixed(0)} ms, querier ${last.again.querierCpuMs.toFixed(0)} ms CPU, ${last.again.requests.toFixed(1)} requests, ${last.again.connectionsOpened.toFixed(1)} new connections` : ''}`)
     }
     if (profileDir != null) await Promise.all(workers.map(async (w, i) => ask(w, { type: 'profile', file: joinPath(profileDir, `dht-${n}-worker-${i}.cpuprofile`) }, STEP_MS)))
     const after = await stats()

@@ -78,7 +78,8 @@ export async function measureDht (n: number, options: { lookups: number, batches
 /** A setup as the table's first column says it. */
 export function setupName (setup: DhtSetup): string {
   const where = setup.transport === 'memory' ? 'memory, 1 process' : `TCP, ${setup.processes} processes`
-  return setup.query == null ? where : `${where}, alpha ${setup.query.alpha}, ${setup.query.disjointPaths} paths`
+  if (setup.query == null) return where
+  return `${where}, alpha ${setup.query.alpha}, ${setup.query.disjointPaths} paths${setup.query.tableIntake != null && setup.query.tableIntake !== 'all' ? `, table intake ${setup.query.tableIntake}` : ''}`
 }
 
 /** Peak RSS: the one process, or over processes the largest and the sum. */
@@ -127,10 +128,12 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
       '"TCP, P processes": the nodes spread round-robin over P processes on 127.0.0.1, the loopback figure. ' +
       'CPU / lookup: CPU time of all processes while the lookups ran, per lookup; idle: the cores the network used in 5 s with no lookup, just before the lookups (which wait after the build until that is below 0.3 cores, at most 3 min: "quiet after" in the build column) and just after them; its own: CPU / lookup less the idle cores (mean) times the wall time per lookup. On 2 cores a lookup cannot take much less than half of its own CPU. ' +
       'Querier process CPU: the CPU time of the querier\'s process during its lookup, mean per batch: the querier\'s own work, and the answers of the other nodes that process holds (about one request in P). ' +
+      'Querier: connections its node opened or accepted during its lookup (each a TCP, noise and identify handshake), pings its routing table sent (kad-dht pings every new contact before it enters the table) and peers named in the answers it got (each a peer-store merge and a routing-table update queued), means per lookup. ' +
+      'Same key again: each lookup repeated at once from the same node, when every peer it asks holds a connection to it (the first opened them), as a server that ran for a while is connected to much of its network; latency p50, querier process CPU, requests and new connections per lookup, replica sets found. ' +
       'Connections: per node at the end, median (max); fds: open files of the busiest process.',
-    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'querier process CPU / lookup ms', 'build s', 'peak RSS', 'connections'],
+    columns: ['setup', 'N', 'hops p50', 'hops p95', 'latency p50 ms', 'latency p95 ms', 'replica set found %', 'k-closest recall %', 'requests / lookup', 'request errors', 'lookups failed', 'CPU / lookup ms', 'querier process CPU / lookup ms', 'querier: new connections / table pings / peers named, per lookup', 'same key again: p50 ms / querier CPU ms / requests / new connections / replica set %', 'build s', 'peak RSS', 'connections'],
     rows: figures.map(f => f.status !== 'ok'
-      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '', '']
+      ? [setupName(f.setup), String(f.n), `failed: ${f.error ?? ''}`, '', '', '', '', '', '', '', '', '', '', '', '', '', '']
       : [
           setupName(f.setup),
           String(f.n),
@@ -145,6 +148,10 @@ export function dhtSection (figures: DhtFigure[], lookups: number): Section {
           String((f.batches ?? []).reduce((sum, b) => sum + b.failed, 0)),
           cpuCell(f),
           over(f, b => b.querierCpuMs ?? NaN),
+          `${over(f, b => b.connectionsOpened ?? NaN, 1)} / ${over(f, b => b.tablePings ?? NaN, 1)} / ${over(f, b => b.named ?? NaN, 0)}`,
+          (f.batches ?? []).some(b => b.again != null)
+            ? `${over(f, b => b.again?.msP50 ?? NaN)} / ${over(f, b => b.again?.querierCpuMs ?? NaN)} / ${over(f, b => b.again?.requests ?? NaN, 1)} / ${over(f, b => b.again?.connectionsOpened ?? NaN, 1)} / ${over(f, b => b.again?.replicaSetFound ?? NaN, 0, 100)}`
+            : '–',
           ((f.buildMs ?? 0) / 1000).toFixed(0) + ((f.joinsRetried ?? 0) > 0 ? ` (${f.joinsRetried ?? 0} joins retried)` : '') + (f.quietMs != null ? `, quiet after ${(f.quietMs / 1000).toFixed(0)}` : ''),
           rssCell(f),
           connectionsCell(f)

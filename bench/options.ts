@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { DhtQueryShape } from '../src/node/common-options.js'
+import { DHT_QUERY, type DhtQueryShape } from '../src/node/common-options.js'
 
 /** Every measurement `--only` can pick. */
 export const MEASUREMENTS = ['transfer', 'swarm', 'capped', 'put', 'dht', 'memory', 'browser', 'scale', 'repair', 'durability', 'encryption', 'page-streaming', 'page-download', 'startup'] as const
@@ -101,14 +101,21 @@ function numbers (value: string | undefined, name: string): number[] | undefined
   return list
 }
 
-/** `--dht-query weft,10x10,3x1`: weft's own shape, or alpha x disjoint paths. */
+/**
+ * `--dht-query weft,10x10,3x1,weft+connected,weft+close`: weft's own shape,
+ * or alpha x disjoint paths; `+connected` or `+close` for another
+ * routing-table intake than kad-dht's own (src/node/connected-table.ts).
+ */
 function dhtQueries (value: string | undefined): Array<DhtQueryShape | undefined> {
   if (value == null) return [undefined]
-  return value.split(',').map(shape => {
-    if (shape === 'weft') return undefined
+  return value.split(',').map(item => {
+    const [shape, ...flags] = item.split('+')
+    if (flags.length > 1 || flags.some(f => f !== 'connected' && f !== 'close')) throw new Error(`--dht-query: the one flag is +connected or +close, got ${item}`)
+    const intake = flags.length > 0 ? { tableIntake: flags[0] as 'connected' | 'close' } : {}
+    if (shape === 'weft') return flags.length > 0 ? { ...DHT_QUERY, ...intake } : undefined
     const match = /^(\d+)x(\d+)$/.exec(shape)
-    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, got ${shape}`)
-    return { alpha: Number(match[1]), disjointPaths: Number(match[2]) }
+    if (match == null || Number(match[1]) < 1 || Number(match[2]) < 1) throw new Error(`--dht-query: expected weft or <alpha>x<paths> such as 3x1, optionally +connected or +close, got ${item}`)
+    return { alpha: Number(match[1]), disjointPaths: Number(match[2]), ...intake }
   })
 }
 

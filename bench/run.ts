@@ -139,7 +139,7 @@ async function main (): Promise<void> {
       }
       for (const n of options.dhtSizes) {
         for (const dhtQuery of options.dhtQueries) {
-          log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP${dhtQuery != null ? `, alpha ${dhtQuery.alpha}, ${dhtQuery.disjointPaths} paths` : ''}), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
+          log(`DHT: building ${n} nodes over ${Math.min(n, options.dhtProcesses)} processes (TCP${dhtQuery != null ? `, alpha ${dhtQuery.alpha}, ${dhtQuery.disjointPaths} paths${dhtQuery.tableIntake != null ? `, table intake ${dhtQuery.tableIntake}` : ''}` : ''}), then a warm-up and 3 batches of ${options.dhtLookups} lookups`)
           measured(await measureDhtOverProcesses(n, { ...batches, processes: options.dhtProcesses, replication: REPLICATION, log, ...(dhtQuery != null ? { dhtQuery } : {}) }))
         }
       }

@@ -5,6 +5,7 @@ import { identify, type Identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
+import { withTableIntake, type TableIntake } from './connected-table.js'
 import { rejoin, type Rejoin } from './rejoin.js'
 import type { PreSharedKey } from './private-network.js'
 import type { Keychain } from '@libp2p/keychain'
@@ -36,6 +37,12 @@ const PING_STREAMS = 4
 export interface DhtQueryShape {
   alpha: number
   disjointPaths: number
+  /**
+   * Which peers named in answers the routing table takes (`TableIntake`,
+   * src/node/connected-table.ts). Weft's nodes run kad-dht's own (`all`);
+   * the others are for the benchmark's side-by-side rows only.
+   */
+  tableIntake?: TableIntake
 }
 
 /**
@@ -141,7 +148,11 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // direction a lingering one made the next heartbeat kill the connection
       // (seen: pages losing their server, and with it their relay reservation).
       ping: ping({ maxInboundStreams: PING_STREAMS, maxOutboundStreams: PING_STREAMS }),
-      dht: kadDHT({
+      // kad-dht's own routing-table intake: every peer named in an answer is
+      // offered to the table (dialled and pinged if new). Taking only connected
+      // peers cut the idle load of 500 nodes from 1.6 to 0.2 cores but missed
+      // 1 replica set in 10 (docs/performance.md, "DHT: what a lookup's answers cost")
+      dht: withTableIntake(dhtQuery.tableIntake ?? 'all', kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
@@ -170,7 +181,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // a connected server's way into the table (that ping, and whatever
         // it waits for in the table's queue) may take a few such waits
         onPeerConnectTimeout: 3 * SLOW_PEER_MIN_MS
-      }),
+      })),
       storage: weftStorage({
         blocks,
         chunkSize: config.storage.chunkSize,
