@@ -232,6 +232,8 @@ async function startHolder (browser: Browser, server: PageServerReady, file: Ran
     const joined = await within(page.evaluate(pageJoined, { server: server.peerId, dial: serverAddr(server, 'websockets'), address: '/p2p-circuit/webrtc', timeoutMs: JOIN_TIMEOUT_MS }), JOIN_TIMEOUT_MS + 5000, 'page A joining')
     const webrtcAddr = joined.addrs.find(a => a.includes('/p2p-circuit/webrtc/')) ?? ''
     await page.locator('#put-local').setChecked(true)
+    // shared plain: page B reads the CID's bytes and checks them against the file (shares are encrypted by default)
+    await page.locator('#put-public').setChecked(true)
     // by path: Playwright hands Chromium the file itself, whatever its size
     await page.locator('#put-file').setInputFiles(file.path)
     const result = page.locator('#put-result:is([data-state="ok"], [data-state="error"])')
