@@ -58,7 +58,7 @@ export interface BlockHolders {
  */
 export async function countHolders (cids: CID[], init: CensusInit): Promise<BlockHolders[]> {
   const { signal } = init
-  const results = cids.map(cid => ({ cid, holders: [] as PeerId[], asked: 0, failed: [] as string[], order: [] as string[] }))
+  const results: Tally[] = cids.map(cid => ({ cid, holders: [], asked: 0, failed: [], order: [] }))
   const { unreachablePeers, touched } = await countRound(cids.map((_, i) => i), results, init)
   const { down, explore } = init.finder
   if (unreachablePeers.size > 0 && down != null && explore != null) {
@@ -80,7 +80,8 @@ export async function countHolders (cids: CID[], init: CensusInit): Promise<Bloc
   })
 }
 
-interface Tally { cid: CID, holders: PeerId[], asked: number, failed: string[], order: string[] }
+/** One block's count while it is taken: `order` ranks every server asked, the latest lookup's first. */
+type Tally = BlockHolders & { order: string[] }
 
 /**
  * Asks the closest servers of the blocks at `indexes` that were not asked
