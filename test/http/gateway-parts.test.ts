@@ -189,14 +189,16 @@ describe('fetch limits', () => {
     assert.ok(limits.signal.aborted)
   })
 
-  it('do not count the time when nothing is being fetched', async () => {
+  it('do not count the time when nothing is being fetched', async (t) => {
+    // the limit's own timer is what is under test: time is moved, not waited out
+    t.mock.timers.enable({ apis: ['setTimeout'] })
     const { blocks, release } = heldBlocks()
     const limits = new FetchLimits(blocks, { timeoutMs: 100, maxBytes: 0, signal: new AbortController().signal })
     const first = limits.get(cid)
     release(1)
     await first
     // longer than the limit with nothing asked: a slow reader, not a slow network
-    await new Promise(resolve => setTimeout(resolve, 200))
+    t.mock.timers.tick(200)
     const second = limits.get(cid)
     release(1)
     await second
