@@ -5,6 +5,7 @@ import { walkDag } from './dag-walk.js'
 import { DAG_PB_CODE } from './dag-links.js'
 import { EvictionQueue } from './eviction-queue.js'
 import { MAX_BLOCK_BYTES } from './limits.js'
+import { PutLeases, withLease } from './put-leases.js'
 import { blockKey, BLOCKS_PREFIX, cidOf, OPEN_KEY, pendingKey, pinKey, PINS_PREFIX, recordKey } from './store-keys.js'
 import { finishPending } from './store-recovery.js'
 import { writeError } from './write-error.js'
@@ -84,11 +85,7 @@ export class BlockStore implements LocalBlocks {
   readonly #datastore: Datastore
   readonly #maxBytes: number
   readonly #checkFiles: 'after-crash' | 'always'
-  /** How long a provisional replica stays one; Infinity with leases off (`putLeaseMs: 0`). */
-  readonly #leaseMs: number
-  /** No provisional replica's lease ends before this (a lower bound): spares `#expire` its scan under quota pressure. */
-  #nextLeaseEnd = 0
-  readonly #now: () => number
+  readonly #leases: PutLeases
   readonly #records = new Map<string, BlockRecord>()
   readonly #pins = new Set<string>()
   /** Stored `cache` blocks, oldest first: what eviction and gc take. */
@@ -106,9 +103,7 @@ export class BlockStore implements LocalBlocks {
     this.#datastore = init.datastore
     this.#maxBytes = init.maxBytes
     this.#checkFiles = init.checkFiles ?? 'after-crash'
-    const leaseMs = init.putLeaseMs ?? DEFAULT_PUT_LEASE_MS
-    this.#leaseMs = leaseMs > 0 ? leaseMs : Infinity
-    this.#now = init.now ?? Date.now
+    this.#leases = new PutLeases(init.putLeaseMs ?? DEFAULT_PUT_LEASE_MS, init.now ?? Date.now)
   }
 
   /** Creates a store and loads its accounting. */
@@ -132,9 +127,9 @@ export class BlockStore implements LocalBlocks {
     await this.#exclusive(async () => {
       await finishPending(this.#datastore, this.#bytes)
       await this.#loadRecords()
-      this.#nextLeaseEnd = 0
+      this.#leases.reset()
       // leases turned off since: what was provisional is kept, as every push is now
-      if (this.#leaseMs === Infinity) await this.#settleRecords([...this.#records.values()])
+      if (!this.#leases.on) await this.#settleRecords([...this.#records.values()])
       const crashed = await this.#datastore.has(OPEN_KEY)
       if (crashed || this.#checkFiles === 'always') await this.#reconcile()
       await this.#datastore.put(OPEN_KEY, EMPTY)
@@ -203,7 +198,7 @@ export class BlockStore implements LocalBlocks {
   }
 
   async put (cid: CID, bytes: Uint8Array, role: BlockRole, options?: PutBlockOptions): Promise<void> {
-    const provisional = role === 'replica' && options?.provisional === true && this.#leaseMs < Infinity
+    const provisional = role === 'replica' && options?.provisional === true && this.#leases.on
     if (bytes.byteLength > MAX_BLOCK_BYTES) throw new BlockTooLargeError(cid.toString(), bytes.byteLength, MAX_BLOCK_BYTES)
     const key = blockKey(cid)
     for (;;) {
@@ -279,7 +274,7 @@ export class BlockStore implements LocalBlocks {
     const goal = options?.bytes ?? Infinity
     return await this.#exclusive(async () => {
       options?.signal?.throwIfAborted()
-      await this.#expire(options?.unfinished === true ? 0 : this.#leaseMs)
+      await this.#expire(options?.unfinished === true ? 0 : this.#leases.ms)
       const victims: BlockRecord[] = []
       let freed = 0
       while (freed < goal) {
@@ -310,7 +305,7 @@ export class BlockStore implements LocalBlocks {
   #roleNow (record: BlockRecord): BlockRole {
     const role = roleOf(record)
     // a lease that ran out is released at the next gc or quota pressure; until then it is cache already
-    return role === 'replica' && this.#leaseEnded(record) ? 'cache' : role
+    return role === 'replica' && this.#leases.ended(record) ? 'cache' : role
   }
 
   * kept (): Iterable<CID> {
@@ -327,10 +322,7 @@ export class BlockStore implements LocalBlocks {
       options?.signal?.throwIfAborted()
       const record = this.#records.get(key)
       if (record == null || !record.replica) return
-      await this.#datastore.put(recordKey(key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
-      record.replica = false
-      setLease(record, undefined)
-      this.#evictable.offer(record)
+      await this.#releaseToCache([record])
     })
   }
 
@@ -338,7 +330,7 @@ export class BlockStore implements LocalBlocks {
     await this.#exclusive(async () => {
       options?.signal?.throwIfAborted()
       const records = cids.map(cid => this.#records.get(blockKey(cid)))
-        .filter((record): record is BlockRecord => record != null && !this.#leaseEnded(record))
+        .filter((record): record is BlockRecord => record != null && !this.#leases.ended(record))
       await this.#settleRecords(records)
     })
   }
@@ -350,7 +342,7 @@ export class BlockStore implements LocalBlocks {
     const batch = this.#datastore.batch()
     for (const record of provisional) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record }, undefined)))
     await batch.commit()
-    for (const record of provisional) setLease(record, undefined)
+    for (const record of provisional) withLease(record, undefined)
   }
 
   async removeDag (root: CID, options?: AbortOptions): Promise<RemovedDag> {
@@ -360,15 +352,7 @@ export class BlockStore implements LocalBlocks {
       options?.signal?.throwIfAborted()
       const live = found.filter(record => this.#records.get(record.key) === record)
       const released = live.filter(record => record.replica)
-      if (released.length > 0) {
-        const batch = this.#datastore.batch()
-        for (const record of released) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
-        await batch.commit()
-        for (const record of released) {
-          record.replica = false
-          setLease(record, undefined)
-        }
-      }
+      await this.#releaseToCache(released)
       // blocks another pin reaches stay, as do blocks an upload of this node holds for its pin
       const victims = live.filter(record => roleOf(record) === 'cache')
       await this.#remove(victims)
@@ -397,33 +381,23 @@ export class BlockStore implements LocalBlocks {
     }, options)
   }
 
-  /** Whether a provisional replica's lease ran out. */
-  #leaseEnded (record: BlockRecord, leaseMs = this.#leaseMs): boolean {
-    return record.provisionalSince != null && this.#now() - record.provisionalSince >= leaseMs
-  }
-
   /**
    * Releases to cache every provisional replica whose lease (`leaseMs`)
    * ran out: its put never finished. Call inside `#exclusive`.
    */
   async #expire (leaseMs: number): Promise<void> {
-    const now = this.#now()
-    if (leaseMs === this.#leaseMs && now < this.#nextLeaseEnd) return
-    const ended: BlockRecord[] = []
-    let next = Infinity
-    for (const record of this.#records.values()) {
-      if (record.provisionalSince == null) continue
-      if (record.replica && this.#leaseEnded(record, leaseMs)) ended.push(record)
-      else next = Math.min(next, record.provisionalSince + this.#leaseMs)
-    }
-    this.#nextLeaseEnd = next
-    if (ended.length === 0) return
+    await this.#releaseToCache(this.#leases.expired(this.#records.values(), leaseMs))
+  }
+
+  /** Makes `records` cache: no longer replicas, provisional or not, in one batch. Call inside `#exclusive`. */
+  async #releaseToCache (records: BlockRecord[]): Promise<void> {
+    if (records.length === 0) return
     const batch = this.#datastore.batch()
-    for (const record of ended) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
+    for (const record of records) batch.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: false }, undefined)))
     await batch.commit()
-    for (const record of ended) {
+    for (const record of records) {
       record.replica = false
-      setLease(record, undefined)
+      withLease(record, undefined)
       this.#evictable.offer(record)
     }
   }
@@ -436,12 +410,7 @@ export class BlockStore implements LocalBlocks {
    */
   async #raise (record: BlockRecord, role: BlockRole, provisional: boolean): Promise<boolean> {
     // Flags, not the derived role: a pinned block put as a replica stays a replica once unpinned.
-    const since = (): number | undefined => {
-      if (!record.replica) return provisional ? this.#now() : undefined
-      if (record.provisionalSince == null) return undefined
-      if (!provisional) return undefined
-      return this.#leaseEnded(record) ? this.#now() : record.provisionalSince
-    }
+    const since = (): number | undefined => this.#leases.sinceAfterPush(record, provisional)
     const replicaChanges = role === 'replica' && (!record.replica || since() !== record.provisionalSince)
     const raises = replicaChanges || (role === 'pinned' && record.pins === 0 && !record.held)
     if (!raises) return this.#records.get(record.key) === record
@@ -451,8 +420,8 @@ export class BlockStore implements LocalBlocks {
       if (role === 'replica' && (!record.replica || provisionalSince !== record.provisionalSince)) {
         await this.#datastore.put(recordKey(record.key), encodeRecord(withLease({ ...record, replica: true }, provisionalSince)))
         record.replica = true
-        setLease(record, provisionalSince)
-        if (provisionalSince != null) this.#nextLeaseEnd = Math.min(this.#nextLeaseEnd, provisionalSince + this.#leaseMs)
+        withLease(record, provisionalSince)
+        this.#leases.started(provisionalSince)
       } else if (role === 'pinned' && record.pins === 0) {
         record.held = true
       }
@@ -476,10 +445,7 @@ export class BlockStore implements LocalBlocks {
       const record: BlockRecord = {
         key, size, pins: 0, replica: role === 'replica', held: role === 'pinned', added: Date.now(), seq: this.#seq++, queued: false, links: cid.code === DAG_PB_CODE
       }
-      if (provisional) {
-        record.provisionalSince = this.#now()
-        this.#nextLeaseEnd = Math.min(this.#nextLeaseEnd, record.provisionalSince + this.#leaseMs)
-      }
+      if (provisional) record.provisionalSince = this.#leases.begin()
       const batch = this.#datastore.batch()
       batch.put(recordKey(key), encodeRecord(record))
       batch.delete(pendingKey(key))
@@ -497,7 +463,7 @@ export class BlockStore implements LocalBlocks {
 
   /** Makes room for `size` bytes, evicting the oldest cache blocks if needed; call inside `#exclusive`. */
   async #reserve (cid: CID, size: number): Promise<void> {
-    if (this.#usedBytes + this.#reservedBytes + size > this.#maxBytes) await this.#expire(this.#leaseMs)
+    if (this.#usedBytes + this.#reservedBytes + size > this.#maxBytes) await this.#expire(this.#leases.ms)
     const over = this.#usedBytes + this.#reservedBytes + size - this.#maxBytes
     if (over > 0) {
       const victims: BlockRecord[] = []
@@ -639,17 +605,6 @@ export class BlockStore implements LocalBlocks {
     this.#queue = run.catch(() => {})
     return await run
   }
-}
-
-/** A copy of `record` with `provisionalSince` set, or absent when undefined. */
-function withLease (record: BlockRecord, since: number | undefined): BlockRecord {
-  setLease(record, since)
-  return record
-}
-
-function setLease (record: BlockRecord, since: number | undefined): void {
-  if (since == null) delete record.provisionalSince
-  else record.provisionalSince = since
 }
 
 function notHere (cid: CID, root: CID): BlockNotFoundError {

@@ -156,6 +156,23 @@ describe('provisional replicas (a put\'s blocks until it finishes)', () => {
     assert.equal(store.roleOf(b.cid), 'replica')
   })
 
+  it('make room once their lease ran out, when the store was full before they were stored', async () => {
+    const clock = new Clock()
+    const store = await BlockStore.open({ bytes: new MemoryBlockstore(), datastore: new MemoryDatastore(), maxBytes: 2000, putLeaseMs: LEASE, now: clock.now })
+    const [a, b, c, d] = await Promise.all([rawBlock(20), rawBlock(21), rawBlock(22), rawBlock(23)])
+    await store.put(a.cid, a.bytes, 'replica')
+    await store.put(b.cid, b.bytes, 'replica')
+    // full with no lease running: the store learns no lease can end soon
+    await assert.rejects(store.put(c.cid, c.bytes, 'replica'), { name: 'QuotaExceededError' })
+    await store.release(a.cid)
+    // a lease starts after that, in the room a's eviction made
+    await store.put(c.cid, c.bytes, 'replica', { provisional: true })
+    clock.at += LEASE
+    await store.put(d.cid, d.bytes, 'replica')
+    assert.equal(await store.has(c.cid), false)
+    assert.equal(store.roleOf(b.cid), 'replica')
+  })
+
   it('keep their lease across a restart (the record says when it began)', async () => {
     const clock = new Clock()
     const datastore = new MemoryDatastore()
