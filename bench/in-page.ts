@@ -70,12 +70,13 @@ export async function pageConnect ({ addr }: { addr: string }): Promise<{ remote
 }
 
 /** What `pageRead` reads: a file by `get`, or the stack's reference stream. */
-export type PageReadSource = { cid: string } | { server: string, protocol: string }
+export type PageReadSource = { cid: string, cache?: false } | { server: string, protocol: string }
 
 /**
  * In the page: the timed read. With `cid`, `node.get(cid)` (what the page's
  * "Get a file" runs, minus the Blob it fills for the download link) streams
- * the file. With `server` and `protocol`, the stack's own reference: one
+ * the file (with `cache: false`, keeping none of its blocks in the page's
+ * store: what the page's save to disk runs). With `server` and `protocol`, the stack's own reference: one
  * libp2p stream of `protocol` opened on the page's (direct) connection to
  * `server`, which writes the whole file into it; nothing of weft runs on the
  * way. Each chunk is handed to WebCrypto's SHA-256 as it arrives and dropped
@@ -95,7 +96,7 @@ export async function pageRead (source: PageReadSource): Promise<PageGetResult> 
   const started = performance.now()
   let chunks: AsyncIterable<Uint8Array>
   if ('cid' in source) {
-    chunks = node.get(source.cid)
+    chunks = source.cache === false ? node.open(source.cid, { cache: false }).read() : node.get(source.cid)
   } else {
     const connection = node.getConnections().find(c => c.remotePeer.toString() === source.server && c.limits == null)
     if (connection == null) throw new Error(`no direct connection to ${source.server}`)
