@@ -18,6 +18,8 @@ export interface PageGetResult {
   /** From the call of `get` until the last byte arrived. */
   receivedMs: number
   firstByteMs: number
+  /** A get's: from the call until its root block was in hand (the lookup of its holders and the root's round trip). */
+  rootMs?: number
   /** Of `ms`, the wait for the hashes still running when the last byte arrived. */
   hashMs: number
   bytes: number
@@ -95,8 +97,11 @@ export async function pageRead (source: PageReadSource): Promise<PageGetResult> 
   let firstByteMs: number | undefined
   const started = performance.now()
   let chunks: AsyncIterable<Uint8Array>
+  let rootMs: number | undefined
   if ('cid' in source) {
-    chunks = source.cache === false ? node.open(source.cid, { cache: false }).read() : node.get(source.cid)
+    // the session's first block handed over is the root
+    const onProgress = (): void => { rootMs ??= performance.now() - started }
+    chunks = source.cache === false ? node.open(source.cid, { cache: false }).read({ onProgress }) : node.get(source.cid, { onProgress })
   } else {
     const connection = node.getConnections().find(c => c.remotePeer.toString() === source.server && c.limits == null)
     if (connection == null) throw new Error(`no direct connection to ${source.server}`)
@@ -117,6 +122,7 @@ export async function pageRead (source: PageReadSource): Promise<PageGetResult> 
     receivedMs: received - started,
     firstByteMs: firstByteMs ?? received - started,
     hashMs: ended - received,
+    ...(rootMs != null ? { rootMs } : {}),
     bytes,
     chunks: digests.map((d, i) => ({ length: lengths[i], sha256: Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, '0')).join('') })),
     connections: node.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }))
