@@ -81,11 +81,11 @@ export interface FetchCounters {
 export class FetchSession implements BlockSource {
   readonly holders = new Holders()
   readonly counters: FetchCounters = { blocksFetched: 0, bytesFetched: 0, blocksLocal: 0, dropped: 0 }
+  /** The fetched blocks being stored (`cacheFetched`), behind the reader. */
+  private readonly caching = new WriteBehind(CACHE_BEHIND_BLOCKS)
   private providers: Promise<PeerId[]> | undefined
   private providersAt = 0
   private rootBytes: Promise<Uint8Array> | undefined
-  /** The fetched blocks being stored (`cacheFetched`), behind the reader. */
-  private readonly caching = new WriteBehind(CACHE_BEHIND_BLOCKS)
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
