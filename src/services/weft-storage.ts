@@ -244,10 +244,10 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       ...(options.offset != null ? { offset: options.offset } : {}),
       ...(options.length != null ? { length: options.length } : {})
     })
-    // the blocks are stored behind the reader: a read that ended holds them all
-    if (cache) await session.cached()
     // a whole read by a node that keeps what it fetches: it now holds the
-    // file and can serve it to the next reader (the peer CDN)
+    // file and can serve it to the next reader (the peer CDN). The blocks
+    // are stored behind the reader: any read ends once all it fetched are in
+    if (cache) await session.cached()
     if (cache && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
       this.announce(root)
     }
