@@ -105,6 +105,11 @@ export class FetchSession implements BlockSource {
     await this.caching.flush()
   }
 
+  /** A block from the local store, or on its way there (fetched by this session, being stored behind the reader). */
+  private async stored (cid: CID): Promise<Uint8Array | undefined> {
+    return this.caching.pending(cid.toString()) ?? await this.init.blocks.get(cid)
+  }
+
   /** The root, found once: a failed find is tried again by the next ask. */
   private async getRoot (options: { signal?: AbortSignal }): Promise<Uint8Array> {
     const found = this.rootBytes ??= this.find(this.root, options)
@@ -126,7 +131,7 @@ export class FetchSession implements BlockSource {
    * peers asked.
    */
   private async find (cid: CID, options: { signal?: AbortSignal, saidNo?: PeerId } = {}): Promise<Uint8Array> {
-    const local = await this.init.blocks.get(cid)
+    const local = await this.stored(cid)
     if (local != null) {
       this.counters.blocksLocal++
       return local
@@ -161,7 +166,7 @@ export class FetchSession implements BlockSource {
    * send, each then finds on its own, as `get` does.
    */
   async getMany (cids: CID[], options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
-    const found = await Promise.all(cids.map(async cid => this.init.blocks.get(cid)))
+    const found = await Promise.all(cids.map(async cid => this.stored(cid)))
     const missing = cids.filter((_, i) => found[i] == null)
     this.counters.blocksLocal += cids.length - missing.length
     const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
@@ -276,7 +281,7 @@ export class FetchSession implements BlockSource {
         this.counters.bytesFetched += answer.bytes.byteLength
         // stored while the next answers are read (a WebRTC stream whose reader
         // falls 4 MiB behind is reset) and after they are handed over
-        if (this.init.cacheFetched) this.caching.add(this.cache(answer.cid, answer.bytes))
+        if (this.init.cacheFetched) this.caching.add(answer.cid.toString(), answer.bytes, this.cache(answer.cid, answer.bytes))
         blocks.set(answer.cid.toString(), answer.bytes)
       }
       return { blocks, lacking }

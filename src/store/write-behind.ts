@@ -14,6 +14,8 @@
  */
 export class WriteBehind {
   private readonly unfinished = new Set<Promise<void>>()
+  /** The bytes of each write under way, by key: the store has not got them yet. */
+  private readonly writing = new Map<string, Uint8Array>()
 
   /** At most `limit` writes unfinished when `room` resolves: the memory they hold is bounded. */
   constructor (private readonly limit: number) {}
@@ -23,10 +25,24 @@ export class WriteBehind {
     return this.unfinished.size
   }
 
-  /** Takes a write under way; its failure is swallowed. */
-  add (write: Promise<void>): void {
-    const tracked: Promise<void> = write.catch(() => {}).finally(() => { this.unfinished.delete(tracked) })
+  /**
+   * Takes the write of `bytes` under `key`, under way; its failure is
+   * swallowed. Until it ends, `pending(key)` answers with the bytes: a reader
+   * that asks for them again meanwhile (a second read of the same blocks) is
+   * not sent to the network for what is on its way to the store.
+   */
+  add (key: string, bytes: Uint8Array, write: Promise<void>): void {
+    this.writing.set(key, bytes)
+    const tracked: Promise<void> = write.catch(() => {}).finally(() => {
+      this.unfinished.delete(tracked)
+      if (this.writing.get(key) === bytes) this.writing.delete(key)
+    })
     this.unfinished.add(tracked)
+  }
+
+  /** The bytes of an unfinished write under `key`, if there is one. */
+  pending (key: string): Uint8Array | undefined {
+    return this.writing.get(key)
   }
 
   /** Resolves once at most `limit` writes are unfinished. */

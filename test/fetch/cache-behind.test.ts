@@ -11,12 +11,13 @@ import type { PeerId } from '@libp2p/interface'
 const ROOT = CID.parse('bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku')
 
 /** A session over one holder of `blocks`, keeping what it fetches in `local`. */
-async function sessionOver (blocks: Array<{ cid: CID, bytes: Uint8Array }>, local: MemoryBlocks): Promise<{ session: FetchSession, holder: PeerId }> {
+async function sessionOver (blocks: Array<{ cid: CID, bytes: Uint8Array }>, local: MemoryBlocks): Promise<{ session: FetchSession, holder: PeerId, asked: () => number }> {
   const holder = await randomPeerId()
   const handler = blockRequestHandler(new MemoryBlocks(blocks))
+  let asked = 0
   const init: FetchInit = {
     blocks: local,
-    open: async () => (await dialHandler(handler, holder)).stream,
+    open: async () => { asked++; return (await dialHandler(handler, holder)).stream },
     blockProtocol: BLOCK_PROTOCOL,
     finder: { candidates: async () => [holder] } as unknown as ReplicaFinder,
     contentRouting: { findProviders: async function * () {} } as any,
@@ -25,7 +26,7 @@ async function sessionOver (blocks: Array<{ cid: CID, bytes: Uint8Array }>, loca
   }
   const session = new FetchSession(init, ROOT, AbortSignal.timeout(10_000))
   session.holders.add(holder)
-  return { session, holder }
+  return { session, holder, asked: () => asked }
 }
 
 /** A store whose puts finish only when `release` is called; `startedAll` resolves once `count` puts began. */
@@ -80,6 +81,21 @@ describe('fetch session: keeping fetched blocks behind the reader', () => {
     assert.equal(handed, false)
     release()
     assert.deepEqual(await got, blocks.map(b => b.bytes))
+  })
+
+  it('answers a block asked for again while it is being stored from what it fetched, asking no peer twice', async () => {
+    const blocks = await Promise.all(Array.from({ length: 3 }, async (_, i) => rawBlock(`asked twice ${i}`)))
+    const { local, release } = slowStore(3)
+    const { session, asked } = await sessionOver(blocks, local)
+
+    assert.deepEqual(await session.getMany(blocks.map(b => b.cid)), blocks.map(b => b.bytes))
+    // a second read of the same blocks (a gateway sniffs a file's type, then sends it)
+    assert.deepEqual(await session.getMany(blocks.map(b => b.cid)), blocks.map(b => b.bytes))
+    assert.deepEqual(await session.get(blocks[0].cid), blocks[0].bytes)
+    assert.equal(asked(), 1)
+    assert.equal(session.counters.bytesFetched, blocks.reduce((sum, b) => sum + b.bytes.byteLength, 0))
+    release()
+    await session.cached()
   })
 
   it('keeps a fetched block whose store fails nowhere, and still hands it over', async () => {

@@ -19,10 +19,23 @@ async function settled (promise: Promise<unknown>): Promise<boolean> {
 }
 
 describe('write behind', () => {
+  it('answers with the bytes of a write under way, and no longer once it is done', async () => {
+    const writes = new WriteBehind(4)
+    const write = gated()
+    const bytes = Uint8Array.of(1, 2, 3)
+    writes.add('block', bytes, write.write)
+
+    assert.equal(writes.pending('block'), bytes)
+    assert.equal(writes.pending('another'), undefined)
+    write.finish()
+    await writes.flush()
+    assert.equal(writes.pending('block'), undefined)
+  })
+
   it('makes room at once while no more than its limit of writes are unfinished', async () => {
     const writes = new WriteBehind(2)
-    writes.add(gated().write)
-    writes.add(gated().write)
+    writes.add('a', new Uint8Array(1), gated().write)
+    writes.add('b', new Uint8Array(1), gated().write)
 
     assert.equal(await settled(writes.room()), true)
   })
@@ -30,8 +43,8 @@ describe('write behind', () => {
   it('holds the caller back past its limit until the oldest unfinished write is done', async () => {
     const writes = new WriteBehind(1)
     const [first, second] = [gated(), gated()]
-    writes.add(first.write)
-    writes.add(second.write)
+    writes.add('first', new Uint8Array(1), first.write)
+    writes.add('second', new Uint8Array(1), second.write)
 
     const room = writes.room()
     assert.equal(await settled(room), false)
@@ -43,7 +56,7 @@ describe('write behind', () => {
   it('drops a write that fails and still flushes', async () => {
     const writes = new WriteBehind(4)
     const failing = gated()
-    writes.add(failing.write)
+    writes.add('failing', new Uint8Array(1), failing.write)
     failing.fail(new Error('the store is full'))
 
     await writes.flush()
@@ -53,9 +66,9 @@ describe('write behind', () => {
   it('flushes only once every write is done, those added while flushing too', async () => {
     const writes = new WriteBehind(4)
     const [first, later] = [gated(), gated()]
-    writes.add(first.write)
+    writes.add('first', new Uint8Array(1), first.write)
     const flushed = writes.flush()
-    writes.add(later.write)
+    writes.add('later', new Uint8Array(1), later.write)
     first.finish()
     assert.equal(await settled(flushed), false)
     later.finish()
