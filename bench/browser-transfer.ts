@@ -33,7 +33,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 const PAGE_SERVER = fileURLToPath(new URL('./page-server.js', import.meta.url))
 
 /** The reference's protocol: a page opens a stream of it and receives the whole file. */
-const STREAM_PROTOCOL = '/weft-bench/one-stream/1.0.0'
+export const STREAM_PROTOCOL = '/weft-bench/one-stream/1.0.0'
 
 /** How a row's fetching page reaches the peer holding the file. */
 export type PageTransport = 'webrtc-direct' | 'websockets' | 'webrtc'
@@ -129,7 +129,7 @@ function explained (err: any, console: string[]): Error {
 }
 
 /** The server's address over `transport` (WebSockets for pages that join over any). */
-function serverAddr (server: PageServerReady, transport: PageTransport): string {
+export function serverAddr (server: PageServerReady, transport: PageTransport): string {
   const wanted = transport === 'webrtc-direct' ? /\/webrtc-direct\// : /\/ws\//
   const addr = server.addrs.find(a => wanted.test(a))
   if (addr == null) throw new Error(`the server has no ${transport} address: ${server.addrs.join(', ')}`)
@@ -160,7 +160,7 @@ function checkTransport (result: PageGetResult, holder: string, transport: PageT
 }
 
 /** Checks every chunk the page hashed against the file's bytes at its offset. */
-async function verify (result: PageGetResult, file: RandomFile): Promise<void> {
+export async function verify (result: PageGetResult, file: RandomFile): Promise<void> {
   if (result.bytes !== file.size) throw new Error(`got ${result.bytes} bytes, not ${file.size}`)
   const handle = await open(file.path)
   try {
@@ -265,8 +265,8 @@ async function fromPage (browser: Browser, server: PageServerReady, holder: Hold
 }
 
 /** Starts the page server, holding `file`. */
-async function startPageServer (options: PageTransferOptions, file: RandomFile): Promise<{ peer: RunningPeer, ready: PageServerReady }> {
-  const task: PageServerTask = { role: 'page-server', tmpDir: options.tmpDir, host: options.host, streamProtocol: STREAM_PROTOCOL, file: file.path }
+export async function startPageServer (options: Pick<PageTransferOptions, 'tmpDir' | 'host'> & { webRoots?: string[] }, file: RandomFile): Promise<{ peer: RunningPeer, ready: PageServerReady }> {
+  const task: PageServerTask = { role: 'page-server', tmpDir: options.tmpDir, host: options.host, streamProtocol: STREAM_PROTOCOL, file: file.path, ...(options.webRoots != null ? { webRoots: options.webRoots } : {}) }
   const peer = await startPeer(PAGE_SERVER, task, getTimeout(file.size))
   return { peer, ready: peer.info as unknown as PageServerReady }
 }

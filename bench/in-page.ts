@@ -18,6 +18,8 @@ export interface PageGetResult {
   /** From the call of `get` until the last byte arrived. */
   receivedMs: number
   firstByteMs: number
+  /** A get's: from the call until its root block was in hand (the lookup of its holders and the root's round trip). */
+  rootMs?: number
   /** Of `ms`, the wait for the hashes still running when the last byte arrived. */
   hashMs: number
   bytes: number
@@ -70,12 +72,13 @@ export async function pageConnect ({ addr }: { addr: string }): Promise<{ remote
 }
 
 /** What `pageRead` reads: a file by `get`, or the stack's reference stream. */
-export type PageReadSource = { cid: string } | { server: string, protocol: string }
+export type PageReadSource = { cid: string, cache?: false } | { server: string, protocol: string }
 
 /**
  * In the page: the timed read. With `cid`, `node.get(cid)` (what the page's
  * "Get a file" runs, minus the Blob it fills for the download link) streams
- * the file. With `server` and `protocol`, the stack's own reference: one
+ * the file (with `cache: false`, keeping none of its blocks in the page's
+ * store: what the page's save to disk runs). With `server` and `protocol`, the stack's own reference: one
  * libp2p stream of `protocol` opened on the page's (direct) connection to
  * `server`, which writes the whole file into it; nothing of weft runs on the
  * way. Each chunk is handed to WebCrypto's SHA-256 as it arrives and dropped
@@ -94,8 +97,11 @@ export async function pageRead (source: PageReadSource): Promise<PageGetResult> 
   let firstByteMs: number | undefined
   const started = performance.now()
   let chunks: AsyncIterable<Uint8Array>
+  let rootMs: number | undefined
   if ('cid' in source) {
-    chunks = node.get(source.cid)
+    // the session's first block handed over is the root
+    const onProgress = (): void => { rootMs ??= performance.now() - started }
+    chunks = source.cache === false ? node.open(source.cid, { cache: false }).read({ onProgress }) : node.get(source.cid, { onProgress })
   } else {
     const connection = node.getConnections().find(c => c.remotePeer.toString() === source.server && c.limits == null)
     if (connection == null) throw new Error(`no direct connection to ${source.server}`)
@@ -116,6 +122,7 @@ export async function pageRead (source: PageReadSource): Promise<PageGetResult> 
     receivedMs: received - started,
     firstByteMs: firstByteMs ?? received - started,
     hashMs: ended - received,
+    ...(rootMs != null ? { rootMs } : {}),
     bytes,
     chunks: digests.map((d, i) => ({ length: lengths[i], sha256: Array.from(new Uint8Array(d), b => b.toString(16).padStart(2, '0')).join('') })),
     connections: node.getConnections().map(c => ({ peer: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), limited: c.limits != null }))

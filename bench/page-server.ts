@@ -26,6 +26,8 @@ export interface PageServerTask {
   file: string
   /** The reference's protocol: open a stream of it, receive the whole file. */
   streamProtocol: string
+  /** Other builds of the page to serve beside dist/web, each on a port of its own (bench/page-profile.ts's A/B runs). */
+  webRoots?: string[]
 }
 
 /** Its ready line. */
@@ -35,6 +37,8 @@ export interface PageServerReady {
   addrs: string[]
   /** The page, e.g. `http://127.0.0.1:40123/`. */
   httpUrl: string
+  /** The page of each of the task's `webRoots`, in order. */
+  otherUrls: string[]
   cid: string
   blocks: number
 }
@@ -46,6 +50,7 @@ runMain(async () => {
     listen: [`/ip4/${t.host}/tcp/0/ws`, `/ip4/${t.host}/udp/0/webrtc-direct`]
   })
   const http = new HttpServer(server.node)
+  const others = (t.webRoots ?? []).map(root => new HttpServer(server.node, root))
   try {
     const held = await holdFile(server.node, t.file)
     const bytes = await readFile(t.file)
@@ -55,6 +60,7 @@ runMain(async () => {
       peerId: server.node.peerId.toString(),
       addrs: server.node.getMultiaddrs().map(String),
       httpUrl: await http.listen('127.0.0.1', 0),
+      otherUrls: await Promise.all(others.map(async other => other.listen('127.0.0.1', 0))),
       cid: held.cid.toString(),
       blocks: held.blocks
     }
@@ -62,6 +68,7 @@ runMain(async () => {
     await untilReleased()
   } finally {
     await http.close()
+    for (const other of others) await other.close()
     await server.stop()
   }
 })

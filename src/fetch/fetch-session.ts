@@ -2,6 +2,7 @@ import { BlockNotFoundError, HashMismatchError, ProtocolError } from '../errors.
 import { requestBlocks } from '../protocols/block-protocol.js'
 import { CustomProgressEvent } from 'progress-events'
 import { Holders } from './holders.js'
+import { WriteBehind } from '../store/write-behind.js'
 import type { BlockSource } from './block-source.js'
 import type { ReplicaFinder } from '../placement/replica-finder.js'
 import type { OpenStream } from '../placement/store-session.js'
@@ -14,6 +15,13 @@ export const SESSION_TRIES = 2
 
 /** Least time between two provider lookups of one root in one session. */
 export const PROVIDER_RETRY_MS = 5_000
+
+/**
+ * Fetched blocks whose storing (`cacheFetched`) may still be under way while
+ * the reader goes on: beyond this, a request waits for the oldest before it
+ * hands its blocks over.
+ */
+export const CACHE_BEHIND_BLOCKS = 16
 
 /** Pause before asking a peer again after a failure that was not its fault. */
 export const RETRY_PAUSE_MS = 100
@@ -73,6 +81,8 @@ export interface FetchCounters {
 export class FetchSession implements BlockSource {
   readonly holders = new Holders()
   readonly counters: FetchCounters = { blocksFetched: 0, bytesFetched: 0, blocksLocal: 0, dropped: 0 }
+  /** The fetched blocks being stored (`cacheFetched`), behind the reader. */
+  private readonly caching = new WriteBehind(CACHE_BEHIND_BLOCKS)
   private providers: Promise<PeerId[]> | undefined
   private providersAt = 0
   private rootBytes: Promise<Uint8Array> | undefined
@@ -84,6 +94,20 @@ export class FetchSession implements BlockSource {
     const bytes = cid.equals(this.root) ? await this.getRoot(options) : await this.find(cid, options)
     this.progress(cid)
     return bytes
+  }
+
+  /**
+   * Resolves once every block fetched so far is in the local store (with
+   * `cacheFetched`; a block the store refused is not), however far the
+   * reader went ahead of the writes.
+   */
+  async cached (): Promise<void> {
+    await this.caching.flush()
+  }
+
+  /** A block from the local store, or on its way there (fetched by this session, being stored behind the reader). */
+  private async stored (cid: CID): Promise<Uint8Array | undefined> {
+    return this.caching.pending(cid.toString()) ?? await this.init.blocks.get(cid)
   }
 
   /** The root, found once: a failed find is tried again by the next ask. */
@@ -107,7 +131,7 @@ export class FetchSession implements BlockSource {
    * peers asked.
    */
   private async find (cid: CID, options: { signal?: AbortSignal, saidNo?: PeerId } = {}): Promise<Uint8Array> {
-    const local = await this.init.blocks.get(cid)
+    const local = await this.stored(cid)
     if (local != null) {
       this.counters.blocksLocal++
       return local
@@ -142,7 +166,7 @@ export class FetchSession implements BlockSource {
    * send, each then finds on its own, as `get` does.
    */
   async getMany (cids: CID[], options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
-    const found = await Promise.all(cids.map(async cid => this.init.blocks.get(cid)))
+    const found = await Promise.all(cids.map(async cid => this.stored(cid)))
     const missing = cids.filter((_, i) => found[i] == null)
     this.counters.blocksLocal += cids.length - missing.length
     const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
@@ -241,9 +265,6 @@ export class FetchSession implements BlockSource {
     if (holder != null) holder.inflight += cids.length
     const blocks = new Map<string, Uint8Array>()
     const lacking = new Set<string>()
-    // stored while the next answers are read: a WebRTC stream whose reader
-    // falls 4 MiB behind is reset
-    const caching: Array<Promise<void>> = []
     // the peer has REQUEST_TIMEOUT_MS to open the stream and then, between
     // any two answers, before the next peer is asked
     const opening = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
@@ -258,7 +279,9 @@ export class FetchSession implements BlockSource {
         if (holder != null) holder.served++
         this.counters.blocksFetched++
         this.counters.bytesFetched += answer.bytes.byteLength
-        if (this.init.cacheFetched) caching.push(this.cache(answer.cid, answer.bytes))
+        // stored while the next answers are read (a WebRTC stream whose reader
+        // falls 4 MiB behind is reset) and after they are handed over
+        if (this.init.cacheFetched) this.caching.add(answer.cid.toString(), answer.bytes, this.cache(answer.cid, answer.bytes))
         blocks.set(answer.cid.toString(), answer.bytes)
       }
       return { blocks, lacking }
@@ -274,7 +297,7 @@ export class FetchSession implements BlockSource {
       return { blocks, lacking, failed: (err as Error).message }
     } finally {
       if (holder != null) holder.inflight -= cids.length
-      await Promise.all(caching)
+      await this.caching.room()
     }
   }
 

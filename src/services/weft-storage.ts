@@ -245,7 +245,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       ...(options.length != null ? { length: options.length } : {})
     })
     // a whole read by a node that keeps what it fetches: it now holds the
-    // file and can serve it to the next reader (the peer CDN)
+    // file and can serve it to the next reader (the peer CDN). The blocks
+    // are stored behind the reader: any read ends once all it fetched are in
+    if (cache) await session.cached()
     if (cache && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {
       this.announce(root)
     }
