@@ -37,6 +37,14 @@ export interface FetchInit {
   /** Finds a block's replica set. */
   finder: ReplicaFinder
   contentRouting: Pick<ContentRouting, 'findProviders'>
+  /**
+   * Servers this node is connected to now, closest to a block first: asked
+   * for a session's first block while its replica set is looked up (a node
+   * that just joined through a server is connected to it, and in a small
+   * network that server holds the file). Without it the first block waits
+   * for the lookup.
+   */
+  connectedServers?: (cid: CID) => Promise<PeerId[]>
   /** How long finding one block may take in all. */
   timeoutMs: number
   /** How long an asked peer may stay silent before the next is asked beside it (default HEDGE_MS). */
@@ -119,8 +127,9 @@ export class FetchSession implements BlockSource {
     const failures: string[] = []
     const from = async (peers: PeerId[]): Promise<Uint8Array | undefined> => this.fromPeers(peers, cid, tried, failures, signal)
     try {
-      const found = await from(this.holders.best(SESSION_TRIES, tried)) ??
-        await from(this.replicaSet(await this.init.finder.candidates(cid, signal, { withSelf: false }))) ??
+      const known = this.holders.best(SESSION_TRIES, tried)
+      const found = await from(known) ??
+        await this.beside(cid, known.length === 0, signal, from) ??
         await from(await this.rootProviders(signal)) ??
         // the remembered membership may be stale or incomplete: ask the network
         await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true })) ??
@@ -133,6 +142,25 @@ export class FetchSession implements BlockSource {
     if (timeout.aborted) throw new BlockNotFoundError(cid.toString(), tried.size, `gave up after ${this.init.timeoutMs} ms${failed}`)
     if (tried.size === 0) throw new BlockNotFoundError(cid.toString(), 0, 'no peers to ask: is this node connected?')
     throw new BlockNotFoundError(cid.toString(), tried.size, `${tried.size - failures.length} said they do not have it${failed}`)
+  }
+
+  /**
+   * The block from its replica set. `first`: the session knows no holder yet
+   * (its first block): the connected servers are asked while the lookup
+   * runs, and a lookup that ends after one of them sent the block still adds
+   * its replica set to the holders (the next blocks spread over all of
+   * them). A connected server that says no costs one round trip: the
+   * lookup's answer is asked next.
+   */
+  private async beside (cid: CID, first: boolean, signal: AbortSignal, from: (peers: PeerId[]) => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
+    const lookup = this.init.finder.candidates(cid, signal, { withSelf: false }).then(peers => this.replicaSet(peers))
+    if (first && this.init.connectedServers != null) {
+      // not awaited if a connected server sends the block first
+      lookup.catch(() => {})
+      const found = await from((await this.init.connectedServers(cid)).slice(0, SESSION_TRIES))
+      if (found != null) return found
+    }
+    return from(await lookup)
   }
 
   /**

@@ -297,6 +297,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       blockProtocol: BLOCK_PROTOCOL,
       finder: this.finder,
       contentRouting: this.components.contentRouting,
+      // this node, which knownClosest counts when it holds replicas, looked in its own store already
+      connectedServers: async cid => (await this.finder.knownClosest(cid, this.replication + 1, { only: peer => this.components.connectionManager.getConnections(peer).length > 0 }))
+        .filter(peer => !peer.equals(this.components.peerId)),
       timeoutMs: this.fetchTimeoutMs,
       cacheFetched,
       onMisbehaviour: (peer, err) => { this.log('peer %p misbehaved: %s', peer, err.message) }

@@ -184,4 +184,72 @@ describe('fetch session', () => {
     assert.equal(asked.length, 1, 'one block request for the root')
     assert.equal(session.counters.blocksFetched, 1)
   })
+
+  describe('a session\'s first block, beside its lookup', () => {
+    /** A replica-set lookup that answers only when told to, and says when it was asked. */
+    function heldLookup (): { finder: ReplicaFinder, answer: (peers: PeerId[]) => void, answered: () => boolean } {
+      let answer!: (peers: PeerId[]) => void
+      let done = false
+      const found = new Promise<PeerId[]>(resolve => { answer = resolve }).finally(() => { done = true })
+      return { finder: { candidates: async () => found } as unknown as ReplicaFinder, answer, answered: () => done }
+    }
+
+    it('takes the first block from a connected server before the lookup has answered', { timeout: 5000 }, async () => {
+      const block = await rawBlock('the root, held by the bootstrap server')
+      const server = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[server.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const { session, asked } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [server] })
+
+      // without the connected ask this would wait for the lookup, which answers only below
+      assert.deepEqual(await session.get(block.cid), block.bytes)
+      assert.equal(lookup.answered(), false)
+      assert.deepEqual(asked, [server.toString()])
+      lookup.answer([])
+    })
+
+    it('asks the lookup\'s replica set when the connected server does not hold the first block', async () => {
+      const block = await rawBlock('held elsewhere')
+      const [bootstrap, holder] = [await randomPeerId(), await randomPeerId()]
+      const peers = new Map([
+        [bootstrap.toString(), blockRequestHandler(new MemoryBlocks())],
+        [holder.toString(), blockRequestHandler(new MemoryBlocks([block]))]
+      ])
+      const { session, asked } = sessionOver(peers, [holder], new MemoryBlocks(), { connectedServers: async () => [bootstrap] })
+
+      assert.deepEqual(await session.get(block.cid), block.bytes)
+      assert.deepEqual(asked, [bootstrap.toString(), holder.toString()])
+    })
+
+    it('adds the replica set of a lookup that answered late to the holders, so later blocks spread over it', { timeout: 5000 }, async () => {
+      const block = await rawBlock('first')
+      const [bootstrap, other] = [await randomPeerId(), await randomPeerId()]
+      const lookup = heldLookup()
+      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [bootstrap] })
+      await session.get(block.cid)
+      assert.equal(session.holders.get(other), undefined)
+
+      lookup.answer([bootstrap, other])
+      // the lookup's answer is taken in its own continuation: let it run
+      await new Promise(resolve => setImmediate(resolve))
+
+      assert.notEqual(session.holders.get(other), undefined)
+    })
+
+    it('asks connected servers only for a session\'s first block, not once holders are known', async () => {
+      const [a, b] = [await rawBlock('a'), await rawBlock('b')]
+      const [holder, bystander] = [await randomPeerId(), await randomPeerId()]
+      let connectedAsks = 0
+      const peers = new Map([[holder.toString(), blockRequestHandler(new MemoryBlocks([a, b]))]])
+      const { session, asked } = sessionOver(peers, [holder], new MemoryBlocks(), { connectedServers: async () => { connectedAsks++; return [bystander] } })
+      session.holders.add(holder)
+
+      await session.get(a.cid)
+      await session.get(b.cid)
+
+      assert.equal(connectedAsks, 0)
+      assert.deepEqual(asked, [holder.toString(), holder.toString()])
+    })
+  })
 })
