@@ -26,8 +26,8 @@ export function transferSection (size: number, figures: TransferFigure[]): Secti
   return {
     id: `transfer-${size}`,
     title: `1. Transfer ${sizeName(size)}, one seeder → one fetcher (MiB/s, until every byte is verified)`,
-    note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s; ' +
-      'except the two weft get (CLI) rows, timed as a user waits: from spawn to exit of a fresh `weft get` process (Node\'s start, its modules, the node, the join and, for -o, the fsync and rename all inside; their own tables below give the span the other rows time). ' +
+    note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s, ' +
+      'except for the two weft get (CLI) rows, timed as a user waits: from spawn to exit of a fresh `weft get` process (Node\'s start, its modules, the node, the join and, for -o, the fsync and rename all inside; the tables 1b below give the span the other rows time); ' +
       'a fresh fetcher process per run. Peak RSS is the fetcher\'s whole process. CPU % of wall: the fetcher\'s CPU time (all threads) while its clock ran, over that time: ' +
       'near 100 the fetcher\'s one JS thread is the bottleneck, well below it the fetcher waits (on the seeder, on round trips, on flow control).',
     columns: ['system', 'MiB/s median (min–max)', 'runs', 'vs libp2p one stream', 'fetcher peak RSS MB', 'fetcher CPU % of wall'],
