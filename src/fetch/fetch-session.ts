@@ -84,6 +84,10 @@ export class FetchSession implements BlockSource {
   private providers: Promise<PeerId[]> | undefined
   private providersAt = 0
   private rootBytes: Promise<Uint8Array> | undefined
+  /** A block a connected server sent before its replica set was looked up: looked up at the next ask. */
+  private unlooked: CID | undefined
+  /** Lookups running only to widen the holders. */
+  private readonly widening = new Set<AbortController>()
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
@@ -120,6 +124,7 @@ export class FetchSession implements BlockSource {
       this.counters.blocksLocal++
       return local
     }
+    this.widen()
     const timeout = AbortSignal.timeout(this.init.timeoutMs)
     const signal = AbortSignal.any([this.signal, timeout, ...(options.signal != null ? [options.signal] : [])])
     const tried = new Set<string>(options.saidNo != null ? [options.saidNo.toString()] : [])
@@ -146,21 +151,45 @@ export class FetchSession implements BlockSource {
 
   /**
    * The block from its replica set. `first`: the session knows no holder yet
-   * (its first block): the connected servers are asked while the lookup
-   * runs, and a lookup that ends after one of them sent the block still adds
-   * its replica set to the holders (the next blocks spread over all of
-   * them). A connected server that says no costs one round trip: the
-   * lookup's answer is asked next.
+   * (its first block): the connected servers are asked first, and the
+   * lookup runs only if they do not send it (one round trip later). The
+   * replica set of a block one of them sent is still looked up, in the
+   * background, once a second block is asked for, so the next blocks spread
+   * over all of its servers; a one-block file (a small get) looks up nothing.
    */
   private async beside (cid: CID, first: boolean, signal: AbortSignal, from: (peers: PeerId[]) => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
-    const lookup = this.init.finder.candidates(cid, signal, { withSelf: false }).then(peers => this.replicaSet(peers))
     if (first && this.init.connectedServers != null) {
-      // not awaited if a connected server sends the block first
-      lookup.catch(() => {})
       const found = await from((await this.init.connectedServers(cid)).slice(0, SESSION_TRIES))
-      if (found != null) return found
+      if (found != null) {
+        this.unlooked ??= cid
+        return found
+      }
     }
-    return from(await lookup)
+    return from(this.replicaSet(await this.init.finder.candidates(cid, signal, { withSelf: false })))
+  }
+
+  /** Looks up, in the background, the replica set of the block a connected server sent, if that is still to do. */
+  private widen (): void {
+    const cid = this.unlooked
+    if (cid == null) return
+    this.unlooked = undefined
+    const widen = new AbortController()
+    this.widening.add(widen)
+    this.init.finder.candidates(cid, AbortSignal.any([this.signal, widen.signal]), { withSelf: false })
+      .then(peers => { this.replicaSet(peers) })
+      // a lookup cut short leaves the holders as they were
+      .catch(() => {})
+      .finally(() => { this.widening.delete(widen) })
+  }
+
+  /**
+   * The reader is done: background lookups that would only widen the holders
+   * are stopped (a node about to stop would otherwise unwind them there).
+   */
+  settle (): void {
+    this.unlooked = undefined
+    for (const widen of this.widening) widen.abort()
+    this.widening.clear()
   }
 
   /**
@@ -172,6 +201,7 @@ export class FetchSession implements BlockSource {
   async getMany (cids: CID[], options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
     const found = await Promise.all(cids.map(async cid => this.init.blocks.get(cid)))
     const missing = cids.filter((_, i) => found[i] == null)
+    if (missing.length > 0) this.widen()
     this.counters.blocksLocal += cids.length - missing.length
     const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
     let lacking = new Set<string>()

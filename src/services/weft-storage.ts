@@ -238,12 +238,16 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   }
 
   private async * read (root: CID, session: FetchSession, options: GetOptions, cache = this.cacheFetched): AsyncGenerator<Uint8Array> {
-    yield * readContent(root, session, {
-      window: DEFAULT_READ_WINDOW,
-      signal: this.signalFor(options),
-      ...(options.offset != null ? { offset: options.offset } : {}),
-      ...(options.length != null ? { length: options.length } : {})
-    })
+    try {
+      yield * readContent(root, session, {
+        window: DEFAULT_READ_WINDOW,
+        signal: this.signalFor(options),
+        ...(options.offset != null ? { offset: options.offset } : {}),
+        ...(options.length != null ? { length: options.length } : {})
+      })
+    } finally {
+      session.settle()
+    }
     // a whole read by a node that keeps what it fetches: it now holds the
     // file and can serve it to the next reader (the peer CDN)
     if (cache && options.offset == null && options.length == null && session.counters.blocksFetched > 0) {

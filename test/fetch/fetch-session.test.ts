@@ -185,13 +185,16 @@ describe('fetch session', () => {
     assert.equal(session.counters.blocksFetched, 1)
   })
 
-  describe('a session\'s first block, beside its lookup', () => {
-    /** A replica-set lookup that answers only when told to, and says when it was asked. */
-    function heldLookup (): { finder: ReplicaFinder, answer: (peers: PeerId[]) => void, answered: () => boolean } {
+  describe('a session\'s first block, from the servers it is connected to', () => {
+    /** A replica-set lookup that answers only when told to, and says how often it was asked and with what signal. */
+    function heldLookup (): { finder: ReplicaFinder, answer: (peers: PeerId[]) => void, answered: () => boolean, asked: () => number, signal: () => AbortSignal | undefined } {
       let answer!: (peers: PeerId[]) => void
       let done = false
+      let asked = 0
+      let last: AbortSignal | undefined
       const found = new Promise<PeerId[]>(resolve => { answer = resolve }).finally(() => { done = true })
-      return { finder: { candidates: async () => found } as unknown as ReplicaFinder, answer, answered: () => done }
+      const finder = { candidates: async (_cid: CID, signal: AbortSignal) => { asked++; last = signal; return found } } as unknown as ReplicaFinder
+      return { finder, answer, answered: () => done, asked: () => asked, signal: () => last }
     }
 
     it('takes the first block from a connected server before the lookup has answered', { timeout: 5000 }, async () => {
@@ -221,20 +224,51 @@ describe('fetch session', () => {
       assert.deepEqual(asked, [bootstrap.toString(), holder.toString()])
     })
 
-    it('adds the replica set of a lookup that answered late to the holders, so later blocks spread over it', { timeout: 5000 }, async () => {
-      const block = await rawBlock('first')
+    it('looks up nothing for a one-block get whose block a connected server sent', async () => {
+      const block = await rawBlock('a small file')
+      const server = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[server.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [server] })
+
+      await session.get(block.cid)
+      session.settle()
+
+      assert.equal(lookup.asked(), 0)
+    })
+
+    it('looks up the first block\'s replica set once a second block is asked for, and its servers join the holders', { timeout: 5000 }, async () => {
+      const [first, second] = [await rawBlock('first'), await rawBlock('second')]
       const [bootstrap, other] = [await randomPeerId(), await randomPeerId()]
       const lookup = heldLookup()
-      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([first, second]))]])
       const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [bootstrap] })
-      await session.get(block.cid)
-      assert.equal(session.holders.get(other), undefined)
+      await session.get(first.cid)
+      assert.equal(lookup.asked(), 0)
 
+      // the second block comes from the holder already known, while the lookup runs beside it
+      await session.get(second.cid)
+      assert.equal(lookup.asked(), 1)
       lookup.answer([bootstrap, other])
       // the lookup's answer is taken in its own continuation: let it run
       await new Promise(resolve => setImmediate(resolve))
 
       assert.notEqual(session.holders.get(other), undefined)
+    })
+
+    it('stops a background lookup once the reader is done (settle)', { timeout: 5000 }, async () => {
+      const [first, second] = [await rawBlock('one'), await rawBlock('two')]
+      const bootstrap = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([first, second]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [bootstrap] })
+      await session.get(first.cid)
+      await session.get(second.cid)
+      assert.equal(lookup.signal()?.aborted, false)
+
+      session.settle()
+
+      assert.equal(lookup.signal()?.aborted, true)
     })
 
     it('asks connected servers only for a session\'s first block, not once holders are known', async () => {
