@@ -15,14 +15,19 @@ export interface CliRun {
   stderr: string
 }
 
-/** Runs `weft <args>` (`bin`: another build's CLI); a run still going after `timeoutMs` is killed (and shows as code null). */
-export async function runCli (args: string[], timeoutMs: number, bin = WEFT_BIN): Promise<CliRun> {
+/**
+ * Runs `weft <args>` (`bin`: another build's CLI); a run still going after
+ * `timeoutMs` is killed (and shows as code null). `stdoutFd`: the child's
+ * stdout is that open file, as a shell's `> file` makes it (its `stdout`
+ * then reads empty).
+ */
+export async function runCli (args: string[], timeoutMs: number, bin = WEFT_BIN, stdoutFd?: number): Promise<CliRun> {
   const started = performance.now()
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
   clearTimeout(timer)

@@ -62,7 +62,7 @@ export async function measureCliStartup (runs: number, tmpDir: string): Promise<
     figure.help = summarize(times.help)
     figure.get = summarize(times.get)
     const phase = (key: keyof GetTimings): Summary => summarize(phases.map(p => p[key]))
-    figure.phases = { load: phase('load'), node: phase('node'), join: phase('join'), firstByte: phase('firstByte'), transfer: phase('transfer'), cpu: phase('cpu') }
+    figure.phases = { load: phase('load'), node: phase('node'), join: phase('join'), firstByte: phase('firstByte'), transfer: phase('transfer'), end: phase('end'), cpu: phase('cpu') }
   })
   figure.load[1] = loadavg()[0]
   return figure
@@ -78,7 +78,7 @@ export function startupSection (f: StartupFigure): Section {
         ['`weft --version`', formatSummary(f.version), met(f.version, STARTUP_TARGETS.version), '–'],
         ['`weft --help`', formatSummary(f.help), met(f.help, STARTUP_TARGETS.help), '–'],
         ['`weft get` of 1 KiB', formatSummary(f.get), met(f.get, STARTUP_TARGETS.get),
-          p == null ? '–' : `load ${formatSummary(p.load)}, node ${formatSummary(p.node)}, join ${formatSummary(p.join)}, first byte ${formatSummary(p.firstByte)}; CPU ${formatSummary(p.cpu)}`]
+          p == null ? '–' : `load ${formatSummary(p.load)}, node ${formatSummary(p.node)}, join ${formatSummary(p.join)}, first byte ${formatSummary(p.firstByte)}, end ${p.end != null ? formatSummary(p.end) : '–'}; CPU ${formatSummary(p.cpu)}`]
       ]
     : [['all', 'failed', f.error ?? '', '']]
   return {

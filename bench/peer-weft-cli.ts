@@ -1,8 +1,12 @@
 // weft as a user runs it (issue 15, item 1): the seeder is a `weft start`
 // process given the file by `weft put`; each fetch is a fresh `weft get CID
-// -o FILE --timings` process, timed from spawn to exit, as a person at a
+// -o FILE --timings` process (or `weft get CID > FILE`), timed from spawn to exit, as a person at a
 // terminal waits for it. Its own --timings line says where the time went
 // (load, node, join, first byte, transfer) and what CPU and memory it used.
+//
+// variant 'stdout': `weft get CID --timings > FILE`, as issue 15 item 1 words
+// it: the child's stdout is the file, opened by the harness as a shell's
+// redirection opens it (no fsync, no rename: what `-o` adds for a durable file).
 //
 // seed: `weft start` on the task's host (TCP only, HTTP off, repair off: one
 // server has no one to repair with), then `weft put FILE --min-replicas 1`
@@ -13,7 +17,7 @@
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, open, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseTimings, type CliPhases } from './cli-timings.js'
@@ -26,9 +30,13 @@ export type { CliPhases }
 /** How long a seeder may take to start and take the file. */
 const SEED_LIMIT_MS = 300_000
 
-/** A CLI fetch's result: the transfer figure's, plus its phases. */
+/**
+ * A CLI fetch's result: the transfer figure's, plus its phases and
+ * `dialToLastByte` (join + first byte + transfer: the span the stream row's
+ * clock covers, from its dial to its last byte).
+ */
 export interface CliFetchResult extends FetchResult {
-  phases: CliPhases
+  phases: CliPhases & { dialToLastByte: number }
 }
 
 async function seed (t: SeedTask): Promise<void> {
@@ -66,19 +74,32 @@ async function sha256File (path: string): Promise<string> {
   return hash.digest('hex')
 }
 
-async function fetch ({ seeders, size, sha256 }: FetchTask): Promise<void> {
+/** `weft get CID [-o FILE] --timings`, or with its stdout redirected to FILE; timed spawn to exit. */
+async function runGet (cid: string, addr: string, out: string, variant: string | undefined): Promise<Awaited<ReturnType<typeof runCli>>> {
+  const common = ['-q', '--timings', '--bootstrap', addr]
+  if (variant !== 'stdout') return runCli(['get', cid, '-o', out, ...common], 600_000)
+  // opened before the clock starts, as a shell opens `> file` before it runs the command
+  const file = await open(out, 'w')
+  try {
+    return await runCli(['get', cid, ...common], 600_000, WEFT_BIN, file.fd)
+  } finally {
+    await file.close()
+  }
+}
+
+async function fetch ({ seeders, size, sha256, variant }: FetchTask): Promise<void> {
   const cid = seeders[0]?.cid as string | undefined
   const addr = (seeders[0]?.addrs as string[] | undefined)?.[0]
   if (cid == null || addr == null) throw new Error('the seeder reported no CID or address')
   const dir = await mkdtemp(join(process.env.TMPDIR ?? '/tmp', 'weft-cli-get-'))
   const out = join(dir, 'file')
   try {
-    const get = await runCli(['get', cid, '-o', out, '-q', '--timings', '--bootstrap', addr], 600_000)
+    const get = await runGet(cid, addr, out, variant)
     if (get.code !== 0) throw new Error(`weft get exited ${String(get.code)}: ${get.stderr.trim()}`)
     const { phases, cpuMs, maxRssBytes } = parseTimings(get.stderr)
     const got = await sha256File(out)
     const bytes = (await stat(out)).size
-    const result: CliFetchResult = { ok: got === sha256 && bytes === size, ms: get.ms, bytes, sha256: got, maxRssBytes, cpuMs, phases }
+    const result: CliFetchResult = { ok: got === sha256 && bytes === size, ms: get.ms, bytes, sha256: got, maxRssBytes, cpuMs, phases: { ...phases, dialToLastByte: phases.join + phases.firstByte + phases.transfer } }
     report(result)
   } finally {
     await rm(dir, { recursive: true, force: true })

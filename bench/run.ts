@@ -26,7 +26,7 @@ import { measureRepair, repairSection } from './repair.js'
 import { auditCostSection, measureAuditCost, measureReput, measureRestore, restoreSection, reputSection, type RestoreFigure } from './durability.js'
 import { measureScale, scaleSection, type ScaleFigure } from './scale.js'
 import { markdown, writeResults, type Section } from './report.js'
-import { ROOT, SYSTEMS, WEFT_GET_CLI } from './systems.js'
+import { ROOT, SYSTEMS, WEFT_GET_CLI, WEFT_GET_CLI_STDOUT } from './systems.js'
 import { targetsSection, type TransferFigures } from './targets.js'
 import { measureCliStartup, startupSection } from './cli-startup.js'
 import { measureTransfer, type TransferFigure, type TransferOptions } from './transfer.js'
@@ -66,8 +66,9 @@ async function transfers (options: BenchOptions, file: (size: number) => Promise
     for (const size of options.sizes) {
       single.set(size, await measure(size, 1))
       sections.push(transferSection(size, single.get(size) ?? []))
-      const cli = single.get(size)?.find(f => f.system === WEFT_GET_CLI && f.phases != null)
-      if (cli != null) sections.push(cliPhasesSection(size, cli))
+      for (const cli of single.get(size)?.filter(f => (f.system === WEFT_GET_CLI || f.system === WEFT_GET_CLI_STDOUT) && f.phases != null) ?? []) {
+        sections.push(cliPhasesSection(size, cli))
+      }
     }
   }
   if (options.only.has('swarm')) {

@@ -19,6 +19,9 @@ export const WEFT_GET = 'weft get'
 /** weft as a user runs it: `weft start` seeded by `weft put`, a fresh `weft get` process per run. */
 export const WEFT_GET_CLI = 'weft get (CLI)'
 
+/** The same, as issue 15 item 1 words it: `weft get CID > file`, stdout redirected to a file by the benchmark. */
+export const WEFT_GET_CLI_STDOUT = 'weft get (CLI, > file)'
+
 export const HELIA = 'Helia'
 export const WEBTORRENT = 'WebTorrent'
 
@@ -29,6 +32,7 @@ export const SYSTEMS: TransferSystem[] = [
   // seed = a weft server holding every block, fetch = a transient node's get, verified
   { name: WEFT_GET, script: compiled('peer-weft.js'), swarms: true },
   { name: WEFT_GET_CLI, script: compiled('peer-weft-cli.js'), swarms: false },
+  { name: WEFT_GET_CLI_STDOUT, script: compiled('peer-weft-cli.js'), swarms: false, variant: 'stdout' },
   { name: HELIA, script: `${PEERS_DIR}helia.mjs`, swarms: true },
   { name: WEBTORRENT, script: `${PEERS_DIR}webtorrent.mjs`, swarms: true }
 ]

@@ -3,7 +3,7 @@
 import { fetcherVerdict, type MemoryFigures } from './memory.js'
 import { type Section } from './report.js'
 import { percentile } from './stats.js'
-import { HELIA, STACK_LIMIT, WEBTORRENT, WEFT_GET, WEFT_GET_CLI } from './systems.js'
+import { HELIA, STACK_LIMIT, WEBTORRENT, WEFT_GET, WEFT_GET_CLI, WEFT_GET_CLI_STDOUT } from './systems.js'
 import type { DhtFigure } from './dht.js'
 import type { DownloadFigure } from './page-download.js'
 import type { TransferFigure } from './transfer.js'
@@ -99,6 +99,8 @@ export function targetsSection (dht: DhtFigure[], transfers: TransferFigures, me
     ['weft get ≥ WebTorrent', ratioRow(transfers, WEBTORRENT, 1)],
     ['weft get (CLI, as a user runs it) ≥ 0.85× the libp2p one-stream limit', ratioRow(transfers, STACK_LIMIT, 0.85, WEFT_GET_CLI)],
     ['weft get (CLI) ≥ 2× Helia', ratioRow(transfers, HELIA, 2, WEFT_GET_CLI)],
+    ['weft get CID > file (CLI, stdout) ≥ 0.85× the libp2p one-stream limit', ratioRow(transfers, STACK_LIMIT, 0.85, WEFT_GET_CLI_STDOUT)],
+    ['weft get CID > file (CLI, stdout) ≥ 2× Helia', ratioRow(transfers, HELIA, 2, WEFT_GET_CLI_STDOUT)],
     ['4 seeders faster than 1 where the seeder is the bottleneck', swarm],
     ['fetcher RSS flat in file size, < 300 MB at 1 GiB', rss],
     ['p95 hops ≤ 4, p50 < 100 ms, replica set 100 % at 500 nodes over processes', dhtRow],

@@ -26,7 +26,8 @@ export function transferSection (size: number, figures: TransferFigure[]): Secti
   return {
     id: `transfer-${size}`,
     title: `1. Transfer ${sizeName(size)}, one seeder → one fetcher (MiB/s, until every byte is verified)`,
-    note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s; ' +
+    note: 'The fetcher\'s clock runs from its first network action (connect or dial, handshakes included) until the SHA-256 of every byte it received matched the seeder\'s, ' +
+      'except for the two weft get (CLI) rows, timed as a user waits: from spawn to exit of a fresh `weft get` process (Node\'s start, its modules, the node, the join and, for -o, the fsync and rename all inside; the tables 1b below give the span the other rows time); ' +
       'a fresh fetcher process per run. Peak RSS is the fetcher\'s whole process. CPU % of wall: the fetcher\'s CPU time (all threads) while its clock ran, over that time: ' +
       'near 100 the fetcher\'s one JS thread is the bottleneck, well below it the fetcher waits (on the seeder, on round trips, on flow control).',
     columns: ['system', 'MiB/s median (min–max)', 'runs', 'vs libp2p one stream', 'fetcher peak RSS MB', 'fetcher CPU % of wall'],
@@ -81,7 +82,9 @@ const PHASE_NAMES: Record<string, string> = {
   node: 'node (make and start the transient node)',
   join: 'join (until the DHT knows the servers dialled)',
   firstByte: 'first byte (the root\'s lookup and fetch)',
-  transfer: 'transfer (the rest of the bytes)'
+  transfer: 'transfer (the rest of the bytes)',
+  end: 'end (after the last byte: the node\'s stop; for -o the fsync and rename too)',
+  dialToLastByte: 'dial to last byte (join + first byte + transfer: the span the stream row times)'
 }
 
 /** Item 1b: where the CLI fetcher's time went, per phase, from its --timings line. */
@@ -89,10 +92,11 @@ export function cliPhasesSection (size: number, figure: TransferFigure): Section
   const phases = figure.phases ?? {}
   const total = figure.ms?.median ?? 0
   return {
-    id: `cli-phases-${size}`,
+    id: `cli-phases-${size}${figure.variant != null ? `-${figure.variant}` : ''}`,
     title: `1b. Where ${figure.system}'s time went, ${sizeName(size)} (ms, median (min–max) of the counted runs)`,
-    note: '`weft get CID -o FILE --timings`, a fresh process per run, timed by the benchmark from spawn to exit; the phases are the CLI\'s own clock (ms since its process started). ' +
-      'What is left of the spawn-to-exit time beyond the phases is the node\'s stop, the rename of the written file and the process\'s exit.',
+    note: `\`${figure.variant === 'stdout' ? 'weft get CID --timings > FILE' : 'weft get CID -o FILE --timings'}\`, a fresh process per run, timed by the benchmark from spawn to exit; the phases are the CLI's own clock (ms since its process started). ` +
+      'What is left of the spawn-to-exit time beyond the phases is the process\'s exit. The stream row\'s clock runs only from its dial to its last byte (its process start and node creation are outside it): ' +
+      `dial to last byte here is that span, ${dialRate(figure)}.`,
     columns: ['phase', 'ms', 'share of spawn to exit'],
     rows: [
       ...Object.entries(phases).map(([phase, s]) => [PHASE_NAMES[phase] ?? phase, formatSummary(s), total > 0 ? `${(s.median / total * 100).toFixed(0)} %` : '–']),
@@ -100,6 +104,12 @@ export function cliPhasesSection (size: number, figure: TransferFigure): Section
     ],
     data: figure
   }
+}
+
+/** The CLI's dial-to-last-byte span as MiB/s, the stream row's way of timing. */
+function dialRate (figure: TransferFigure): string {
+  const span = figure.phases?.dialToLastByte?.median
+  return span == null || span <= 0 ? 'not measured' : `${(figure.size / MIB / (span / 1000)).toFixed(0)} MiB/s (median span)`
 }
 
 function scale (s: { median: number, min: number, max: number, runs: number[] }, k: number): typeof s {

@@ -31,6 +31,8 @@ export interface FetchTask {
   seeders: Array<Record<string, unknown>>
   size: number
   sha256: string
+  /** The system's variant, for a peer script that runs more than one row (`weft get (CLI)` to a file or to stdout). */
+  variant?: string
 }
 
 /** A system whose peers the benchmark runs. */
@@ -42,11 +44,15 @@ export interface TransferSystem {
   missing?: string
   /** Whether the fetcher can use several seeders at once. */
   swarms: boolean
+  /** Told to its fetchers as `FetchTask.variant`. */
+  variant?: string
 }
 
 /** One system's figure for one file and seeder count. */
 export interface TransferFigure {
   system: string
+  /** The system's variant (`stdout` for the CLI row writing to a redirected stdout). */
+  variant?: string
   size: number
   seeders: number
   status: 'ok' | 'failed' | 'not built yet' | 'n/a'
@@ -84,7 +90,7 @@ function phaseSummaries (runs: Array<Record<string, number>>): Record<string, Su
 
 /** Measures `system` moving `file` from `seeders` seeders to fresh fetchers. */
 export async function measureTransfer (system: TransferSystem, file: RandomFile, seeders: number, options: TransferOptions): Promise<TransferFigure> {
-  const figure: TransferFigure = { system: system.name, size: file.size, seeders, status: 'ok' }
+  const figure: TransferFigure = { system: system.name, size: file.size, seeders, status: 'ok', ...(system.variant != null ? { variant: system.variant } : {}) }
   if (system.script == null) return { ...figure, status: 'not built yet', error: system.missing }
   if (seeders > 1 && !system.swarms) return { ...figure, status: 'n/a' }
   const running: RunningPeer[] = []
@@ -103,7 +109,7 @@ export async function measureTransfer (system: TransferSystem, file: RandomFile,
       const netns = options.seedHosts?.[i]?.netns
       running.push(await startPeer(system.script, task, fetchTimeout(file.size), netns != null ? { prefix: ['ip', 'netns', 'exec', netns] } : {}))
     }
-    const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256 }
+    const task: FetchTask = { role: 'fetch', seeders: running.map(r => r.info), size: file.size, sha256: file.sha256, ...(system.variant != null ? { variant: system.variant } : {}) }
     const results: Array<FetchResult & { phases?: Record<string, number> }> = []
     const warmups = options.warmups ?? 1
     for (let run = 0; run < warmups + options.runs; run++) {

@@ -45,6 +45,14 @@ export interface FetchInit {
   /** Finds a block's replica set. */
   finder: ReplicaFinder
   contentRouting: Pick<ContentRouting, 'findProviders'>
+  /**
+   * Servers this node is connected to now, closest to a block first: asked
+   * for a session's first block while its replica set is looked up (a node
+   * that just joined through a server is connected to it, and in a small
+   * network that server holds the file). Without it the first block waits
+   * for the lookup.
+   */
+  connectedServers?: (cid: CID) => Promise<PeerId[]>
   /** How long finding one block may take in all. */
   timeoutMs: number
   /** How long an asked peer may stay silent before the next is asked beside it (default HEDGE_MS). */
@@ -86,6 +94,10 @@ export class FetchSession implements BlockSource {
   private providers: Promise<PeerId[]> | undefined
   private providersAt = 0
   private rootBytes: Promise<Uint8Array> | undefined
+  /** A block a connected server sent before its replica set was looked up: looked up at the next ask. */
+  private unlooked: CID | undefined
+  /** Lookups running only to widen the holders. */
+  private readonly widening = new Set<AbortController>()
 
   constructor (private readonly init: FetchInit, private readonly root: CID, private readonly signal: AbortSignal) {}
 
@@ -136,6 +148,7 @@ export class FetchSession implements BlockSource {
       this.counters.blocksLocal++
       return local
     }
+    this.widen()
     const timeout = AbortSignal.timeout(this.init.timeoutMs)
     const signal = AbortSignal.any([this.signal, timeout, ...(options.signal != null ? [options.signal] : [])])
     const tried = new Set<string>(options.saidNo != null ? [options.saidNo.toString()] : [])
@@ -143,8 +156,9 @@ export class FetchSession implements BlockSource {
     const failures: string[] = []
     const from = async (peers: PeerId[]): Promise<Uint8Array | undefined> => this.fromPeers(peers, cid, tried, failures, signal)
     try {
-      const found = await from(this.holders.best(SESSION_TRIES, tried)) ??
-        await from(this.replicaSet(await this.init.finder.candidates(cid, signal, { withSelf: false }))) ??
+      const known = this.holders.best(SESSION_TRIES, tried)
+      const found = await from(known) ??
+        await this.beside(cid, known.length === 0, signal, from) ??
         await from(await this.rootProviders(signal)) ??
         // the remembered membership may be stale or incomplete: ask the network
         await from(await this.init.finder.candidates(cid, signal, { withSelf: false, fresh: true })) ??
@@ -160,6 +174,49 @@ export class FetchSession implements BlockSource {
   }
 
   /**
+   * The block from its replica set. `first`: the session knows no holder yet
+   * (its first block): the connected servers are asked first, and the
+   * lookup runs only if they do not send it (one round trip later). The
+   * replica set of a block one of them sent is still looked up, in the
+   * background, once a second block is asked for, so the next blocks spread
+   * over all of its servers; a one-block file (a small get) looks up nothing.
+   */
+  private async beside (cid: CID, first: boolean, signal: AbortSignal, from: (peers: PeerId[]) => Promise<Uint8Array | undefined>): Promise<Uint8Array | undefined> {
+    if (first && this.init.connectedServers != null) {
+      const found = await from((await this.init.connectedServers(cid)).slice(0, SESSION_TRIES))
+      if (found != null) {
+        this.unlooked ??= cid
+        return found
+      }
+    }
+    return from(this.replicaSet(await this.init.finder.candidates(cid, signal, { withSelf: false })))
+  }
+
+  /** Looks up, in the background, the replica set of the block a connected server sent, if that is still to do. */
+  private widen (): void {
+    const cid = this.unlooked
+    if (cid == null) return
+    this.unlooked = undefined
+    const widen = new AbortController()
+    this.widening.add(widen)
+    this.init.finder.candidates(cid, AbortSignal.any([this.signal, widen.signal]), { withSelf: false })
+      .then(peers => { this.replicaSet(peers) })
+      // a lookup cut short leaves the holders as they were
+      .catch(() => {})
+      .finally(() => { this.widening.delete(widen) })
+  }
+
+  /**
+   * The reader is done: background lookups that would only widen the holders
+   * are stopped (a node about to stop would otherwise unwind them there).
+   */
+  settle (): void {
+    this.unlooked = undefined
+    for (const widen of this.widening) widen.abort()
+    this.widening.clear()
+  }
+
+  /**
    * The verified bytes of several blocks, in order. Those not stored here go
    * to the session's least busy holder in one request, on one stream (a
    * stream per block costs the fetcher ~1 ms of CPU per MiB); any it does not
@@ -168,6 +225,7 @@ export class FetchSession implements BlockSource {
   async getMany (cids: CID[], options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
     const found = await Promise.all(cids.map(async cid => this.stored(cid)))
     const missing = cids.filter((_, i) => found[i] == null)
+    if (missing.length > 0) this.widen()
     this.counters.blocksLocal += cids.length - missing.length
     const [peer] = missing.length > 1 ? this.holders.best(1, new Set()) : []
     let lacking = new Set<string>()

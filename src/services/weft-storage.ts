@@ -238,12 +238,16 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
   }
 
   private async * read (root: CID, session: FetchSession, options: GetOptions, cache = this.cacheFetched): AsyncGenerator<Uint8Array> {
-    yield * readContent(root, session, {
-      window: DEFAULT_READ_WINDOW,
-      signal: this.signalFor(options),
-      ...(options.offset != null ? { offset: options.offset } : {}),
-      ...(options.length != null ? { length: options.length } : {})
-    })
+    try {
+      yield * readContent(root, session, {
+        window: DEFAULT_READ_WINDOW,
+        signal: this.signalFor(options),
+        ...(options.offset != null ? { offset: options.offset } : {}),
+        ...(options.length != null ? { length: options.length } : {})
+      })
+    } finally {
+      session.settle()
+    }
     // a whole read by a node that keeps what it fetches: it now holds the
     // file and can serve it to the next reader (the peer CDN). The blocks
     // are stored behind the reader: any read ends once all it fetched are in
@@ -299,6 +303,9 @@ export class DefaultWeftStorage implements WeftStorage, Startable {
       blockProtocol: BLOCK_PROTOCOL,
       finder: this.finder,
       contentRouting: this.components.contentRouting,
+      // this node, which knownClosest counts when it holds replicas, looked in its own store already
+      connectedServers: async cid => (await this.finder.knownClosest(cid, this.replication + 1, { only: peer => this.components.connectionManager.getConnections(peer).length > 0 }))
+        .filter(peer => !peer.equals(this.components.peerId)),
       timeoutMs: this.fetchTimeoutMs,
       cacheFetched,
       onMisbehaviour: (peer, err) => { this.log('peer %p misbehaved: %s', peer, err.message) }

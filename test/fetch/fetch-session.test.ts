@@ -184,4 +184,106 @@ describe('fetch session', () => {
     assert.equal(asked.length, 1, 'one block request for the root')
     assert.equal(session.counters.blocksFetched, 1)
   })
+
+  describe('a session\'s first block, from the servers it is connected to', () => {
+    /** A replica-set lookup that answers only when told to, and says how often it was asked and with what signal. */
+    function heldLookup (): { finder: ReplicaFinder, answer: (peers: PeerId[]) => void, answered: () => boolean, asked: () => number, signal: () => AbortSignal | undefined } {
+      let answer!: (peers: PeerId[]) => void
+      let done = false
+      let asked = 0
+      let last: AbortSignal | undefined
+      const found = new Promise<PeerId[]>(resolve => { answer = resolve }).finally(() => { done = true })
+      const finder = { candidates: async (_cid: CID, signal: AbortSignal) => { asked++; last = signal; return found } } as unknown as ReplicaFinder
+      return { finder, answer, answered: () => done, asked: () => asked, signal: () => last }
+    }
+
+    it('takes the first block from a connected server before the lookup has answered', { timeout: 5000 }, async () => {
+      const block = await rawBlock('the root, held by the bootstrap server')
+      const server = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[server.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const { session, asked } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [server] })
+
+      // without the connected ask this would wait for the lookup, which answers only below
+      assert.deepEqual(await session.get(block.cid), block.bytes)
+      assert.equal(lookup.answered(), false)
+      assert.deepEqual(asked, [server.toString()])
+      lookup.answer([])
+    })
+
+    it('asks the lookup\'s replica set when the connected server does not hold the first block', async () => {
+      const block = await rawBlock('held elsewhere')
+      const [bootstrap, holder] = [await randomPeerId(), await randomPeerId()]
+      const peers = new Map([
+        [bootstrap.toString(), blockRequestHandler(new MemoryBlocks())],
+        [holder.toString(), blockRequestHandler(new MemoryBlocks([block]))]
+      ])
+      const { session, asked } = sessionOver(peers, [holder], new MemoryBlocks(), { connectedServers: async () => [bootstrap] })
+
+      assert.deepEqual(await session.get(block.cid), block.bytes)
+      assert.deepEqual(asked, [bootstrap.toString(), holder.toString()])
+    })
+
+    it('looks up nothing for a one-block get whose block a connected server sent', async () => {
+      const block = await rawBlock('a small file')
+      const server = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[server.toString(), blockRequestHandler(new MemoryBlocks([block]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [server] })
+
+      await session.get(block.cid)
+      session.settle()
+
+      assert.equal(lookup.asked(), 0)
+    })
+
+    it('looks up the first block\'s replica set once a second block is asked for, and its servers join the holders', { timeout: 5000 }, async () => {
+      const [first, second] = [await rawBlock('first'), await rawBlock('second')]
+      const [bootstrap, other] = [await randomPeerId(), await randomPeerId()]
+      const lookup = heldLookup()
+      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([first, second]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [bootstrap] })
+      await session.get(first.cid)
+      assert.equal(lookup.asked(), 0)
+
+      // the second block comes from the holder already known, while the lookup runs beside it
+      await session.get(second.cid)
+      assert.equal(lookup.asked(), 1)
+      lookup.answer([bootstrap, other])
+      // the lookup's answer is taken in its own continuation: let it run
+      await new Promise(resolve => setImmediate(resolve))
+
+      assert.notEqual(session.holders.get(other), undefined)
+    })
+
+    it('stops a background lookup once the reader is done (settle)', { timeout: 5000 }, async () => {
+      const [first, second] = [await rawBlock('one'), await rawBlock('two')]
+      const bootstrap = await randomPeerId()
+      const lookup = heldLookup()
+      const peers = new Map([[bootstrap.toString(), blockRequestHandler(new MemoryBlocks([first, second]))]])
+      const { session } = sessionOver(peers, [], new MemoryBlocks(), { finder: lookup.finder, connectedServers: async () => [bootstrap] })
+      await session.get(first.cid)
+      await session.get(second.cid)
+      assert.equal(lookup.signal()?.aborted, false)
+
+      session.settle()
+
+      assert.equal(lookup.signal()?.aborted, true)
+    })
+
+    it('asks connected servers only for a session\'s first block, not once holders are known', async () => {
+      const [a, b] = [await rawBlock('a'), await rawBlock('b')]
+      const [holder, bystander] = [await randomPeerId(), await randomPeerId()]
+      let connectedAsks = 0
+      const peers = new Map([[holder.toString(), blockRequestHandler(new MemoryBlocks([a, b]))]])
+      const { session, asked } = sessionOver(peers, [holder], new MemoryBlocks(), { connectedServers: async () => { connectedAsks++; return [bystander] } })
+      session.holders.add(holder)
+
+      await session.get(a.cid)
+      await session.get(b.cid)
+
+      assert.equal(connectedAsks, 0)
+      assert.deepEqual(asked, [holder.toString(), holder.toString()])
+    })
+  })
 })
