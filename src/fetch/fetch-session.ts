@@ -47,10 +47,10 @@ export interface FetchInit {
   contentRouting: Pick<ContentRouting, 'findProviders'>
   /**
    * Servers this node is connected to now, closest to a block first: asked
-   * for a session's first block while its replica set is looked up (a node
+   * for a session's first block before its replica set is looked up (a node
    * that just joined through a server is connected to it, and in a small
-   * network that server holds the file). Without it the first block waits
-   * for the lookup.
+   * network that server holds the file); the lookup runs if they do not
+   * send it. Without it the first block waits for the lookup.
    */
   connectedServers?: (cid: CID) => Promise<PeerId[]>
   /** How long finding one block may take in all. */
