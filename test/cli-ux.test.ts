@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createSocket } from 'node:dgram'
 import { existsSync } from 'node:fs'
 import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo, type Server } from 'node:net'
@@ -163,6 +164,20 @@ describe('weft says what is wrong, in one line', () => {
       assert.equal(existsSync(data), false, 'the failed start removed the directory it made')
     } finally {
       server.close()
+    }
+  })
+
+  it('a taken WebRTC-direct UDP port names the address and the setting, no stack trace', async () => {
+    const socket = createSocket('udp4')
+    await new Promise<void>(resolve => socket.bind(0, TEST_HOST, resolve))
+    try {
+      const address = `/ip4/${TEST_HOST}/udp/${socket.address().port}/webrtc-direct`
+      const { code, stderr } = await runWeft(['start', '--data', await tempDir(), '--listen', `/ip4/${TEST_HOST}/tcp/0`, '--listen', address, '--http.enabled', 'false'])
+      assert.equal(code, 1)
+      assert.equal(stderr.split('\n').length, 2, stderr)
+      assert.equal(stderr, `weft: ListenError: cannot listen on ${address} (the UDP port is taken, by another weft start perhaps): change "listen" (--listen MULTIADDR; port 0 picks a free one)\n`)
+    } finally {
+      socket.close()
     }
   })
 

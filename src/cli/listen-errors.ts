@@ -16,9 +16,16 @@ function reasonFor (code: string | undefined, fallback: string): string {
 
 /**
  * The ListenError for libp2p's UnsupportedListenAddressesError (its message
- * lists each failed address and its error), or undefined for any other error.
+ * lists each failed address and its error), or for WebRTC-direct's failure to
+ * bind its UDP port (which names no address: `listen` gives the ones it may
+ * be), or undefined for any other error.
  */
-export function listenErrorFromLibp2p (err: any): ListenError | undefined {
+export function listenErrorFromLibp2p (err: any, listen: string[] = []): ListenError | undefined {
+  if (err?.message === 'Failed to register ICE UDP mux listener') {
+    const udp = listen.filter(a => a.includes('/webrtc-direct'))
+    const list = udp.length > 0 ? udp.join(', ') : 'a WebRTC-direct address'
+    return new ListenError(`cannot listen on ${list} (the UDP port is taken, by another weft start perhaps): change "listen" (--listen MULTIADDR; port 0 picks a free one)`, udp[0] ?? '', 'listen', { cause: err })
+  }
   if (err?.name !== 'UnsupportedListenAddressesError') return undefined
   const failed = [...String(err.message).matchAll(/^\s*(\/\S+): (?:\w*Error: )?(?:listen (E[A-Z]+)\b)?(.*)$/gm)]
     .map(m => ({ address: m[1], reason: reasonFor(m[2], m[3].trim()) }))

@@ -8,6 +8,7 @@ import { lazyTransport, type TransportFactory } from './lazy-transport.js'
 import { nodeNoiseCrypto } from './noise-crypto.js'
 import { isKeyText, isWebRTC, keyTextBytes, protectorFor } from './private-network.js'
 import { RelayRangeLimit, type RelayRangeComponents } from './relay-range-limit.js'
+import { settleUdpPorts } from './udp-ports.js'
 import type { Role } from '../config/config.js'
 import type { Libp2pOptions } from 'libp2p'
 
@@ -47,14 +48,11 @@ export async function libp2pOptions (input: OptionsInput): Promise<Libp2pOptions
     : await serverTransports(webRTCs.length > 0, rtcConfiguration)
   const { circuitRelayServer } = relays ? await import('@libp2p/circuit-relay-v2') : { circuitRelayServer: undefined }
   const keychain = transient ? undefined : (await import('@libp2p/keychain')).keychain
+  const listen = (common.addresses?.listen ?? []).filter(a => key == null || !isWebRTC(a))
   return {
     ...common,
-    ...(key != null
-      ? {
-          connectionProtector: protectorFor(input.preSharedKey, key.bytes, key.where),
-          addresses: { ...common.addresses, listen: (common.addresses?.listen ?? []).filter(a => !isWebRTC(a)) }
-        }
-      : {}),
+    addresses: { ...common.addresses, listen: await settleUdpPorts(listen) },
+    ...(key != null ? { connectionProtector: protectorFor(input.preSharedKey, key.bytes, key.where) } : {}),
     ...(relays ? { connectionGater: { ...common.connectionGater, denyInboundRelayReservation: rangeLimit.deny } } : {}),
     connectionEncrypters: [noise({ crypto: nodeNoiseCrypto })],
     transports: [tcp(), ...others],

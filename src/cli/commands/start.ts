@@ -34,7 +34,7 @@ export const start: Command = {
       node = await createNode(config)
     } catch (err) {
       await before.undo()
-      throw listenErrorFromLibp2p(err) ?? err
+      throw listenErrorFromLibp2p(err, config.listen) ?? err
     }
     let http: HttpServer | undefined
     let ready = false
