@@ -234,6 +234,11 @@ export class FetchSession implements BlockSource {
       const sent = await this.request(peer, missing, signal)
       for (const [i, cid] of cids.entries()) found[i] ??= sent.blocks.get(cid.toString())
       lacking = sent.lacking
+      // a holder that sent nothing and failed (a page whose tab was closed,
+      // a server gone) ranks below those that serve: the next batch, and
+      // this batch's blocks found one by one, go elsewhere
+      const holder = this.holders.get(peer)
+      if (sent.failed != null && sent.blocks.size === 0 && holder != null) holder.misses++
     }
     const all = await Promise.all(cids.map(async (cid, i) => found[i] ?? this.find(cid, {
       ...options,

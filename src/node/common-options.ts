@@ -6,6 +6,7 @@ import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } 
 import { ping, type Ping } from '@libp2p/ping'
 import { weftStorage } from '../services/index.js'
 import { withTableIntake, type TableIntake } from './connected-table.js'
+import { keepClientsOut } from './dht-clients.js'
 import { rejoin, type Rejoin } from './rejoin.js'
 import type { PreSharedKey } from './private-network.js'
 import type { Keychain } from '@libp2p/keychain'
@@ -152,7 +153,9 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
       // offered to the table (dialled and pinged if new). Taking only connected
       // peers cut the idle load of 500 nodes from 1.6 to 0.2 cores but missed
       // 1 replica set in 10 (docs/performance.md, "DHT: what a lookup's answers cost")
-      dht: withTableIntake(dhtQuery.tableIntake ?? 'all', kadDHT({
+      // and never a DHT client, though libp2p marks one as a DHT server once
+      // it sent a query (see keepClientsOut)
+      dht: withTableIntake(dhtQuery.tableIntake ?? 'all', keepClientsOut(config.dht.protocol, kadDHT({
         protocol: config.dht.protocol,
         // kad-dht's code defaults to client mode: servers must say so to answer queries
         clientMode: !isServer,
@@ -181,7 +184,7 @@ export function commonOptions ({ config, privateKey, datastore, blocks, transien
         // a connected server's way into the table (that ping, and whatever
         // it waits for in the table's queue) may take a few such waits
         onPeerConnectTimeout: 3 * SLOW_PEER_MIN_MS
-      })),
+      }))),
       storage: weftStorage({
         blocks,
         chunkSize: config.storage.chunkSize,

@@ -1,7 +1,8 @@
 import { JoinTimeoutError } from '../errors.js'
 import { closestPeers } from '../placement/dht-closest-peers.js'
+import { IdentifiedProtocol } from './identified-protocol.js'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
-import type { AbortOptions, PeerId, PeerStore } from '@libp2p/interface'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
 // Everything weft knows of kad-dht's internals is in this file: the routing
@@ -42,12 +43,6 @@ export function routingTableOf (libp2p: Libp2p<DhtServices>): RoutingTableView |
   return (libp2p.services.dht as Partial<SingleKadDHT>).routingTable as RoutingTableView | undefined
 }
 
-/** How many of `peers` speak `dhtProtocol` (are DHT servers), as far as identify told the peer store. */
-export async function dhtServersAmong (peers: PeerId[], peerStore: PeerStore, dhtProtocol: string): Promise<number> {
-  const known = await Promise.all(peers.map(async peer => peerStore.get(peer).catch(() => undefined)))
-  return known.filter(peer => peer?.protocols.includes(dhtProtocol) === true).length
-}
-
 /** What `WeftNode.joined` waits for. */
 export interface JoinedOptions extends AbortOptions {
   /**
@@ -81,8 +76,11 @@ export class Joining {
   private readonly onSelfQuery = (): void => { this.selfLookupFinished() }
   private readonly stopped = new AbortController()
   private readonly topUpTimer: ReturnType<typeof setInterval>
+  /** The connected peers that are DHT servers, by their identify (pages that sent a query are not). */
+  private readonly dhtServers: IdentifiedProtocol
 
-  constructor (private readonly libp2p: Libp2p<DhtServices>, private readonly dhtProtocol: string, topUpMs = TOP_UP_MS) {
+  constructor (private readonly libp2p: Libp2p<DhtServices>, dhtProtocol: string, topUpMs = TOP_UP_MS) {
+    this.dhtServers = new IdentifiedProtocol(libp2p, dhtProtocol)
     libp2p.addEventListener(SELF_QUERY_EVENT as any, this.onSelfQuery, { once: true })
     this.topUpTimer = setInterval(() => { void this.topUp() }, topUpMs)
     this.topUpTimer.unref?.()
@@ -95,8 +93,7 @@ export class Joining {
     for (const peer of this.libp2p.getPeers()) {
       try {
         if (await table.find(peer) != null) continue
-        const record = await this.libp2p.peerStore.get(peer).catch(() => undefined)
-        if (record?.protocols.includes(this.dhtProtocol) !== true) continue
+        if (!await this.dhtServers.isHandledBy(peer, this.libp2p.peerStore)) continue
         // kad-dht pings it first, and adds it only if it answers
         table.add(peer, { signal: AbortSignal.any([this.stopped.signal, AbortSignal.timeout(TOP_UP_OFFER_MS)]) }).catch(() => {})
       } catch {
@@ -124,7 +121,7 @@ export class Joining {
     let wanted = options.peers ?? 1
     const joined = async (): Promise<boolean> => {
       if (waitSelf && !this.selfLookedUp) return false
-      wanted = options.peers ?? Math.max(1, await dhtServersAmong(this.libp2p.getPeers(), this.libp2p.peerStore, this.dhtProtocol))
+      wanted = options.peers ?? Math.max(1, await this.dhtServers.countAmong(this.libp2p.getPeers(), this.libp2p.peerStore))
       return this.routingTableSize >= wanted
     }
     let standIn: ReturnType<typeof setTimeout> | undefined
@@ -167,6 +164,7 @@ export class Joining {
   /** Stops watching (the node stops): waits still pending reject. */
   stop (): void {
     clearInterval(this.topUpTimer)
+    this.dhtServers.stop()
     this.stopped.abort(new Error('the node stopped before it joined'))
     this.libp2p.removeEventListener(SELF_QUERY_EVENT as any, this.onSelfQuery)
   }

@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { dhtServersAmong } from './joining.js'
+import { IdentifiedProtocol } from './identified-protocol.js'
 import type { ComponentLogger, Libp2pEvents, Logger, PeerStore, Startable, TypedEventTarget } from '@libp2p/interface'
 import type { ConnectionManager } from '@libp2p/interface-internal'
 
@@ -35,6 +35,8 @@ export class Rejoin implements Startable {
   private timer: ReturnType<typeof setTimeout> | undefined
   private wait = REJOIN_FIRST_MS
   private running = false
+  /** Connected DHT servers by their identify: a page that sent a query is none (see IdentifiedProtocol). */
+  private dhtServers: IdentifiedProtocol | undefined
 
   constructor (private readonly components: RejoinComponents, private readonly init: RejoinInit) {
     this.log = components.logger.forComponent('weft:rejoin')
@@ -48,12 +50,14 @@ export class Rejoin implements Startable {
 
   start (): void {
     this.running = true
+    this.dhtServers = new IdentifiedProtocol(this.components.events, this.init.dhtProtocol)
     this.components.events.addEventListener('peer:disconnect', this.onDisconnect)
     this.schedule(REJOIN_FIRST_MS)
   }
 
   stop (): void {
     this.running = false
+    this.dhtServers?.stop()
     this.components.events.removeEventListener('peer:disconnect', this.onDisconnect)
     clearTimeout(this.timer)
   }
@@ -79,7 +83,7 @@ export class Rejoin implements Startable {
 
   private async joined (): Promise<boolean> {
     const peers = this.components.connectionManager.getConnections().map(c => c.remotePeer)
-    return await dhtServersAmong(peers, this.components.peerStore, this.init.dhtProtocol) > 0
+    return await (this.dhtServers?.countAmong(peers, this.components.peerStore) ?? 0) > 0
   }
 }
 

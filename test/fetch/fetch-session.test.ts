@@ -148,6 +148,27 @@ describe('fetch session', () => {
     assert.equal(asked.filter(p => p === partial.toString()).length, 1)
   })
 
+  it('gives no further batch to a holder it could not reach, and asks it for no single block either', async () => {
+    const blocks = await Promise.all(Array.from({ length: 6 }, async (_, i) => rawBlock(`unreachable ${i}`)))
+    const [gone, honest] = [await randomPeerId(), await randomPeerId()]
+    const peers = new Map([[honest.toString(), blockRequestHandler(new MemoryBlocks(blocks))]])
+    const dialled: string[] = []
+    const { session } = sessionOver(peers, [honest], new MemoryBlocks(), {
+      // a page whose tab was closed: its dial fails
+      open: async (peer) => {
+        dialled.push(peer.toString())
+        if (peer.equals(gone)) throw new Error('All multiaddr dials failed')
+        return (await dialHandler(peers.get(peer.toString()) ?? assert.fail('no such peer'), peer)).stream
+      }
+    })
+    session.holders.add(gone)
+    session.holders.add(honest)
+
+    assert.deepEqual(await session.getMany(blocks.slice(0, 3).map(b => b.cid)), blocks.slice(0, 3).map(b => b.bytes))
+    assert.deepEqual(await session.getMany(blocks.slice(3).map(b => b.cid)), blocks.slice(3).map(b => b.bytes))
+    assert.equal(dialled.filter(p => p === gone.toString()).length, 1, `dialled ${dialled.join(', ')}`)
+  })
+
   it('drops a holder that lies in a batch and still returns every block', async () => {
     const blocks = await Promise.all(Array.from({ length: 3 }, async (_, i) => rawBlock(`lied about ${i}`)))
     const [hostile, honest] = [await randomPeerId(), await randomPeerId()]
