@@ -231,7 +231,12 @@ export class FetchSession implements BlockSource {
     let lacking = new Set<string>()
     if (peer != null) {
       const signal = AbortSignal.any([this.signal, ...(options.signal != null ? [options.signal] : [])])
-      const sent = await this.request(peer, missing, signal)
+      // a holder that has served nothing yet (a provider, an untried member
+      // of a replica set) may be a tab closed since it announced, whose dial
+      // through its relay hangs: it gets as long as a hedge to open the
+      // stream, and the batch's blocks are otherwise found one by one, hedged
+      const untried = (this.holders.get(peer)?.served ?? 0) === 0
+      const sent = await this.request(peer, missing, signal, untried ? this.init.hedgeMs ?? HEDGE_MS : REQUEST_TIMEOUT_MS)
       for (const [i, cid] of cids.entries()) found[i] ??= sent.blocks.get(cid.toString())
       lacking = sent.lacking
       // a holder that sent nothing and failed (a page whose tab was closed,
@@ -322,15 +327,15 @@ export class FetchSession implements BlockSource {
    * counters are kept; a peer that sent wrong bytes or broke the protocol is
    * dropped for the session.
    */
-  private async request (peer: PeerId, cids: CID[], signal: AbortSignal): Promise<{ blocks: Map<string, Uint8Array>, lacking: Set<string>, failed?: string }> {
+  private async request (peer: PeerId, cids: CID[], signal: AbortSignal, openWithinMs = REQUEST_TIMEOUT_MS): Promise<{ blocks: Map<string, Uint8Array>, lacking: Set<string>, failed?: string }> {
     this.holders.add(peer)
     const holder = this.holders.get(peer)
     if (holder != null) holder.inflight += cids.length
     const blocks = new Map<string, Uint8Array>()
     const lacking = new Set<string>()
-    // the peer has REQUEST_TIMEOUT_MS to open the stream and then, between
-    // any two answers, before the next peer is asked
-    const opening = AbortSignal.any([signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)])
+    // the peer has `openWithinMs` to open the stream and then, between any
+    // two answers, REQUEST_TIMEOUT_MS before the next peer is asked
+    const opening = AbortSignal.any([signal, AbortSignal.timeout(openWithinMs)])
     try {
       const stream = await this.init.open(peer, this.init.blockProtocol, opening)
       for await (const answer of requestBlocks(stream, cids, { signal, peer: peer.toString(), idleTimeout: REQUEST_TIMEOUT_MS })) {
