@@ -5,11 +5,12 @@ import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 
-// Everything weft knows of kad-dht's internals is in this file: the routing
-// table behind `services.dht` (its public type does not show it) with its
-// `peer:add` and `peer:remove` events, and the `kad-dht:query:self` event
-// kad-dht sends on the libp2p event bus when a lookup of the node's own id
-// has finished.
+// What weft knows of kad-dht's internals for joining is in this file: the
+// routing table behind `services.dht` (its public type does not show it)
+// with its `peer:add` and `peer:remove` events, and the `kad-dht:query:self`
+// event kad-dht sends on the libp2p event bus when a lookup of the node's own
+// id has finished. Which peers the table takes is the business of
+// connected-table.ts and dht-clients.ts, which wrap kad-dht's onPeerConnect.
 
 /** kad-dht's event for a finished self-lookup. */
 const SELF_QUERY_EVENT = 'kad-dht:query:self'
