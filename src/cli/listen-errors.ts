@@ -1,4 +1,5 @@
 import { ListenError } from '../errors.js'
+import { udpListenError } from '../node/udp-ports.js'
 
 // libp2p and node:http say a port is taken in their own words (a stack trace
 // that names transportManager.faultTolerance, a setting weft does not have);
@@ -22,9 +23,7 @@ function reasonFor (code: string | undefined, fallback: string): string {
  */
 export function listenErrorFromLibp2p (err: any, listen: string[] = []): ListenError | undefined {
   if (err?.message === 'Failed to register ICE UDP mux listener') {
-    const udp = listen.filter(a => a.includes('/webrtc-direct'))
-    const list = udp.length > 0 ? udp.join(', ') : 'a WebRTC-direct address'
-    return new ListenError(`cannot listen on ${list} (the UDP port is taken, by another weft start perhaps): change "listen" (--listen MULTIADDR; port 0 picks a free one)`, udp[0] ?? '', 'listen', { cause: err })
+    return udpListenError(listen.filter(a => a.includes('/webrtc-direct')), 'EADDRINUSE', err)
   }
   if (err?.name !== 'UnsupportedListenAddressesError') return undefined
   const failed = [...String(err.message).matchAll(/^\s*(\/\S+): (?:\w*Error: )?(?:listen (E[A-Z]+)\b)?(.*)$/gm)]

@@ -235,14 +235,14 @@ export class FetchSession implements BlockSource {
       // of a replica set) may be a tab closed since it announced, whose dial
       // through its relay hangs: it gets as long as a hedge to open the
       // stream, and the batch's blocks are otherwise found one by one, hedged
-      const untried = (this.holders.get(peer)?.served ?? 0) === 0
+      const holder = this.holders.get(peer)
+      const untried = (holder?.served ?? 0) === 0
       const sent = await this.request(peer, missing, signal, untried ? this.init.hedgeMs ?? HEDGE_MS : REQUEST_TIMEOUT_MS)
       for (const [i, cid] of cids.entries()) found[i] ??= sent.blocks.get(cid.toString())
       lacking = sent.lacking
       // a holder that sent nothing and failed (a page whose tab was closed,
       // a server gone) ranks below those that serve: the next batch, and
       // this batch's blocks found one by one, go elsewhere
-      const holder = this.holders.get(peer)
       if (sent.failed != null && sent.blocks.size === 0 && holder != null) holder.misses++
     }
     const all = await Promise.all(cids.map(async (cid, i) => found[i] ?? this.find(cid, {

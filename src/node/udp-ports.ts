@@ -4,10 +4,9 @@ import { WebRTCDirect } from '@multiformats/multiaddr-matcher'
 import { ListenError } from '../errors.js'
 
 // libp2p's WebRTC-direct listener hands its host and UDP port to libjuice,
-// which binds them. For port 0 it first asks get-port
-// for a free port, and get-port checks TCP: a port free for TCP but taken for
-// UDP (another server's WebRTC-direct, on a machine running many) makes the
-// start fail with "Failed to register ICE UDP mux listener", naming neither
+// which binds them. For port 0 it first asks get-port for a free port, and
+// get-port checks TCP: a port free for TCP but taken for UDP (another
+// server's WebRTC-direct, on a machine running many) makes the start fail with "Failed to register ICE UDP mux listener", naming neither
 // the address nor the port. So the node picks its UDP ports itself, where
 // the kernel knows which are free, and says which address is taken.
 
@@ -30,7 +29,7 @@ export async function settleUdpPorts (listen: string[]): Promise<string[]> {
     try {
       bound = await bindAndClose(createSocket(ip.name === 'ip4' ? 'udp4' : 'udp6'), ip.value, port)
     } catch (err: any) {
-      throw new ListenError(`cannot listen on ${address} (${reasonFor(err?.code)}): change "listen" (--listen MULTIADDR; port 0 picks a free one)`, address, 'listen', { cause: err })
+      throw udpListenError([address], err?.code, err)
     }
     if (port === bound) return address
     return address.replace(/\/udp\/0(?=\/)/, `/udp/${bound}`)
@@ -50,6 +49,17 @@ async function bindAndClose (socket: Socket, host: string, port: number): Promis
       try { socket.close(() => { resolve() }) } catch { resolve() }
     })
   }
+}
+
+/**
+ * The ListenError for WebRTC-direct addresses whose UDP port could not be
+ * bound (`code`: the socket error's), naming them and the `listen` setting.
+ * Also for libjuice's own failure, which names none: `addresses` are then
+ * every WebRTC-direct address the node was to listen on.
+ */
+export function udpListenError (addresses: string[], code: string | undefined, cause: unknown): ListenError {
+  const list = addresses.length > 0 ? addresses.join(', ') : 'a WebRTC-direct address'
+  return new ListenError(`cannot listen on ${list} (${reasonFor(code)}): change "listen" (--listen MULTIADDR; port 0 picks a free one)`, addresses[0] ?? '', 'listen', { cause })
 }
 
 function reasonFor (code: string | undefined): string {
