@@ -6,6 +6,10 @@ if (tooOld != null) {
   process.stderr.write(`weft: ${tooOld}\n`)
   process.exit(1)
 }
+// a server is run again with its garbage collector on one thread, before
+// anything else happens in this process (gc-thread.ts)
+const { runServerGcOnOneThread } = await import('./gc-thread.js')
+runServerGcOnOneThread()
 // for a server, before the stack's modules load, or the young generation has grown already (young-generation.ts)
 const { keepYoungGenerationSmall } = await import('./young-generation.js')
 keepYoungGenerationSmall()

@@ -27,10 +27,11 @@
 
 import { setFlagsFromString } from 'node:v8'
 
-const FLAG = '--semi-space-growth-factor=1'
+/** The V8 flag that keeps it at its starting size. */
+export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1'
 
-/** The commands whose process gets it. */
-const SERVING_COMMANDS = new Set(['start'])
+/** The commands that run a server: their process gets it (and `gc-thread.ts`'s collector on one thread). */
+export const SERVING_COMMANDS: ReadonlySet<string> = new Set(['start'])
 
 /** Whether the process was started with semi-space flags of its own. */
 function ownFlags (execArgv: readonly string[], nodeOptions: string | undefined): boolean {
@@ -44,6 +45,6 @@ function ownFlags (execArgv: readonly string[], nodeOptions: string | undefined)
  */
 export function keepYoungGenerationSmall (args: readonly string[] = process.argv.slice(2), execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): boolean {
   if (!SERVING_COMMANDS.has(args[0] ?? '') || ownFlags(execArgv, nodeOptions)) return false
-  setFlagsFromString(FLAG)
+  setFlagsFromString(YOUNG_GENERATION_FLAG)
   return true
 }

@@ -36,6 +36,8 @@ export interface SpawnOptions {
   bootstrap?: string[]
   args?: string[]
   env?: Record<string, string>
+  /** Node.js's own flags, before the CLI's script (`node --flag weft.js start`). */
+  nodeArgs?: string[]
 }
 
 /** Runs `weft` with arguments and collects its output. */
@@ -68,7 +70,7 @@ export async function spawnServer (options: SpawnOptions = {}): Promise<WeftProc
   for (const b of options.bootstrap ?? []) args.push('--bootstrap', b)
   args.push('--http.enabled', String(options.http === true), '--http.host', host, '--http.port', '0')
   args.push(...(options.args ?? []))
-  const child = spawn(process.execPath, [WEFT_BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), WEFT_BIN, ...args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
