@@ -24,7 +24,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { launchBrowser } from '../test/support/browser.js'
 import { pageConnect, pageJoined, pageRead, type PageConnection, type PageGetResult } from './in-page.js'
-import { startPeer, type RunningPeer } from './process.js'
+import { SERVER_NODE_FLAGS, startPeer, type RunningPeer } from './process.js'
 import { randomFile, type RandomFile } from './random-file.js'
 import { mibPerSecond, summarize, type Summary } from './stats.js'
 import type { PageServerReady, PageServerTask } from './page-server.js'
@@ -267,7 +267,8 @@ async function fromPage (browser: Browser, server: PageServerReady, holder: Hold
 /** Starts the page server, holding `file`. */
 export async function startPageServer (options: Pick<PageTransferOptions, 'tmpDir' | 'host'> & { webRoots?: string[] }, file: RandomFile): Promise<{ peer: RunningPeer, ready: PageServerReady }> {
   const task: PageServerTask = { role: 'page-server', tmpDir: options.tmpDir, host: options.host, streamProtocol: STREAM_PROTOCOL, file: file.path, ...(options.webRoots != null ? { webRoots: options.webRoots } : {}) }
-  const peer = await startPeer(PAGE_SERVER, task, getTimeout(file.size))
+  // it stands for a `weft start` server, and runs with its V8 flags
+  const peer = await startPeer(PAGE_SERVER, task, getTimeout(file.size), { nodeArgs: SERVER_NODE_FLAGS })
   return { peer, ready: peer.info as unknown as PageServerReady }
 }
 

@@ -2,6 +2,8 @@
 // of its own on 127.0.0.1, talking to the orchestrator in JSON lines.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { SINGLE_THREADED_GC } from '../src/cli/gc-thread.js'
+import { YOUNG_GENERATION_FLAG } from '../src/cli/young-generation.js'
 
 /** A seeder that printed its ready line and keeps serving until released. */
 export interface RunningPeer {
@@ -18,10 +20,20 @@ const NODE_ARGS = ['--max-old-space-size=8192']
 export interface StartOptions {
   /** A command the peer runs under, e.g. `['ip', 'netns', 'exec', name]` for a seeder in a namespace of its own. */
   prefix?: string[]
+  /** Node.js flags beside the heap size (a server's: `SERVER_NODE_FLAGS`). */
+  nodeArgs?: string[]
 }
 
+/**
+ * The V8 flags a `weft start` process runs with (the CLI gives them to
+ * itself: src/cli/gc-thread.ts, young-generation.ts), for a bench process
+ * that stands for such a server (the page server): its rows then show the
+ * server users run, not V8's defaults.
+ */
+export const SERVER_NODE_FLAGS = [SINGLE_THREADED_GC, YOUNG_GENERATION_FLAG]
+
 function start (script: string, task: object, options: StartOptions = {}): { child: ChildProcess, firstLine: Promise<Record<string, unknown>>, stderr: () => string } {
-  const command = [...(options.prefix ?? []), process.execPath, ...NODE_ARGS, script, JSON.stringify(task)]
+  const command = [...(options.prefix ?? []), process.execPath, ...NODE_ARGS, ...(options.nodeArgs ?? []), script, JSON.stringify(task)]
   const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
