@@ -5,12 +5,12 @@
  * A server serving a get frees a 1 MiB buffer per block read and one per
  * megabyte sealed by noise; with its young generation kept small
  * (`young-generation.ts`) the objects holding them are promoted, and V8
- * mark-compacts its ~22 MB heap every 40-90 ms to free them (~45 times in
+ * mark-compacts its ~22 MB heap every 40-90 ms to free them (~40 times in
  * a 256 MiB get, "allocation limit"). With the helpers, each of those
  * marks concurrently and sweeps in the background: per 256 MiB get the
- * helper threads took ~600 ms of CPU beside the main thread's ~700, and the
- * server's CPU per get halved without them (1.2 → 0.6 s), its gets 0.8×
- * the time, on a 2-core machine shared with the fetcher
+ * helper threads took ~600 ms of CPU beside the main thread's ~700; without
+ * them the server's CPU per get was 0.68× and the get took 0.89× the time,
+ * on a 2-core machine shared with the fetcher
  * (docs/performance.md, "A server's garbage collector on one thread").
  *
  * V8 takes the flag only from its command line: `v8.setFlagsFromString`

@@ -11,7 +11,11 @@
  * the collector. Kept small, the young generation is scavenged every
  * megabyte or so (cheap: almost nothing in it is alive) and the buffers go
  * with it: no mark-compact during a get, the seeder's CPU per get 0.81×
- * (docs/performance.md, "The CLI get's transfer path, third round").
+ * (docs/performance.md, "The CLI get's transfer path, third round"). Since
+ * then a 256 MiB get runs ~40 small mark-compacts of buffers promoted
+ * between scavenges; run on the main thread alone (`gc-thread.ts`) they
+ * cost less than V8's default young generation still does
+ * ("A server's garbage collector on one thread").
  *
  * Set through `v8.setFlagsFromString`, which V8 reads each time it would grow
  * the young generation, so it must run before the stack's modules load
