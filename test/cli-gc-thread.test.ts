@@ -35,6 +35,8 @@ describe('a server\'s garbage collector on one thread (cli/gc-thread.ts)', () =>
     for (const flag of [SINGLE_THREADED_GC, '--no-single-threaded-gc', '--single-threaded', '--single_threaded_gc', '--no-concurrent-marking', '--parallel-scavenge', '--v8-pool-size=8']) {
       assert.equal(singleThreadedGcCommand({ ...SERVER, execArgv: [flag] }), undefined, flag)
     }
+    assert.equal(singleThreadedGcCommand({ ...SERVER, nodeOptions: '--max-old-space-size=4096 --v8-pool-size=2' }), undefined)
+    assert.notEqual(singleThreadedGcCommand({ ...SERVER, nodeOptions: '--max-old-space-size=4096' }), undefined)
   })
 
   it('leaves a server forked with an IPC channel, or on a platform without execve, as it is', () => {

@@ -19,13 +19,14 @@
  * runs, with the same command plus the flag (`process.execve`: the same
  * process id, standard streams and environment; ~20 ms more start-up).
  * Left as it is: a process started with a flag of its own about GC threads
- * (`node --no-single-threaded-gc …` keeps V8's default), one with an IPC
- * channel to its parent (`fork`: the channel would not survive the
- * exec), and platforms without `execve` (Windows). Only the CLI does it: a
+ * (`node --no-single-threaded-gc …` keeps V8's default; `--v8-pool-size` in
+ * `NODE_OPTIONS` counts too), one with an IPC channel to its parent
+ * (`fork`: the channel would not survive the exec), and platforms without
+ * `execve` (Windows). Only the CLI does it: a
  * program that embeds weft owns its process.
  */
 
-import { SERVING_COMMANDS } from './young-generation.js'
+import { SERVING_COMMANDS, startFlags } from './young-generation.js'
 
 export const SINGLE_THREADED_GC = '--single-threaded-gc'
 
@@ -38,6 +39,8 @@ export interface ProcessFacts {
   args: readonly string[]
   /** Node.js's own flags this process was started with. */
   execArgv: readonly string[]
+  /** `NODE_OPTIONS`, where a flag such as `--v8-pool-size` may be given too. */
+  nodeOptions?: string
   execPath: string
   /** The CLI's entry script (`process.argv[1]`). */
   script: string
@@ -54,7 +57,7 @@ export interface ProcessFacts {
 export function singleThreadedGcCommand (facts: ProcessFacts): string[] | undefined {
   if (!SERVING_COMMANDS.has(facts.args[0] ?? '')) return undefined
   if (!facts.canExec || facts.hasIpcChannel) return undefined
-  if (facts.execArgv.some(arg => GC_THREAD_FLAGS.test(arg))) return undefined
+  if (startFlags(facts.execArgv, facts.nodeOptions).some(arg => GC_THREAD_FLAGS.test(arg))) return undefined
   return [facts.execPath, SINGLE_THREADED_GC, ...facts.execArgv, facts.script, ...facts.args]
 }
 
@@ -67,6 +70,7 @@ export function runServerGcOnOneThread (): void {
   const command = singleThreadedGcCommand({
     args: process.argv.slice(2),
     execArgv: process.execArgv,
+    nodeOptions: process.env.NODE_OPTIONS,
     execPath: process.execPath,
     script: process.argv[1] ?? '',
     hasIpcChannel: process.channel != null,

@@ -37,9 +37,14 @@ export const YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1'
 /** The commands that run a server: their process gets it (and `gc-thread.ts`'s collector on one thread). */
 export const SERVING_COMMANDS: ReadonlySet<string> = new Set(['start'])
 
+/** The Node.js and V8 flags a process was started with: its own (`execArgv`) and `NODE_OPTIONS`'. */
+export function startFlags (execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/).filter(arg => arg !== '')]
+}
+
 /** Whether the process was started with semi-space flags of its own. */
 function ownFlags (execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some(arg => /^--(?:(?:max|min)[-_])?semi[-_]space/.test(arg))
+  return startFlags(execArgv, nodeOptions).some(arg => /^--(?:(?:max|min)[-_])?semi[-_]space/.test(arg))
 }
 
 /**
