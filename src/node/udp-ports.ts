@@ -6,9 +6,10 @@ import { ListenError } from '../errors.js'
 // libp2p's WebRTC-direct listener hands its host and UDP port to libjuice,
 // which binds them. For port 0 it first asks get-port for a free port, and
 // get-port checks TCP: a port free for TCP but taken for UDP (another
-// server's WebRTC-direct, on a machine running many) makes the start fail with "Failed to register ICE UDP mux listener", naming neither
-// the address nor the port. So the node picks its UDP ports itself, where
-// the kernel knows which are free, and says which address is taken.
+// server's WebRTC-direct, on a machine running many) makes the start fail
+// with "Failed to register ICE UDP mux listener", naming neither the address
+// nor the port. So the node picks its UDP ports itself, where the kernel
+// knows which are free, and says which address is taken.
 
 /**
  * The listen addresses with each WebRTC-direct address's UDP port settled:
